@@ -1,0 +1,129 @@
+"""One timeline from two producers: the sniffer's packets and the demo's socket calls.
+
+Both carry CLOCK_REALTIME stamps (the kernel's packet timestamp, ``time.time()`` around each
+socket call), but they reach us by different roads: a packet can be read by the sniffer a
+fraction of a millisecond after the ``accept()`` it caused has already been reported. So
+events wait a short `delay` and leave in time order. A call that causes packets while it runs
+(``connect()``, ``send()``, ``close()``) is announced with `begin` and holds back every later
+packet until it returns, so that ``connect()`` stands before its SYN; a call that blocks
+longer than `hold_cap` is shown at once as "waiting" and its outcome later, so one slow
+``connect()`` (a SYN dropped by a full backlog) never freezes the timeline.
+
+Packets keep their receipt order among themselves (the order of the capture file's frames);
+socket events are slotted in between by time, before a packet of the same instant.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from handshake_viz.events import Event, PacketEvent, SocketEvent
+
+WAITING = "waiting"
+"""Result of a call shown before it returned (it blocked longer than the hold cap)."""
+
+
+@dataclass(slots=True)
+class PendingCall:
+    """A socket call in progress, announced by `TimelineMerger.begin`."""
+
+    start: float
+    provisional: SocketEvent
+    """What to show if the call blocks too long: the call with result "waiting"."""
+    announced: bool = False
+
+
+class TimelineMerger:
+    """A thread-safe buffer that releases packets and socket events in time order.
+
+    Args:
+        delay: seconds every event waits for earlier ones still on their way (0 for live
+            capture without socket events: packets then pass straight through).
+        hold_cap: longest a call in progress holds back later packets.
+    """
+
+    def __init__(self, delay: float = 0.02, hold_cap: float = 0.3):
+        self.delay = delay
+        self.hold_cap = hold_cap
+        self._cond = threading.Condition()
+        self._packets: deque[PacketEvent] = deque()
+        self._sockets: list[tuple[float, int, SocketEvent]] = []
+        self._pending: dict[int, PendingCall] = {}
+        self._order = itertools.count()
+
+    def add_packet(self, event: PacketEvent) -> None:
+        with self._cond:
+            self._packets.append(event)
+            if self.delay == 0 and not self._pending:
+                self._cond.notify()
+
+    def add_socket(self, event: SocketEvent) -> None:
+        with self._cond:
+            heapq.heappush(self._sockets, (event.time, next(self._order), event))
+
+    def begin(self, provisional: SocketEvent) -> int:
+        """Announce a call starting at ``provisional.time``; returns a token for `end`."""
+        token = next(self._order)
+        with self._cond:
+            self._pending[token] = PendingCall(provisional.time, provisional)
+        return token
+
+    def end(self, token: int, build: Callable[[bool], SocketEvent | None]) -> None:
+        """The call returned: ``build(announced)`` makes its event (None: nothing to show).
+
+        `announced` tells whether the "waiting" event was already shown, in which case the
+        outcome should carry the time of return rather than the time of the call.
+        """
+        with self._cond:
+            pending = self._pending.pop(token)
+            event = build(pending.announced)
+            if event is not None:
+                heapq.heappush(self._sockets, (event.time, next(self._order), event))
+
+    def pending(self) -> int:
+        with self._cond:
+            return len(self._pending)
+
+    def take(self, now: float | None = None, final: bool = False) -> list[Event]:
+        """Events whose turn has come, in order; `final` releases everything buffered."""
+        now = time.time() if now is None else now
+        with self._cond:
+            watermark = float("inf") if final else now - self.delay
+            for call in self._pending.values():
+                if call.announced:
+                    continue
+                if now - call.start > self.hold_cap or final:
+                    call.announced = True
+                    prov = call.provisional
+                    heapq.heappush(self._sockets, (prov.time, next(self._order), prov))
+                else:
+                    watermark = min(watermark, call.start)
+            out: list[Event] = []
+            packets, sockets = self._packets, self._sockets
+            while True:
+                p_time = packets[0].time if packets else None
+                s_time = sockets[0][0] if sockets else None
+                if s_time is not None and s_time <= watermark and (p_time is None or s_time <= p_time):
+                    out.append(heapq.heappop(sockets)[2])
+                elif p_time is not None and (p_time < watermark or (final and p_time <= watermark)):
+                    out.append(packets.popleft())
+                else:
+                    break
+            return out
+
+    def wait(self, timeout: float) -> None:
+        """Sleep up to `timeout`, waking early when a packet arrives in pass-through mode."""
+        with self._cond:
+            if self.delay == 0 and self._packets and not self._pending:
+                return
+            self._cond.wait(timeout)
+
+    def __len__(self) -> int:
+        with self._cond:
+            return len(self._packets) + len(self._sockets)

@@ -1,0 +1,176 @@
+"""Headless output: events as a readable text ladder, or as JSON Lines.
+
+The JSONL of a packet event is formatted by hand (with ``json.dumps``'s own separators) because
+``json.dumps`` of a dict per packet would cost more than decoding and tracking together; a test
+checks that both give the same objects.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from handshake_viz.events import (
+    ConnectionSummary,
+    Event,
+    PacketEvent,
+    SocketEvent,
+    flag_names,
+)
+
+_dumps = json.dumps
+_FLAGS_JSON: dict[int, str] = {}
+
+
+def _flags_json(bits: int) -> str:
+    s = _FLAGS_JSON.get(bits)
+    if s is None:
+        s = _FLAGS_JSON[bits] = _dumps(list(flag_names(bits)))
+    return s
+
+
+def _opt_json(o: dict[str, Any]) -> str:
+    if not o:
+        return "{}"
+    if len(o) == 1:
+        ts = o.get("ts")
+        if ts is not None:
+            return f'{{"ts": [{ts[0]}, {ts[1]}]}}'
+    return _dumps(o)
+
+
+def _none(v: object) -> str:
+    return "null" if v is None else str(v)
+
+
+def packet_jsonl(e: PacketEvent) -> str:
+    """The JSONL line of a packet event (without newline)."""
+    cs = e.client_state
+    ss = e.server_state
+    return (
+        f'{{"type": "packet", "frame": {e.frame}, "time": {e.time!r}, "proto": "{e.proto}", '
+        f'"stream": {e.stream}, "src": "{e.src}", "sport": {e.sport}, "dst": "{e.dst}", '
+        f'"dport": {e.dport}, "dir": "{e.dir}", "flags": {_flags_json(e.flags)}, '
+        f'"seq": {_none(e.seq)}, "ack": {_none(e.ack)}, "len": {e.len}, '
+        f'"window": {_none(e.window)}, "options": {_opt_json(e.options)}, '
+        f'"phase": "{e.phase}", '
+        f'"client_state": {"null" if cs is None else chr(34) + cs + chr(34)}, '
+        f'"server_state": {"null" if ss is None else chr(34) + ss + chr(34)}, '
+        f'"analysis": {_dumps(list(e.analysis)) if e.analysis else "[]"}'
+        + (', "truncated": true}' if e.truncated else "}")
+    )
+
+
+def event_jsonl(e: Event) -> str:
+    """The JSONL line of any event."""
+    if type(e) is PacketEvent:
+        return packet_jsonl(e)
+    return _dumps(e.to_dict(), ensure_ascii=False)
+
+
+ARROW_WIDTH = 40
+
+
+def endpoint(addr: str, port: int | None) -> str:
+    """"addr:port", with brackets around IPv6 addresses."""
+    if ":" in addr:
+        return f"[{addr}]:{port}"
+    return f"{addr}:{port}"
+
+
+def packet_label(e: PacketEvent) -> str:
+    """What the arrow of a packet says: flags, relative seq and ack, length."""
+    if e.proto == "udp":
+        return f"UDP len={e.len}"
+    flags = ",".join(flag_names(e.flags)) or "none"
+    ack = f" ack={e.ack}" if e.ack is not None else ""
+    return f"{flags} seq={e.seq}{ack} len={e.len}"
+
+
+def arrow(label: str, c2s: bool, width: int = ARROW_WIDTH) -> str:
+    """A ladder arrow carrying `label`, pointing right for client to server."""
+    body = f" {label} "
+    pad = max(width - len(body) - 2, 2)
+    left = pad // 2
+    if c2s:
+        return "─" * left + body + "─" * (pad - left) + "─▶"
+    return "◀─" + "─" * left + body + "─" * (pad - left)
+
+
+class TextLadder:
+    """Formats events as one readable line each: time, client, arrow, server, phase, states."""
+
+    def __init__(self) -> None:
+        self.t0: float | None = None
+        self.ends: dict[tuple[str, int], tuple[str, str]] = {}
+
+    def header(self) -> str:
+        return (
+            f"{'time':>10}  {'frame':>6} {'st':>3}  {'client':>22}  "
+            f"{'':{ARROW_WIDTH}}  {'server':<22}  {'phase':<9} client/server state"
+        )
+
+    def line(self, e: Event) -> str | None:
+        t = getattr(e, "time", None)
+        if t is not None and self.t0 is None:
+            self.t0 = t
+        rel = (t - self.t0) if t is not None and self.t0 is not None else 0.0
+        if type(e) is PacketEvent:
+            c2s = e.dir == "c2s"
+            client = endpoint(e.src, e.sport) if c2s else endpoint(e.dst, e.dport)
+            server = endpoint(e.dst, e.dport) if c2s else endpoint(e.src, e.sport)
+            states = f"{e.client_state}/{e.server_state}" if e.client_state else ""
+            marks = f"  [{', '.join(e.analysis)}]" if e.analysis else ""
+            stream = f"{'u' if e.proto == 'udp' else ''}{e.stream}"
+            return (
+                f"{rel:10.6f}  {e.frame:>6} {stream:>3}  {client:>22}  "
+                f"{arrow(packet_label(e), c2s)}  {server:<22}  {e.phase:<9} {states}{marks}"
+            )
+        if isinstance(e, SocketEvent):
+            call = f"{e.call}()"
+            where = e.remote or e.local or ""
+            result = f" -> {e.result}" if e.result else ""
+            text = f"{call} {where}{result}".strip()
+            if e.side == "client":
+                return f"{rel:10.6f}  {'':>6} {'':>3}  {text:>22}"
+            return f"{rel:10.6f}  {'':>6} {'':>3}  {'':>22}  {'':{ARROW_WIDTH}}  {text}"
+        if isinstance(e, ConnectionSummary):
+            rtt = e.handshake_rtt
+            rtt_s = f", handshake {rtt * 1000:.3f} ms" if rtt is not None else ""
+            return (
+                f"# {e.proto} stream {e.stream}: {endpoint(e.client, e.cport)} -> "
+                f"{endpoint(e.server, e.sport)}, handshake {e.handshake}{rtt_s}, "
+                f"{e.bytes_c2s} bytes c2s, {e.bytes_s2c} bytes s2c, {e.packets} packets, "
+                f"ended {e.ended}"
+            )
+        d = e.to_dict()
+        kind = d.pop("type")
+        return f"# {kind}: " + ", ".join(f"{k}={v}" for k, v in d.items() if v is not None)
+
+
+class EventPrinter:
+    """Writes events to a text stream as they come, in `fmt` ("text" or "jsonl")."""
+
+    def __init__(self, stream: TextIO, fmt: str = "text", flush_each: bool = False) -> None:
+        self.stream = stream
+        self.fmt = fmt
+        self.flush_each = flush_each
+        """Flush after every event: for live sources and pipes, so lines appear at once."""
+        self.ladder = TextLadder() if fmt == "text" else None
+        self._header_done = False
+
+    def write(self, e: Event) -> None:
+        if self.ladder is None:
+            line: str | None = event_jsonl(e)
+        else:
+            if not self._header_done:
+                self.stream.write(self.ladder.header() + "\n")
+                self._header_done = True
+            line = self.ladder.line(e)
+        if line is not None:
+            self.stream.write(line + "\n")
+            if self.flush_each:
+                self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.flush()

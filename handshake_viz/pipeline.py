@@ -1,0 +1,46 @@
+"""One call per captured frame: decode, reassemble, track. Shared by replay and live capture."""
+
+from __future__ import annotations
+
+from handshake_viz.decode import FrameDecoder, Packet
+from handshake_viz.events import ConnectionSummary, PacketEvent
+from handshake_viz.events import TruncatedPacket as Truncated
+from handshake_viz.tracker import ConnectionTracker
+
+
+class PacketPipeline:
+    """Decoder and tracker for one capture; frames must be fed in capture order."""
+
+    def __init__(self) -> None:
+        self.decoder = FrameDecoder()
+        self.tracker = ConnectionTracker()
+        self.skipped = 0
+        """Frames that carried neither TCP nor UDP (or were pieces of a fragmented datagram)."""
+        self.truncated: list[Truncated] = []
+        """Frames whose TCP/UDP header the capture cut short (kept for the report)."""
+
+    def feed(
+        self, frame: int, time: float, linktype: int, data: bytes, wirelen: int = 0
+    ) -> PacketEvent | Truncated | None:
+        """Decode and track one frame.
+
+        Returns:
+            The packet's event; a `Truncated` record when its transport header is cut short;
+            None when it carries no TCP or UDP.
+        """
+        p = self.decoder.decode(frame, time, linktype, data)
+        if p is None:
+            self.skipped += 1
+            return None
+        if isinstance(p, Truncated):
+            self.skipped += 1
+            self.truncated.append(p)
+            return p
+        return self.tracker.feed(p)
+
+    def feed_packet(self, p: Packet) -> PacketEvent:
+        """Track an already decoded packet."""
+        return self.tracker.feed(p)
+
+    def summaries(self) -> list[ConnectionSummary]:
+        return self.tracker.summaries()

@@ -1,0 +1,168 @@
+"""Replay a saved capture: the `ReplaySource` and the ``replay`` command's headless path."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from array import array
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from handshake_viz.events import CaptureStats, Event, PacketEvent
+from handshake_viz.pcapfile import CaptureCutShort, CaptureFileError, read_records
+from handshake_viz.pipeline import PacketPipeline
+from handshake_viz.source import SourceError
+
+
+class ReplaySource:
+    """Events from a pcap/pcapng file, or from stdin as it arrives (path "-").
+
+    Args:
+        path: a file path, or "-" for standard input.
+        keep_index: remember where each frame's bytes are, so `raw_frame` can re-read one
+            packet for the detail view (costs 14 bytes per packet).
+        summaries: yield a `ConnectionSummary` per stream after the last packet.
+    """
+
+    live = False
+
+    def __init__(self, path: str | Path, keep_index: bool = True, summaries: bool = True) -> None:
+        self.path = str(path)
+        self.name = "stdin" if self.path == "-" else self.path
+        self.description = self.name
+        self.stats = CaptureStats(source=self.name)
+        self.keep_index = keep_index and self.path != "-"
+        self.with_summaries = summaries
+        self.offsets = array("Q")
+        self.lengths = array("I")
+        self.linktypes = array("H")
+        self.pipeline = PacketPipeline()
+        self._stop = threading.Event()
+
+    def _open(self) -> BinaryIO:
+        if self.path == "-":
+            return sys.stdin.buffer
+        try:
+            return open(self.path, "rb")
+        except FileNotFoundError:
+            raise SourceError(f'cannot open "{self.path}": no such file (check the path)') from None
+        except IsADirectoryError:
+            raise SourceError(f'"{self.path}" is a directory: give a .pcap or .pcapng file') from None
+        except PermissionError:
+            raise SourceError(
+                f'cannot read "{self.path}": permission denied (check its owner, or use sudo)'
+            ) from None
+        except OSError as e:
+            raise SourceError(f'cannot open "{self.path}": {e.strerror}') from None
+
+    def events(self) -> Iterator[Event]:
+        """Yield packet events in file order, then one summary per stream.
+
+        Raises:
+            SourceError: after every complete packet, when the file is bad or cut short.
+        """
+        stream = self._open()
+        pipeline = self.pipeline
+        feed = pipeline.feed
+        stats = self.stats
+        keep = self.keep_index
+        offsets, lengths, linktypes = self.offsets, self.lengths, self.linktypes
+        stop = self._stop
+        try:
+            for rec in read_records(stream, self.name):
+                if keep:
+                    offsets.append(rec.offset)
+                    lengths.append(len(rec.data))
+                    linktypes.append(rec.linktype)
+                ev = feed(rec.frame, rec.time, rec.linktype, rec.data, rec.wirelen)
+                if ev is not None:
+                    if type(ev) is PacketEvent:
+                        stats.packets += 1
+                    yield ev
+                if stop.is_set():
+                    return
+        except CaptureCutShort as e:
+            stats.skipped = pipeline.skipped
+            if self.with_summaries:
+                yield from pipeline.summaries()
+            raise SourceError(
+                f"{e} after {len(offsets) or stats.packets} complete packets "
+                "(the capture was interrupted; the packets before the cut were read)"
+            ) from None
+        except CaptureFileError as e:
+            raise SourceError(str(e)) from None
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+        stats.skipped = pipeline.skipped
+        if self.with_summaries:
+            yield from pipeline.summaries()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def check(self) -> None:
+        """Fail early, before a UI starts, on a file that cannot be read at all.
+
+        Raises:
+            SourceError: missing, unreadable, empty, not a capture, unsupported.
+        """
+        if self.path == "-":
+            return
+        with self._open() as f:
+            try:
+                next(read_records(f, self.name), None)
+            except CaptureCutShort:
+                pass  # complete packets before the cut are still worth showing
+            except CaptureFileError as e:
+                raise SourceError(str(e)) from None
+
+    def raw_frame(self, frame: int) -> tuple[int, bytes] | None:
+        """The link type and captured bytes of one frame (1-based), re-read from the file."""
+        if not self.keep_index or not 0 < frame <= len(self.offsets):
+            return None
+        with open(self.path, "rb") as f:
+            f.seek(self.offsets[frame - 1])
+            return self.linktypes[frame - 1], f.read(self.lengths[frame - 1])
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    """The ``replay`` command: the TUI, or with --print the events on stdout."""
+    from handshake_viz.cli import error
+
+    if not args.print_:
+        try:
+            from handshake_viz.tui.app import run_tui
+        except ImportError:
+            print("handshake-viz: the TUI is not available; printing instead", file=sys.stderr)
+        else:
+            source = ReplaySource(args.file)
+            try:
+                source.check()
+            except SourceError as e:
+                return error(str(e))
+            return run_tui(source, args)
+    return print_events(ReplaySource(args.file, keep_index=False), args.format)
+
+
+def print_events(source: ReplaySource, fmt: str) -> int:
+    """Stream a source's events to stdout; one line on stderr and exit 2 on bad input."""
+    from handshake_viz.cli import EXIT_ERROR, EXIT_OK
+    from handshake_viz.output import EventPrinter
+
+    out = sys.stdout
+    printer = EventPrinter(out, fmt, flush_each=source.path == "-")
+    write = printer.write
+    try:
+        for ev in source.events():
+            write(ev)
+    except SourceError as e:
+        printer.close()
+        print(f"handshake-viz: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return EXIT_OK
+    printer.close()
+    return EXIT_OK

@@ -1,0 +1,709 @@
+"""The TUI's model: every event of a capture in compact columns, without any UI.
+
+Why columns: a million `PacketEvent` objects (with their option dicts) cost well over a
+gigabyte, and the ladder only ever draws the rows on screen. So each event becomes one entry in
+a dozen `array` columns (about 60 bytes a row), socket calls (a handful) are kept as objects,
+and the packet detail re-reads the one selected frame from its capture by frame number.
+
+Threading: one thread (the source's worker) appends with `extend`; the UI thread reads. Rows are
+published by bumping `count` *after* every column has grown, so a reader that stays below
+`count` never sees a half-written row. Filters and playback live here too, as plain objects the
+tests drive without a terminal.
+
+This module must not import textual (the core stays UI-free; see docs/ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from handshake_viz.events import (
+    ACK,
+    FIN,
+    FLAG_NAMES,
+    RST,
+    SYN,
+    ConnectionSummary,
+    Phase,
+    SocketEvent,
+    TcpState,
+    flag_names,
+)
+
+PHASES: tuple[Phase, ...] = tuple(Phase)
+"""Phase by its code in the `phase` column."""
+_PHASE_CODE = {p: i for i, p in enumerate(PHASES)}
+STATES: tuple[TcpState, ...] = tuple(TcpState)
+"""TCP state by its code in the state columns (-1: none)."""
+_STATE_CODE = {s: i for i, s in enumerate(STATES)}
+
+KIND_TCP, KIND_UDP, KIND_SOCKET = 0, 1, 2
+"""Codes of the `kind` column."""
+C2S, S2C = 0, 1
+"""Codes of the `dir` column (for socket calls: 0 the client side, 1 the server side)."""
+NONE = -1
+"""Stands for None in integer columns (seq, ack, window, states)."""
+
+CLIENT_CHANGED, SERVER_CHANGED = 1, 2
+"""Bits of the `changed` column: this row is where that end's TCP state changed."""
+
+SOCKET_PHASE: dict[str, Phase] = {
+    "socket": Phase.LISTEN,
+    "bind": Phase.LISTEN,
+    "listen": Phase.LISTEN,
+    "connect": Phase.REQUEST,
+    "accept": Phase.CONFIRM,
+    "send": Phase.DATA,
+    "recv": Phase.DATA,
+    "sendto": Phase.DATAGRAM,
+    "recvfrom": Phase.DATAGRAM,
+    "shutdown": Phase.TEARDOWN,
+    "close": Phase.TEARDOWN,
+}
+"""The phase band a socket call is drawn in (client connect() starts the request...)."""
+
+MAX_KEPT_OPTIONS = 20_000
+"""TCP options are kept for SYN segments only, and only this many: enough for the detail view
+of a small capture without a file to re-read, bounded for a huge one."""
+
+
+def _port_of(endpoint: str | None) -> int | None:
+    """The port of an "addr:port" or "[addr]:port" string, None if there is none."""
+    if not endpoint or ":" not in endpoint:
+        return None
+    tail = endpoint.rsplit(":", 1)[1]
+    return int(tail) if tail.isdigit() else None
+
+
+@dataclass(slots=True)
+class StreamInfo:
+    """What the connections view shows for one conversation, kept up to date while indexing.
+
+    One object per stream, not per packet: 100,000 streams cost about 20 MB.
+    """
+
+    sid: int
+    """Dense index in `Timeline.streams` (tcp and udp streams share this numbering)."""
+    proto: str
+    stream: int
+    """tshark's tcp.stream / udp.stream number."""
+    client: str
+    cport: int
+    server: str
+    sport: int
+    first_row: int
+    last_row: int = 0
+    packets: int = 0
+    bytes_c2s: int = 0
+    bytes_s2c: int = 0
+    completeness: int = 0
+    """tshark's bits: 1 SYN, 2 SYN-ACK, 4 ACK, 8 data, 16 FIN, 32 RST."""
+    t_syn: float = math.nan
+    t_synack: float = math.nan
+    t_ack: float = math.nan
+    client_state: int = NONE
+    server_state: int = NONE
+    summary: ConnectionSummary | None = None
+    """The engine's own summary, once it arrives (end of a replay)."""
+
+    @property
+    def handshake(self) -> str:
+        """ "complete", "partial" or "none", as ConnectionSummary says it."""
+        if self.summary is not None:
+            return self.summary.handshake
+        if self.completeness & 7 == 7:
+            return "complete"
+        return "partial" if self.completeness & 3 else "none"
+
+    @property
+    def handshake_rtt(self) -> float | None:
+        if self.summary is not None:
+            return self.summary.handshake_rtt
+        rtt = self.t_ack - self.t_syn
+        return None if math.isnan(rtt) else rtt
+
+    @property
+    def ended(self) -> str:
+        if self.summary is not None:
+            return self.summary.ended
+        if self.completeness & 32:
+            return "rst"
+        return "fin" if self.completeness & 16 else "open"
+
+
+class Timeline:
+    """Every event of a source, in arrival order, as columns of small integers.
+
+    Row `i` of every column describes the same event. Packet rows carry the tracker's fields;
+    socket rows carry the side in `dir`, the call's phase in `phase`, and the event itself in
+    `sockets`.
+    """
+
+    def __init__(self) -> None:
+        self.kind = array("b")
+        self.frame = array("q")
+        """Frame number in the capture (0 for socket calls): the key to re-read the packet."""
+        self.time = array("d")
+        self.sid = array("l")
+        """Dense stream index (see `streams`), -1 for socket calls."""
+        self.dir = array("b")
+        self.flags = array("H")
+        self.seq = array("q")
+        self.ack = array("q")
+        self.length = array("l")
+        self.window = array("l")
+        self.phase = array("b")
+        self.client_state = array("b")
+        self.server_state = array("b")
+        self.changed = array("b")
+        self.analysis = array("L")
+        """Bitmask over `analysis_names`."""
+        self.sockets: dict[int, SocketEvent] = {}
+        """Socket calls by row."""
+        self.options: dict[int, dict[str, Any]] = {}
+        """TCP options of SYN segments by row (bounded by MAX_KEPT_OPTIONS)."""
+        self.analysis_names: list[str] = []
+        self.streams: list[StreamInfo] = []
+        self.stream_rows: list[array[int]] = []
+        """Per stream (by sid), the rows of its packets, ascending."""
+        self._sid_of: dict[tuple[str, int], int] = {}
+        self._interned: dict[str, str] = {}
+        self.count = 0
+        """Rows published to readers (every column holds at least this many)."""
+        self.first_time: float | None = None
+        self.done = False
+        """The source has ended: no row will be added."""
+
+    # -- writing (one thread) -------------------------------------------------------------
+
+    def extend(self, events: Iterable[Any]) -> int:
+        """Append events (packets, socket calls, summaries; others are ignored).
+
+        Returns the number of rows added. Rows become visible to readers when this returns
+        (and, for long batches, every 4096 rows) through `count`.
+        """
+        start = len(self.kind)
+        n = start
+        for ev in events:
+            t = ev.type
+            if t == "packet":
+                self._add_packet(n, ev)
+                n += 1
+            elif t == "socket":
+                self._add_socket(n, ev)
+                n += 1
+            elif t == "connection":
+                sid = self._sid_of.get((ev.proto, ev.stream))
+                if sid is not None:
+                    self.streams[sid].summary = ev
+            if n & 0xFFF == 0:
+                self.count = n
+        self.count = n
+        return n - start
+
+    def _intern(self, s: str) -> str:
+        return self._interned.setdefault(s, s)
+
+    def _add_packet(self, row: int, ev: Any) -> None:
+        key = (ev.proto, ev.stream)
+        sid = self._sid_of.get(key)
+        c2s = ev.dir == "c2s"
+        if sid is None:
+            sid = len(self.streams)
+            self._sid_of[key] = sid
+            if c2s:
+                cl, cp, sv, sp = ev.src, ev.sport, ev.dst, ev.dport
+            else:
+                cl, cp, sv, sp = ev.dst, ev.dport, ev.src, ev.sport
+            self.streams.append(
+                StreamInfo(sid, ev.proto, ev.stream, self._intern(cl), cp, self._intern(sv), sp, row)
+            )
+            self.stream_rows.append(array("l"))
+        info = self.streams[sid]
+        self.stream_rows[sid].append(row)
+        flags = ev.flags
+        cs = NONE if ev.client_state is None else _STATE_CODE[ev.client_state]
+        ss = NONE if ev.server_state is None else _STATE_CODE[ev.server_state]
+        changed = (CLIENT_CHANGED if cs != info.client_state else 0) | (
+            SERVER_CHANGED if ss != info.server_state else 0
+        )
+        mask = 0
+        for name in ev.analysis:
+            try:
+                mask |= 1 << self.analysis_names.index(name)
+            except ValueError:
+                if len(self.analysis_names) < 32:
+                    self.analysis_names.append(name)
+                    mask |= 1 << (len(self.analysis_names) - 1)
+        if self.first_time is None:
+            self.first_time = ev.time
+        self.kind.append(KIND_TCP if ev.proto == "tcp" else KIND_UDP)
+        self.frame.append(ev.frame)
+        self.time.append(ev.time)
+        self.sid.append(sid)
+        self.dir.append(C2S if c2s else S2C)
+        self.flags.append(flags)
+        self.seq.append(NONE if ev.seq is None else ev.seq)
+        self.ack.append(NONE if ev.ack is None else ev.ack)
+        self.length.append(ev.len)
+        self.window.append(NONE if ev.window is None else ev.window)
+        self.phase.append(_PHASE_CODE[ev.phase])
+        self.client_state.append(cs)
+        self.server_state.append(ss)
+        self.changed.append(changed)
+        self.analysis.append(mask)
+        if flags & SYN and ev.options and len(self.options) < MAX_KEPT_OPTIONS:
+            self.options[row] = ev.options
+        # the connections view's running totals
+        info.last_row = row
+        info.packets += 1
+        info.client_state, info.server_state = cs, ss
+        if c2s:
+            info.bytes_c2s += ev.len
+        else:
+            info.bytes_s2c += ev.len
+        if flags & SYN:
+            if flags & ACK:
+                info.completeness |= 2
+                if math.isnan(info.t_synack):
+                    info.t_synack = ev.time
+            else:
+                info.completeness |= 1
+                if math.isnan(info.t_syn):
+                    info.t_syn = ev.time
+        elif flags & ACK and info.completeness & 3 == 3 and not info.completeness & 4:
+            info.completeness |= 4
+            info.t_ack = ev.time
+        if ev.len:
+            info.completeness |= 8
+        if flags & FIN:
+            info.completeness |= 16
+        if flags & RST:
+            info.completeness |= 32
+
+    def _add_socket(self, row: int, ev: SocketEvent) -> None:
+        if self.first_time is None:
+            self.first_time = ev.time
+        self.sockets[row] = ev
+        self.kind.append(KIND_SOCKET)
+        self.frame.append(0)
+        self.time.append(ev.time)
+        self.sid.append(NONE)
+        self.dir.append(C2S if ev.side == "client" else S2C)
+        self.flags.append(0)
+        self.seq.append(NONE)
+        self.ack.append(NONE)
+        self.length.append(0)
+        self.window.append(NONE)
+        self.phase.append(_PHASE_CODE[SOCKET_PHASE.get(ev.call, Phase.DATA)])
+        self.client_state.append(NONE)
+        self.server_state.append(NONE)
+        self.changed.append(0)
+        self.analysis.append(0)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return self.count
+
+    def sid_of(self, proto: str, stream: int) -> int | None:
+        """The dense index of tshark's stream `stream` of `proto`, if it has been seen."""
+        return self._sid_of.get((proto, stream))
+
+    def row(self, i: int) -> Row:
+        """One row as an object, for the detail view and exports (not for bulk use)."""
+        sid = self.sid[i]
+        return Row(
+            index=i,
+            kind=self.kind[i],
+            frame=self.frame[i],
+            time=self.time[i],
+            since_first=self.time[i] - (self.first_time or 0.0),
+            stream=None if sid < 0 else self.streams[sid],
+            dir=self.dir[i],
+            flags=self.flags[i],
+            seq=None if self.seq[i] == NONE else self.seq[i],
+            ack=None if self.ack[i] == NONE else self.ack[i],
+            length=self.length[i],
+            window=None if self.window[i] == NONE else self.window[i],
+            phase=PHASES[self.phase[i]],
+            client_state=_state(self.client_state[i]),
+            server_state=_state(self.server_state[i]),
+            changed=self.changed[i],
+            analysis=tuple(
+                name for b, name in enumerate(self.analysis_names) if self.analysis[i] >> b & 1
+            ),
+            socket=self.sockets.get(i),
+            options=self.options.get(i),
+        )
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the columns (buffers only; a figure for the bench)."""
+        cols = (
+            self.kind, self.frame, self.time, self.sid, self.dir, self.flags, self.seq, self.ack,
+            self.length, self.window, self.phase, self.client_state, self.server_state,
+            self.changed, self.analysis,
+        )  # fmt: skip
+        total = sum(c.buffer_info()[1] * c.itemsize for c in cols)
+        return total + sum(a.buffer_info()[1] * a.itemsize for a in self.stream_rows)
+
+
+def _state(code: int) -> TcpState | None:
+    return None if code == NONE else STATES[code]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One timeline row rebuilt as an object (see `Timeline.row`)."""
+
+    index: int
+    kind: int
+    frame: int
+    time: float
+    since_first: float
+    stream: StreamInfo | None
+    dir: int
+    flags: int
+    seq: int | None
+    ack: int | None
+    length: int
+    window: int | None
+    phase: Phase
+    client_state: TcpState | None
+    server_state: TcpState | None
+    changed: int
+    analysis: tuple[str, ...]
+    socket: SocketEvent | None
+    options: dict[str, Any] | None
+
+    @property
+    def is_socket(self) -> bool:
+        return self.kind == KIND_SOCKET
+
+    @property
+    def flag_text(self) -> str:
+        return ",".join(flag_names(self.flags))
+
+
+# -- filters ----------------------------------------------------------------------------------
+
+_FLAG_BY_NAME = {name.lower(): bit for bit, name in FLAG_NAMES}
+_PHASE_BY_NAME = {p.value: p for p in Phase}
+
+
+class FilterError(ValueError):
+    """A filter text that cannot be read; the message says what would be understood."""
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """What the `/` filter keeps: every given criterion must hold (an AND of them).
+
+    Within one criterion the values are alternatives: `port:80 port:443` keeps either port;
+    flags are the exception (`syn ack` keeps segments with both SYN and ACK).
+    """
+
+    ports: frozenset[int] = frozenset()
+    flags: int = 0
+    phases: frozenset[Phase] = frozenset()
+    streams: frozenset[int] = frozenset()
+    """tshark stream numbers (of either protocol unless `proto` is set)."""
+    sids: frozenset[int] = frozenset()
+    """Dense stream indices, as chosen in the connections view."""
+    proto: str | None = None
+    text: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.ports or self.flags or self.phases or self.streams or self.sids) and (
+            self.proto is None
+        )
+
+
+FILTER_HELP = (
+    "words, all must hold: a port (80 or port:80), a flag (syn, ack, fin, rst, psh...), a phase "
+    "(listen, request, confirm, data, teardown, reset, datagram), a stream (stream:3 or #3), "
+    "tcp or udp"
+)
+
+
+def parse_filter(text: str) -> Filter:
+    """Read the `/` filter's text. Raises FilterError naming the word it did not understand."""
+    ports: set[int] = set()
+    streams: set[int] = set()
+    phases: set[Phase] = set()
+    flags = 0
+    proto: str | None = None
+    for raw in text.replace(",", " ").split():
+        word = raw.lower()
+        key, _, value = word.partition(":")
+        if not value:
+            key, value = "", word
+        if key in ("", "port") and value.isdigit():
+            ports.add(int(value))
+        elif key in ("stream", "s") and value.isdigit():
+            streams.add(int(value))
+        elif key == "" and value.startswith("#") and value[1:].isdigit():
+            streams.add(int(value[1:]))
+        elif key in ("", "flag", "flags") and all(v in _FLAG_BY_NAME for v in value.split("+")):
+            for v in value.split("+"):
+                flags |= _FLAG_BY_NAME[v]
+        elif key in ("", "phase") and value in _PHASE_BY_NAME:
+            phases.add(_PHASE_BY_NAME[value])
+        elif key in ("", "proto") and value in ("tcp", "udp"):
+            proto = value
+        else:
+            raise FilterError(f"not understood: {raw!r}; {FILTER_HELP}")
+    return Filter(
+        frozenset(ports), flags, frozenset(phases), frozenset(streams), frozenset(), proto,
+        text.strip(),
+    )  # fmt: skip
+
+
+def matching_rows(tl: Timeline, flt: Filter, start: int, stop: int) -> array[int]:
+    """The rows in [start, stop) that `flt` keeps, ascending.
+
+    Each criterion is one pass of a comprehension over a column, about 50 ms per million rows;
+    a stream-only filter merges the per-stream indices instead and costs nothing.
+    """
+    out = array("l")
+    if start >= stop:
+        return out
+    sids: set[int] | None = None
+    if flt.sids or flt.streams:
+        sids = set(flt.sids)
+        for n in flt.streams:
+            for proto in ("tcp", "udp") if flt.proto is None else (flt.proto,):
+                s = tl.sid_of(proto, n)
+                if s is not None:
+                    sids.add(s)
+    socket_ok = not (flt.flags or sids is not None or flt.proto == "udp")
+    if flt.ports:
+        port_sids = {
+            s.sid for s in tl.streams[:] if s.cport in flt.ports or s.sport in flt.ports
+        }
+        sids = port_sids if sids is None else sids & port_sids
+    if flt.proto is not None:
+        wanted = "tcp" if flt.proto == "tcp" else "udp"
+        proto_sids = {s.sid for s in tl.streams[:] if s.proto == wanted}
+        sids = proto_sids if sids is None else sids & proto_sids
+
+    if sids is not None and not flt.flags and not flt.phases and not socket_ok:
+        # stream-only: merge the per-stream indices
+        rows: list[int] = []
+        for s in sids:
+            r = tl.stream_rows[s]
+            rows.extend(r[bisect_left(r, start) : bisect_left(r, stop)])
+        rows.sort()
+        out.extend(rows)
+        return out
+
+    cand: Iterable[int] = range(start, stop)
+    if sids is not None:
+        col = tl.sid
+        if socket_ok:
+            sock = tl.sockets
+            ports = flt.ports
+            cand = [
+                i
+                for i in cand
+                if col[i] in sids
+                or (col[i] == NONE and (not ports or _socket_ports(sock[i]) & ports))
+            ]
+        else:
+            cand = [i for i in cand if col[i] in sids]
+    elif not socket_ok:
+        col = tl.kind
+        cand = [i for i in cand if col[i] != KIND_SOCKET]
+    if flt.flags:
+        fl, m = tl.flags, flt.flags
+        cand = [i for i in cand if fl[i] & m == m]
+    if flt.phases:
+        codes = {_PHASE_CODE[p] for p in flt.phases}
+        ph = tl.phase
+        cand = [i for i in cand if ph[i] in codes]
+    out.extend(cand)
+    return out
+
+
+def _socket_ports(ev: SocketEvent) -> set[int]:
+    return {p for p in (_port_of(ev.local), _port_of(ev.remote)) if p is not None}
+
+
+# -- the view: filter + playback --------------------------------------------------------------
+
+SPEEDS: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+"""The speeds + and - walk through; below the slowest is step mode (nothing moves by itself)."""
+
+
+@dataclass
+class TimelineView:
+    """Which rows the ladder shows: the filter's rows that playback has revealed so far.
+
+    Replay reveals rows one by one at `pause / speed` seconds per row (a person's pace, since a
+    loopback handshake takes under 4 ms); live capture reveals everything as it arrives.
+    `revealed` counts timeline rows (not filtered rows), so changing the filter keeps the place.
+    """
+
+    timeline: Timeline
+    live: bool = False
+    pause: float = 0.6
+    """Seconds per event at 1x."""
+    speed: float | None = 1.0
+    """None: step mode."""
+    playing: bool = True
+    revealed: int = 0
+    filter: Filter = field(default_factory=Filter)
+    _rows: array[int] | None = None
+    _scanned: int = 0
+    _credit: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.speed is not None:
+            self.speed = min(max(self.speed, SPEEDS[0]), SPEEDS[-1])
+        if self.live:
+            self.playing = False
+
+    # -- filtering
+
+    def set_filter(self, flt: Filter) -> None:
+        """Apply a filter (the empty Filter shows everything)."""
+        self.filter = flt
+        self._rows = None if flt.empty else array("l")
+        self._scanned = 0
+        self.sync()
+
+    def sync(self) -> bool:
+        """Take in rows the source added since the last call. Returns True if any were."""
+        count = self.timeline.count
+        grew = False
+        if self._rows is not None and self._scanned < count:
+            self._rows.extend(matching_rows(self.timeline, self.filter, self._scanned, count))
+            self._scanned = count
+            grew = True
+        if self.live and self.revealed != count:
+            self.revealed = count
+            grew = True
+        elif self.revealed == 0 and count:
+            self.revealed = 1  # a replay opens on its first event
+            grew = True
+        return grew
+
+    @property
+    def matched(self) -> int:
+        """Rows the filter keeps among all indexed rows (revealed or not)."""
+        return self.timeline.count if self._rows is None else len(self._rows)
+
+    @property
+    def visible_count(self) -> int:
+        """Rows the ladder shows."""
+        if self._rows is None:
+            return min(self.revealed, self.timeline.count)
+        return bisect_left(self._rows, self.revealed)
+
+    def row_at(self, i: int) -> int:
+        """Timeline row of the i-th visible row."""
+        return i if self._rows is None else self._rows[i]
+
+    def rows(self, start: int = 0, stop: int | None = None) -> Iterator[int]:
+        """Timeline rows of visible rows [start, stop)."""
+        stop = self.visible_count if stop is None else min(stop, self.visible_count)
+        for i in range(start, stop):
+            yield self.row_at(i)
+
+    def index_of(self, row: int) -> int | None:
+        """Visible index of a timeline row, None if it is filtered out or not revealed."""
+        if row >= self.revealed:
+            return None
+        if self._rows is None:
+            return row if row < self.timeline.count else None
+        k = bisect_left(self._rows, row)
+        return k if k < len(self._rows) and self._rows[k] == row else None
+
+    # -- playback
+
+    def _reveal_to(self, k: int) -> None:
+        """Reveal exactly k visible rows (clamped to what exists)."""
+        total = self.matched
+        k = max(1 if total else 0, min(k, total))
+        if k == 0:
+            return
+        self.revealed = self.row_at(k - 1) + 1
+
+    def step(self, n: int = 1) -> None:
+        """Move n events forward (negative: back). Never hides the first row."""
+        if self.live:
+            return
+        self._reveal_to(self.visible_count + n)
+
+    def home(self) -> None:
+        if not self.live:
+            self._reveal_to(1)
+
+    def end(self) -> None:
+        """Reveal every row indexed so far."""
+        if not self.live:
+            self.revealed = max(self.revealed, self.timeline.count)
+
+    @property
+    def at_end(self) -> bool:
+        return self.visible_count >= self.matched
+
+    def toggle_play(self) -> None:
+        if self.live:
+            return
+        if not self.playing and self.at_end and self.timeline.done:
+            self.home()  # play again from the start, like a media player
+        self.playing = not self.playing
+        self._credit = 0.0
+
+    def faster(self) -> None:
+        if self.speed is None:
+            self.speed = SPEEDS[0]
+        else:
+            self.speed = next((s for s in SPEEDS if s > self.speed + 1e-9), SPEEDS[-1])
+
+    def slower(self) -> None:
+        if self.speed is None:
+            return
+        lower = [s for s in SPEEDS if s < self.speed - 1e-9]
+        self.speed = lower[-1] if lower else None
+
+    @property
+    def interval(self) -> float | None:
+        """Seconds between two revealed events, None in step mode."""
+        return None if self.speed is None else self.pause / self.speed
+
+    def tick(self, elapsed: float) -> bool:
+        """Advance playback by `elapsed` seconds of wall time. Returns True if rows appeared."""
+        interval = self.interval
+        if self.live or not self.playing or interval is None:
+            return False
+        if self.at_end:
+            self._credit = 0.0
+            if self.timeline.done:
+                self.playing = False
+            return False
+        self._credit += elapsed
+        n = int(self._credit / interval) if interval > 0 else self.matched
+        if n <= 0:
+            return False
+        self._credit -= n * interval
+        before = self.revealed
+        self._reveal_to(self.visible_count + n)
+        return self.revealed != before
+
+    @property
+    def mode_text(self) -> str:
+        """The status bar's playback word."""
+        if self.live:
+            return "live"
+        if self.speed is None:
+            return "step"
+        speed = f"{self.speed:g}x"
+        return f"▶ {speed}" if self.playing else f"⏸ {speed}"
