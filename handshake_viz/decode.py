@@ -26,6 +26,7 @@ _u16 = struct.Struct("!H").unpack_from
 _u32 = struct.Struct("!I").unpack_from
 _ipv4_hdr = struct.Struct("!BBHHHBBH4s4s").unpack_from
 _tcp_hdr = struct.Struct("!HHIIHHHH").unpack_from
+_eth_ip4_tcp = struct.Struct("!12xHBxH2xH1xB2x4s4sHHIIHH").unpack_from
 _tcp_hdr16 = struct.Struct("!HHIIHH").unpack_from
 _udp_hdr = struct.Struct("!HHHH").unpack_from
 
@@ -126,6 +127,20 @@ class FrameDecoder:
         self, frame: int, time: float, linktype: int, data: bytes
     ) -> Packet | Truncated | None:
         """Decode one frame; None when it carries neither TCP nor UDP (or awaits fragments)."""
+        if linktype == 1 and len(data) >= 54:
+            # The common case (Ethernet, IPv4 without options, unfragmented TCP) in one unpack.
+            etype, vihl, total, frag, proto, src, dst, sport, dport, seq, ack, offflags, window = (
+                _eth_ip4_tcp(data)
+            )
+            if etype == 0x0800 and vihl == 0x45 and proto == 6 and not frag & 0x3FFF:
+                thl = (offflags >> 12) << 2
+                opt_end = 34 + thl
+                if thl >= 20 and len(data) >= opt_end and total >= 20 + thl:
+                    s = _ntoa4.get(src) or ip4_str(src)
+                    d = _ntoa4.get(dst) or ip4_str(dst)
+                    return Packet(frame, time, 6, s, d, sport, dport, seq, ack, offflags & 0x1FF,
+                                  window, total - 20 - thl, data[54:opt_end],
+                                  data[opt_end : 14 + total])
         off = 0
         if linktype == 1:  # Ethernet
             if len(data) < 14:
@@ -291,47 +306,3 @@ class FrameDecoder:
         sport, dport, ulen, _csum = _udp_hdr(data, pos)
         return Packet(frame, time, 17, src, dst, sport, dport, length=max(ulen - 8, 0),
                       payload=data[pos + 8 : pos + max(ulen, 8)])
-
-
-def parse_tcp_options(raw: bytes) -> dict[str, Any]:
-    """TCP options by name, as far as they were captured."""
-    out: dict[str, Any] = {}
-    n = len(raw)
-    if n == 12 and raw[0] == 1 and raw[1] == 1 and raw[2] == 8 and raw[3] == 10:
-        return {"ts": list(struct.unpack_from("!II", raw, 4))}  # the common NOP NOP TS
-    i = 0
-    while i < n:
-        kind = raw[i]
-        if kind == 0:
-            break
-        if kind == 1:
-            i += 1
-            continue
-        if i + 1 >= n:
-            out["cut"] = True
-            break
-        size = raw[i + 1]
-        if size < 2 or i + size > n:
-            out["cut" if i + size > n else "bad"] = True
-            break
-        body = raw[i + 2 : i + size]
-        if kind == 2 and size == 4:
-            out["mss"] = _u16(body)[0]
-        elif kind == 3 and size == 3:
-            out["wscale"] = body[0]
-        elif kind == 4:
-            out["sack_perm"] = True
-        elif kind == 5:
-            out["sack"] = [list(struct.unpack_from("!II", body, j)) for j in range(0, len(body) - 7, 8)]
-        elif kind == 8 and size == 10:
-            out["ts"] = list(struct.unpack_from("!II", body))
-        elif kind == 34:
-            out["tfo"] = body.hex() or True
-        elif kind == 30:
-            out["mptcp"] = body[0] >> 4 if body else 0
-        elif kind == 254 and len(body) >= 2 and body[:2] == b"\xf9\x89":
-            out["tfo"] = body[2:].hex() or True
-        else:
-            out[f"opt{kind}"] = body.hex()
-        i += size
-    return out

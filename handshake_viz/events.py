@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from handshake_viz.tcpoptions import parse_tcp_options
+
 
 class Phase(StrEnum):
     """Which step of a connection's life a packet belongs to."""
@@ -113,8 +115,9 @@ class PacketEvent:
     """Payload bytes, from the IP and TCP headers (a snaplen-cut packet keeps its real length)."""
     window: int | None
     """The window field as sent (unscaled); None for UDP."""
-    options: dict[str, Any]
-    """TCP options by name: mss, wscale, sack_perm, ts (value, echo), sack (blocks), tfo, mptcp..."""
+    raw_options: bytes
+    """The TCP option bytes as captured; `options` names them (parsed when asked: most
+    packets are never looked at one by one)."""
     phase: Phase
     client_state: TcpState | None
     """The client's TCP state after this packet (None for UDP)."""
@@ -130,6 +133,11 @@ class PacketEvent:
     @property
     def flag_list(self) -> tuple[str, ...]:
         return flag_names(self.flags)
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """TCP options by name: mss, wscale, sack_perm, ts [value, echo], sack, tfo, mptcp..."""
+        return parse_tcp_options(self.raw_options) if self.raw_options else {}
 
     def to_dict(self) -> dict[str, Any]:
         """The JSONL object for this event."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from handshake_viz.decode import FrameDecoder, Packet
 from handshake_viz.events import ConnectionSummary, PacketEvent
 from handshake_viz.events import TruncatedPacket as Truncated
@@ -43,4 +45,9 @@ class PacketPipeline:
         return self.tracker.feed(p)
 
     def summaries(self) -> list[ConnectionSummary]:
+        """The summaries so far (the capture may go on)."""
         return self.tracker.summaries()
+
+    def finish(self) -> Iterator[ConnectionSummary]:
+        """The capture has ended: yield the summaries, freeing state as they go."""
+        return self.tracker.finish()

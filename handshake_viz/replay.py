@@ -71,12 +71,12 @@ class ReplaySource:
         offsets, lengths, linktypes = self.offsets, self.lengths, self.linktypes
         stop = self._stop
         try:
-            for rec in read_records(stream, self.name):
+            for frame, time, linktype, data, wirelen, offset in read_records(stream, self.name):
                 if keep:
-                    offsets.append(rec.offset)
-                    lengths.append(len(rec.data))
-                    linktypes.append(rec.linktype)
-                ev = feed(rec.frame, rec.time, rec.linktype, rec.data, rec.wirelen)
+                    offsets.append(offset)
+                    lengths.append(len(data))
+                    linktypes.append(linktype)
+                ev = feed(frame, time, linktype, data, wirelen)
                 if ev is not None:
                     if type(ev) is PacketEvent:
                         stats.packets += 1
@@ -86,7 +86,7 @@ class ReplaySource:
         except CaptureCutShort as e:
             stats.skipped = pipeline.skipped
             if self.with_summaries:
-                yield from pipeline.summaries()
+                yield from pipeline.finish()
             raise SourceError(
                 f"{e} after {len(offsets) or stats.packets} complete packets "
                 "(the capture was interrupted; the packets before the cut were read)"
@@ -98,7 +98,7 @@ class ReplaySource:
                 stream.close()
         stats.skipped = pipeline.skipped
         if self.with_summaries:
-            yield from pipeline.summaries()
+            yield from pipeline.finish()
 
     def stop(self) -> None:
         self._stop.set()

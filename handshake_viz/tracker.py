@@ -11,7 +11,10 @@ Pure code: no UI, no sockets, no files.
 
 from __future__ import annotations
 
-from handshake_viz.decode import Packet, parse_tcp_options
+from collections.abc import Iterator
+
+from handshake_viz.decode import Packet
+from handshake_viz.tcpoptions import parse_tcp_options
 from handshake_viz.events import (
     ACK,
     FIN,
@@ -70,42 +73,33 @@ _MARKS: dict[int, tuple[str, ...]] = {}
 
 
 def _lt(a: int, b: int) -> bool:
-    """a < b in 32-bit sequence space."""
-    return ((a - b) & M32) > 0x80000000
+    """a < b in 32-bit sequence space (tshark's LT_SEQ)."""
+    return ((a - b) & M32) > 0x7FFFFFFF
 
 
 def _gt(a: int, b: int) -> bool:
-    return ((b - a) & M32) > 0x80000000
+    """a > b in 32-bit sequence space (tshark's GT_SEQ)."""
+    return ((b - a) & M32) > 0x7FFFFFFF
 
 
 class _Flow:
-    """One direction of a TCP conversation: what its sender has sent and acknowledged."""
+    """One direction of a TCP conversation: what its sender has sent and acknowledged.
 
-    __slots__ = (
-        "base",
-        "nextseq",
-        "nextseq_time",
-        "maxseqtobeacked",
-        "lastack",
-        "lastack_time",
-        "window",
-        "dupacks",
-        "last_flags",
-        "fin_end",
-        "syn_seen",
-        "bytes",
-        "state",
-    )
+    The analysis fields keep tshark's names and, like tshark, hold absolute numbers.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("base", "nextseq", "nextseq_time", "maxseqtobeacked", "lastack",
+                 "lastack_time", "window", "dupacks", "last_flags", "fin_end", "state")
+
+    def __init__(self, state: TcpState) -> None:
         self.base: int | None = None
         """Absolute sequence number that shows as 0."""
         self.nextseq = 0
-        """Absolute sequence number expected next from this sender (0: unknown, as tshark)."""
+        """Sequence number expected next from this sender (0: unknown, as in tshark)."""
         self.nextseq_time = 0.0
         self.maxseqtobeacked = 0
         self.lastack = 0
-        """Absolute ack field this sender last sent (even with the ACK flag off, as tshark)."""
+        """Ack field this sender last sent (kept even with the ACK flag off, as tshark)."""
         self.lastack_time = 0.0
         self.window = 0xFFFFFFFF
         self.dupacks = 0
@@ -113,24 +107,35 @@ class _Flow:
         """Analysis bits of this sender's previous segment (keep-alive detection)."""
         self.fin_end: int | None = None
         """Relative sequence number just past this sender's FIN."""
-        self.syn_seen = False
-        self.bytes = 0
-        self.state: TcpState | None = None
+        self.state = state
+        """This end's TCP state after the latest packet."""
 
 
 class _Conversation:
-    """One TCP stream: both flows, roles and the summary being built."""
+    """One TCP stream: both flows, roles, and counts for its summary."""
 
-    __slots__ = ("stream", "a", "flows", "client", "summary", "completeness", "fin_seen",
-                 "handshake_ack_seen", "syn_time", "synack_time", "ts_mru_syn", "first_rtt")
+    __slots__ = ("stream", "a_addr", "a_port", "b_addr", "b_port", "fa", "fb", "client_is_a",
+                 "completeness", "fin_seen", "handshake_ack_seen", "syn_time", "synack_time",
+                 "ts_mru_syn", "first_rtt", "packets", "bytes_a", "bytes_b", "first_frame",
+                 "first_time", "last_frame", "last_time", "ended", "syn_options",
+                 "synack_options", "hs_ack_time")
 
-    def __init__(self, stream: int, a: tuple[str, int], summary: ConnectionSummary) -> None:
+    def __init__(self, stream: int, p: Packet) -> None:
         self.stream = stream
-        self.a = a
-        """The endpoint that sent the conversation's first packet."""
-        self.flows: dict[tuple[str, int], _Flow] = {}
-        self.client: tuple[str, int] = a
-        self.summary = summary
+        self.a_addr, self.a_port = p.src, p.sport
+        """The end that sent the conversation's first packet."""
+        self.b_addr, self.b_port = p.dst, p.dport
+        syn = p.flags & (SYN | ACK)
+        if syn == SYN | ACK:
+            # Caught from its SYN-ACK: the other end is the client, this one listened.
+            self.fa, self.fb = _Flow(S.LISTEN), _Flow(S.SYN_SENT)
+        elif syn == SYN:
+            self.fa, self.fb = _Flow(S.CLOSED), _Flow(S.LISTEN)
+        else:
+            # Caught mid-stream: both ends are already connected.
+            self.fa, self.fb = _Flow(S.ESTABLISHED), _Flow(S.ESTABLISHED)
+        self.client_is_a = syn != SYN | ACK
+        """Roles: the client sent the first SYN; with no SYN, the first packet's sender."""
         self.completeness = 0
         self.fin_seen = False
         self.handshake_ack_seen = False
@@ -140,372 +145,378 @@ class _Conversation:
         """Time of the latest pure SYN (tshark's ts_mru_syn)."""
         self.first_rtt = 0.0
         """SYN to first ACK: tshark's out-of-order threshold once known."""
+        self.packets = 0
+        self.bytes_a = 0
+        self.bytes_b = 0
+        self.first_frame = self.last_frame = p.frame
+        self.first_time = self.last_time = p.time
+        self.ended = "open"
+        self.syn_options = b""
+        self.synack_options = b""
+        self.hs_ack_time: float | None = None
+        """When the client's ACK completed the handshake."""
+
+    def summary(self) -> ConnectionSummary:
+        if self.client_is_a:
+            c, cp, s, sp, bc, bs = (self.a_addr, self.a_port, self.b_addr, self.b_port,
+                                    self.bytes_a, self.bytes_b)
+        else:
+            c, cp, s, sp, bc, bs = (self.b_addr, self.b_port, self.a_addr, self.a_port,
+                                    self.bytes_b, self.bytes_a)
+        comp = self.completeness
+        return ConnectionSummary(
+            "tcp", self.stream, c, cp, s, sp, self.first_frame, self.last_frame,
+            self.first_time, self.last_time, self.packets, bc, bs,
+            handshake="complete" if comp & 7 == 7 else "partial" if comp & 3 else "none",
+            rtt_syn_synack=(
+                self.synack_time - self.syn_time
+                if self.synack_time is not None and self.syn_time is not None
+                and self.syn_time <= self.synack_time
+                else None
+            ),
+            rtt_synack_ack=(
+                self.hs_ack_time - self.synack_time
+                if self.hs_ack_time is not None and self.synack_time is not None
+                else None
+            ),
+            ended=self.ended,
+            syn_options=parse_tcp_options(self.syn_options),
+            synack_options=parse_tcp_options(self.synack_options),
+            completeness=comp,
+            listen_inferred=bool(comp & COMPLETENESS_SYNACK),
+        )
 
 
 class ConnectionTracker:
-    """Turn decoded packets into `PacketEvent`s and per-connection summaries."""
+    """Turn decoded packets into `PacketEvent`s and per-connection summaries.
+
+    Packets must come in capture order. Everything is one pass: each event is final when
+    returned, so a stream (stdin, a live capture) is shown as it arrives.
+    """
 
     def __init__(self) -> None:
         self._tcp: dict[tuple[str, int, str, int], _Conversation] = {}
-        self._udp: dict[tuple[str, int, str, int], tuple[int, str, int]] = {}
+        self._udp: dict[tuple[str, int, str, int], ConnectionSummary] = {}
         self._convs: list[_Conversation] = []
         self._udp_summaries: list[ConnectionSummary] = []
-        self.tcp_streams = 0
-        self.udp_streams = 0
 
-    # ------------------------------------------------------------------ UDP
+    @property
+    def tcp_streams(self) -> int:
+        return len(self._convs)
+
+    @property
+    def udp_streams(self) -> int:
+        return len(self._udp_summaries)
+
     def _feed_udp(self, p: Packet) -> PacketEvent:
         key = (p.src, p.sport, p.dst, p.dport)
-        entry = self._udp.get(key)
-        if entry is None:
-            entry = (self.udp_streams, p.src, p.sport)
-            self.udp_streams += 1
-            self._udp[key] = entry
-            self._udp[(p.dst, p.dport, p.src, p.sport)] = entry
-            self._udp_summaries.append(
-                ConnectionSummary("udp", entry[0], p.src, p.sport, p.dst, p.dport, p.frame,
-                                  p.frame, p.time, p.time)
-            )
-        stream, csrc, cport = entry
-        c2s = p.src == csrc and p.sport == cport
-        s = self._udp_summaries[stream]
+        s = self._udp.get(key)
+        if s is None:
+            s = ConnectionSummary("udp", len(self._udp_summaries), p.src, p.sport, p.dst,
+                                  p.dport, p.frame, p.frame, p.time, p.time)
+            self._udp[key] = self._udp[(p.dst, p.dport, p.src, p.sport)] = s
+            self._udp_summaries.append(s)
+        c2s = p.sport == s.cport and p.src == s.client
         s.packets += 1
         s.last_frame, s.last_time = p.frame, p.time
         if c2s:
             s.bytes_c2s += p.length
         else:
             s.bytes_s2c += p.length
-        return PacketEvent(p.frame, p.time, "udp", stream, p.src, p.sport, p.dst, p.dport,
-                           "c2s" if c2s else "s2c", 0, None, None, p.length, None, {},
+        return PacketEvent(p.frame, p.time, "udp", s.stream, p.src, p.sport, p.dst, p.dport,
+                           "c2s" if c2s else "s2c", 0, None, None, p.length, None, b"",
                            Phase.DATAGRAM, None, None)
 
-    # ------------------------------------------------------------------ TCP
     def feed(self, p: Packet) -> PacketEvent:
         """Track one packet and return its event."""
         if p.proto != 6:
             return self._feed_udp(p)
-        src = (p.src, p.sport)
-        dst = (p.dst, p.dport)
         flags = p.flags
         raw_seq = p.seq
         raw_ack = p.ack
         length = p.length
-        conv = self._tcp.get((p.src, p.sport, p.dst, p.dport))
-        analysis: tuple[str, ...] = ()
+        syn_ack = flags & (SYN | ACK)
+        sport = p.sport
+        dport = p.dport
+        # One key per conversation, whichever way the packet goes (half the memory of two).
+        if sport < dport or (sport == dport and p.src <= p.dst):
+            key = (p.src, sport, p.dst, dport)
+        else:
+            key = (p.dst, dport, p.src, sport)
+        conv = self._tcp.get(key)
         reused = False
         if conv is None:
-            conv = self._new_conversation(p, src, dst)
-            conv.completeness = (
-                COMPLETENESS_SYN | (COMPLETENESS_DATA if length else 0)
-                if flags & (SYN | ACK) == SYN
-                else 0
-            )
-            fwd = conv.flows[src]
-            rev = conv.flows[dst]
+            conv = self._new_conversation(p, key)
+            if syn_ack == SYN:
+                conv.completeness = COMPLETENESS_SYN | (COMPLETENESS_DATA if length else 0)
+            from_a = True
+            fwd, rev = conv.fa, conv.fb
         else:
-            fwd = conv.flows[src]
-            rev = conv.flows[dst]
-            if flags & (SYN | ACK) == SYN and fwd.base is not None:
+            from_a = sport == conv.a_port and p.src == conv.a_addr
+            fwd, rev = (conv.fa, conv.fb) if from_a else (conv.fb, conv.fa)
+            if syn_ack == SYN and fwd.base is not None:
                 if raw_seq != fwd.base:
                     # A new connection on a used 4-tuple (loopback does this within seconds).
-                    conv = self._new_conversation(p, src, dst)
+                    conv = self._new_conversation(p, key)
                     conv.completeness = COMPLETENESS_SYN
-                    fwd = conv.flows[src]
-                    rev = conv.flows[dst]
+                    from_a = True
+                    fwd, rev = conv.fa, conv.fb
                     reused = True
                 else:
                     fwd.nextseq = fwd.maxseqtobeacked
             else:
                 c = conv.completeness
-                if flags & (SYN | ACK) == SYN | ACK:
+                if syn_ack == SYN | ACK:
                     c |= COMPLETENESS_SYNACK
-                elif flags & (SYN | ACK) == ACK:
+                elif syn_ack == ACK:
                     c |= COMPLETENESS_DATA if length else COMPLETENESS_ACK
                 if flags & (FIN | ACK) == FIN | ACK:
                     c |= COMPLETENESS_FIN
                 if flags & RST:
                     c |= COMPLETENESS_RST
                 conv.completeness = c
-            if flags & (SYN | ACK) == SYN | ACK and fwd.base is not None and raw_seq != fwd.base:
-                fwd.base = raw_seq
-                reused = True
-        summary = conv.summary
+                if syn_ack == SYN | ACK and fwd.base is not None and raw_seq != fwd.base:
+                    fwd.base = raw_seq  # tshark: a SYN-ACK with a new ISN moves the base
+                    reused = True
 
         # Relative sequence numbers: the SYN's seq, else one before the first seq seen.
-        if fwd.base is None:
-            fwd.base = raw_seq if flags & SYN else (raw_seq - 1) & M32
-        if rev.base is None and flags & ACK:
-            rev.base = (raw_ack - 1) & M32
-        seq = (raw_seq - fwd.base) & M32
-        ack = (raw_ack - rev.base) & M32 if rev.base is not None else raw_ack
+        base = fwd.base
+        if base is None:
+            base = fwd.base = raw_seq if flags & SYN else (raw_seq - 1) & M32
+        seq = (raw_seq - base) & M32
+        if flags & ACK:
+            rbase = rev.base
+            if rbase is None:
+                rbase = rev.base = (raw_ack - 1) & M32
+            ack: int | None = (raw_ack - rbase) & M32
+        else:
+            ack = None
 
-        # Roles and handshake timing.
+        # Handshake timing and roles.
+        now = p.time
         if flags & SYN:
             if flags & ACK:
                 if conv.synack_time is None:
-                    conv.synack_time = p.time
-                    conv.client = dst
-                    if conv.syn_time is not None:
-                        summary.rtt_syn_synack = p.time - conv.syn_time
-                    summary.synack_options = parse_tcp_options(p.options)
+                    conv.synack_time = now
+                    conv.client_is_a = not from_a
+                    conv.synack_options = p.options
             else:
-                conv.ts_mru_syn = p.time
+                conv.ts_mru_syn = now
                 if conv.syn_time is None:
-                    conv.syn_time = p.time
-                    conv.client = src
-                    summary.syn_options = parse_tcp_options(p.options)
+                    conv.syn_time = now
+                    conv.client_is_a = from_a
+                    conv.syn_options = p.options
 
         # tshark's sequence analysis, on absolute numbers.
-        marks = self._analyse(p, fwd, rev, conv.first_rtt)
+        marks = _analyse(p, fwd, rev, conv.first_rtt)
         if reused:
             marks = ("port_reused",) + marks
-        if not p.options_cut:
-            analysis = marks
-        if flags & (SYN | ACK) == ACK and conv.first_rtt == 0.0 and conv.ts_mru_syn:
-            conv.first_rtt = p.time - conv.ts_mru_syn
+        if p.options_cut:
+            marks = ()  # tshark prints no analysis for a header cut short
+        if syn_ack == ACK and conv.first_rtt == 0.0 and conv.ts_mru_syn:
+            conv.first_rtt = now - conv.ts_mru_syn
 
         # Phase.
-        c2s = src == conv.client
+        c2s = from_a == conv.client_is_a
         if flags & RST:
             phase = Phase.RESET
+            conv.ended = "rst"
         elif flags & SYN:
             phase = Phase.CONFIRM if flags & ACK else Phase.REQUEST
         elif flags & FIN or conv.fin_seen:
             phase = Phase.TEARDOWN
-        elif (
-            not conv.handshake_ack_seen
-            and conv.synack_time is not None
-            and c2s
-            and flags & ACK
-            and length == 0
-        ):
-            phase = Phase.CONFIRM
-            conv.handshake_ack_seen = True
-            if summary.rtt_synack_ack is None:
-                summary.rtt_synack_ack = p.time - conv.synack_time
-        else:
+            if flags & FIN:
+                conv.fin_seen = True
+                if conv.ended == "open":
+                    conv.ended = "fin"
+        elif conv.handshake_ack_seen or conv.synack_time is None or not c2s or not flags & ACK:
             phase = Phase.DATA
-            if conv.synack_time is not None and c2s and flags & ACK:
-                conv.handshake_ack_seen = True
-        if flags & FIN:
-            conv.fin_seen = True
+        else:
+            # The client's first ACK after the SYN-ACK completes the handshake.
+            conv.handshake_ack_seen = True
+            if length:
+                phase = Phase.DATA
+            else:
+                phase = Phase.CONFIRM
+                conv.hs_ack_time = now
 
         # TCP states of both ends.
-        self._transition(fwd, rev, flags, seq, ack, length)
+        if flags & (SYN | FIN | RST) or fwd.state is not S.ESTABLISHED or rev.state is not \
+                S.ESTABLISHED:
+            _transition(fwd, rev, flags, seq, ack, length)
 
-        # Summary.
-        summary.packets += 1
-        summary.last_frame, summary.last_time = p.frame, p.time
-        if c2s:
-            summary.bytes_c2s += length
+        conv.packets += 1
+        conv.last_frame = p.frame
+        conv.last_time = now
+        if from_a:
+            conv.bytes_a += length
         else:
-            summary.bytes_s2c += length
-        if flags & RST:
-            summary.ended = "rst"
-        elif flags & FIN and summary.ended == "open":
-            summary.ended = "fin"
-
-        client_flow = fwd if c2s else rev
-        server_flow = rev if c2s else fwd
+            conv.bytes_b += length
         return PacketEvent(
-            p.frame,
-            p.time,
-            "tcp",
-            conv.stream,
-            p.src,
-            p.sport,
-            p.dst,
-            p.dport,
-            "c2s" if c2s else "s2c",
-            flags,
-            seq,
-            ack if flags & ACK else None,
-            length,
-            p.window,
-            parse_tcp_options(p.options) if p.options else {},
-            phase,
-            client_flow.state,
-            server_flow.state,
-            analysis,
+            p.frame, now, "tcp", conv.stream, p.src, p.sport, p.dst, p.dport,
+            "c2s" if c2s else "s2c", flags, seq, ack, length, p.window, p.options, phase,
+            fwd.state if c2s else rev.state, rev.state if c2s else fwd.state, marks,
             p.options_cut,
         )
 
-    def _new_conversation(
-        self, p: Packet, src: tuple[str, int], dst: tuple[str, int]
-    ) -> _Conversation:
-        stream = self.tcp_streams
-        self.tcp_streams += 1
-        summary = ConnectionSummary("tcp", stream, p.src, p.sport, p.dst, p.dport, p.frame,
-                                    p.frame, p.time, p.time)
-        conv = _Conversation(stream, src, summary)
-        fa, fb = _Flow(), _Flow()
-        conv.flows[src] = fa
-        conv.flows[dst] = fb
-        if p.flags & SYN and p.flags & ACK:
-            conv.client = dst
-        if p.flags & SYN:
-            # A handshake from the start: the client is closed, the server listens.
-            if p.flags & ACK:
-                fa.state, fb.state = S.LISTEN, S.SYN_SENT
-            else:
-                fa.state, fb.state = S.CLOSED, S.LISTEN
-        else:
-            fa.state = fb.state = S.ESTABLISHED
-        self._tcp[(p.src, p.sport, p.dst, p.dport)] = conv
-        self._tcp[(p.dst, p.dport, p.src, p.sport)] = conv
+    def _new_conversation(self, p: Packet, key: tuple[str, int, str, int]) -> _Conversation:
+        conv = _Conversation(len(self._convs), p)
+        self._tcp[key] = conv
         self._convs.append(conv)
         return conv
 
-    @staticmethod
-    def _analyse(p: Packet, F: _Flow, R: _Flow, first_rtt: float) -> tuple[str, ...]:
-        """tshark 4.0's tcp_analyze_sequence_number, check for check, on absolute numbers.
-
-        Returns the analysis marks of this segment and updates both flows.
-        """
-        flags = p.flags
-        seq = p.seq
-        ack = p.ack
-        seglen = p.length
-        window = p.window
-        now = p.time
-        ta = 0
-        sfr = flags & (SYN | FIN | RST)
-        nextseq0 = F.nextseq
-        done = False
-        if seglen == 1 and seq == nextseq0 and R.window == 0:
-            ta |= A_ZERO_WINDOW_PROBE
-            done = True
-        if not done:
-            if window == 0 and not sfr:
-                ta |= A_ZERO_WINDOW
-            if nextseq0 and _gt(seq, nextseq0) and not flags & RST:
-                ta |= A_LOST_PACKET
-            if seglen <= 1 and seq == ((nextseq0 - 1) & M32) and not sfr:
-                ta |= A_KEEP_ALIVE
-            if (seglen == 0 and window and window != F.window and seq == nextseq0
-                    and ack == F.lastack and not sfr):
-                ta |= A_WINDOW_UPDATE
-            if (seglen == 0 and window and window == F.window and seq == nextseq0
-                    and ack == F.lastack and R.last_flags & A_KEEP_ALIVE and not sfr):
-                ta |= A_KEEP_ALIVE_ACK
-                done = True
-            elif (seglen == 0 and window == 0 and F.window == 0 and seq == nextseq0
-                    and ack == F.lastack and R.last_flags & A_ZERO_WINDOW_PROBE and not sfr):
-                ta |= A_ZERO_WINDOW_PROBE_ACK
-                done = True
-            elif (seglen == 0 and window and window == F.window and seq == nextseq0
-                    and ack == F.lastack and not sfr):
-                F.dupacks = 1 if F.dupacks == -1 else F.dupacks + 1
-                ta |= A_DUPLICATE_ACK
-        # finished_fwd:
-        if ack != F.lastack:
-            F.dupacks = 0
-        if R.maxseqtobeacked and _gt(ack, R.maxseqtobeacked) and flags & ACK:
-            if _lt(R.maxseqtobeacked, R.nextseq):
-                R.maxseqtobeacked = R.nextseq
-                ta |= A_ACK_LOST_PACKET
-            else:
-                if R.dupacks == 0:
-                    ta |= A_ACK_LOST_PACKET
-                R.dupacks = -1
-        if seglen > 0 or flags & (SYN | FIN):
-            not_adv = nextseq0 != 0 and _lt(seq, nextseq0)
-            if not ta & A_KEEP_ALIVE:
-                if seglen > 1 and ((nextseq0 - 1) & M32) == seq:
-                    not_adv = False
-                if seglen > 0 and R.lastack and not _gt((seq + seglen) & M32, R.lastack):
-                    ta |= A_SPURIOUS_RETRANSMISSION
-                else:
-                    t = now - R.lastack_time
-                    syn_fin = 1 if flags & (SYN | FIN) else 0
-                    if not_adv and R.dupacks >= 2 and R.lastack == seq and 0 <= t < 0.020:
-                        ta |= A_FAST_RETRANSMISSION
-                    elif (
-                        not_adv
-                        and 0 <= now - F.nextseq_time < (first_rtt or OOO_THRESHOLD)
-                        and nextseq0 != ((seq + seglen + syn_fin) & M32)
-                    ):
-                        ta |= A_OUT_OF_ORDER
-                    elif not_adv:
-                        ta |= A_RETRANSMISSION
-        # done:
-        nextseq = (seq + seglen + (1 if flags & (SYN | FIN) else 0)) & M32
-        if (F.nextseq == 0 or _gt(nextseq, F.nextseq)) and not ta & A_ZERO_WINDOW_PROBE:
-            F.nextseq = nextseq
-            F.nextseq_time = now
-        if (seq == F.maxseqtobeacked or F.maxseqtobeacked == 0) and not ta & A_ZERO_WINDOW_PROBE:
-            F.maxseqtobeacked = F.nextseq
-        F.window = window
-        F.lastack = ack
-        F.lastack_time = now
-        F.last_flags = ta
-        if not ta:
-            return ()
-        marks = _MARKS.get(ta)
-        if marks is None:
-            marks = _MARKS[ta] = tuple(
-                name for bit, names in _MARK_NAMES for name in names if ta & bit
-            )
-        return marks
-
-    @staticmethod
-    def _transition(fwd: _Flow, rev: _Flow, flags: int, seq: int, ack: int, length: int) -> None:
-        """Move both ends' TCP states for one packet from `fwd`'s end to `rev`'s end."""
-        if flags & RST:
-            fwd.state = rev.state = S.CLOSED
-            return
-        if flags & SYN:
-            if flags & ACK:
-                fwd.state = S.SYN_RECEIVED
-                if rev.state is S.SYN_SENT:
-                    rev.state = S.ESTABLISHED
-            else:
-                fwd.state = S.SYN_SENT
-                if rev.state in (None, S.CLOSED):
-                    rev.state = S.LISTEN
-            fwd.syn_seen = True
-        elif flags & ACK:
-            if fwd.state is S.SYN_SENT:
-                fwd.state = S.ESTABLISHED  # it got the SYN-ACK, even if we did not see it
-            if rev.state is S.SYN_RECEIVED:
-                rev.state = S.ESTABLISHED
-            if rev.fin_end is not None and not _lt(ack, rev.fin_end):
-                if rev.state is S.FIN_WAIT_1:
-                    rev.state = S.FIN_WAIT_2
-                elif rev.state is S.CLOSING:
-                    rev.state = S.TIME_WAIT
-                elif rev.state is S.LAST_ACK:
-                    rev.state = S.CLOSED
-        if flags & FIN:
-            fin_end = (seq + length + 1) & M32
-            if fwd.fin_end is None:
-                fwd.fin_end = fin_end
-            if fwd.state in (S.ESTABLISHED, S.SYN_RECEIVED, S.SYN_SENT):
-                fwd.state = S.FIN_WAIT_1
-            elif fwd.state is S.CLOSE_WAIT:
-                fwd.state = S.LAST_ACK
-            if rev.state in (S.ESTABLISHED, S.SYN_RECEIVED, S.SYN_SENT):
-                rev.state = S.CLOSE_WAIT
-            elif rev.state is S.FIN_WAIT_1:
-                rev.state = S.CLOSING
-            elif rev.state is S.FIN_WAIT_2:
-                rev.state = S.TIME_WAIT
-
     def summaries(self) -> list[ConnectionSummary]:
         """One summary per TCP stream, then one per UDP stream, in stream order."""
-        out = []
-        for conv in self._convs:
-            s = conv.summary
-            s.completeness = conv.completeness
-            out.append(s)
-            if (s.client, s.cport) != conv.client:
-                s.client, s.cport, s.server, s.sport = s.server, s.sport, s.client, s.cport
-            s.handshake = (
-                "complete"
-                if s.completeness & 7 == 7
-                else "partial"
-                if s.completeness & 3
-                else "none"
-            )
-            s.listen_inferred = bool(s.completeness & COMPLETENESS_SYNACK)
-        return out + self._udp_summaries
+        return [conv.summary() for conv in self._convs] + self._udp_summaries
+
+    def finish(self) -> Iterator[ConnectionSummary]:
+        """End of the capture: yield the summaries while freeing each stream's state.
+
+        For a capture of a million packets this keeps the peak memory that of the tracking,
+        not tracking plus every summary at once. The tracker takes no packets afterwards.
+        """
+        self._tcp.clear()
+        self._udp.clear()
+        convs = self._convs
+        for i, conv in enumerate(convs):
+            yield conv.summary()
+            convs[i] = None  # type: ignore[call-overload]
+        convs.clear()
+        yield from self._udp_summaries
+
+
+def _analyse(p: Packet, F: _Flow, R: _Flow, first_rtt: float) -> tuple[str, ...]:
+    """tshark 4.0's tcp_analyze_sequence_number, check for check, on absolute numbers.
+
+    `F` is the sender's flow, `R` the other one. Returns the marks of this segment (tshark's
+    field names) and updates both flows as tshark does.
+    """
+    flags = p.flags
+    seq = p.seq
+    ack = p.ack
+    seglen = p.length
+    window = p.window
+    now = p.time
+    ta = 0
+    sfr = flags & (SYN | FIN | RST)
+    nextseq0 = F.nextseq
+    if seglen == 1 and seq == nextseq0 and R.window == 0:
+        ta = A_ZERO_WINDOW_PROBE
+    else:
+        if window == 0 and not sfr:
+            ta |= A_ZERO_WINDOW
+        if nextseq0 and ((nextseq0 - seq) & M32) > 0x7FFFFFFF and not flags & RST:
+            ta |= A_LOST_PACKET
+        if seglen <= 1 and seq == ((nextseq0 - 1) & M32) and not sfr:
+            ta |= A_KEEP_ALIVE
+        if seglen == 0 and seq == nextseq0 and ack == F.lastack and not sfr:
+            if window and window != F.window:
+                ta |= A_WINDOW_UPDATE
+            elif window and window == F.window and R.last_flags & A_KEEP_ALIVE:
+                ta |= A_KEEP_ALIVE_ACK
+            elif window == 0 and F.window == 0 and R.last_flags & A_ZERO_WINDOW_PROBE:
+                ta |= A_ZERO_WINDOW_PROBE_ACK
+            elif window and window == F.window:
+                F.dupacks = 1 if F.dupacks == -1 else F.dupacks + 1
+                ta |= A_DUPLICATE_ACK
+    # finished_fwd:
+    if ack != F.lastack:
+        F.dupacks = 0
+    rmax = R.maxseqtobeacked
+    if rmax and flags & ACK and ((rmax - ack) & M32) > 0x7FFFFFFF:
+        if ((rmax - R.nextseq) & M32) > 0x7FFFFFFF:
+            R.maxseqtobeacked = R.nextseq
+            ta |= A_ACK_LOST_PACKET
+        else:
+            if R.dupacks == 0:
+                ta |= A_ACK_LOST_PACKET
+            R.dupacks = -1
+    syn_fin = 1 if flags & (SYN | FIN) else 0
+    if (seglen or syn_fin) and not ta & A_KEEP_ALIVE:
+        not_adv = nextseq0 != 0 and ((seq - nextseq0) & M32) > 0x7FFFFFFF
+        if seglen > 1 and ((nextseq0 - 1) & M32) == seq:
+            not_adv = False
+        rlastack = R.lastack
+        if seglen and rlastack and ((seq + seglen - rlastack - 1) & M32) >= 0x7FFFFFFF:
+            ta |= A_SPURIOUS_RETRANSMISSION  # every byte was acknowledged already
+        elif not_adv:
+            if R.dupacks >= 2 and rlastack == seq and 0 <= now - R.lastack_time < 0.020:
+                ta |= A_FAST_RETRANSMISSION
+            elif (
+                0 <= now - F.nextseq_time < (first_rtt or OOO_THRESHOLD)
+                and nextseq0 != ((seq + seglen + syn_fin) & M32)
+            ):
+                ta |= A_OUT_OF_ORDER
+            else:
+                ta |= A_RETRANSMISSION
+    # done:
+    if not ta & A_ZERO_WINDOW_PROBE:
+        nextseq = (seq + seglen + syn_fin) & M32
+        if nextseq0 == 0 or ((nextseq0 - nextseq) & M32) > 0x7FFFFFFF:
+            F.nextseq = nextseq
+            F.nextseq_time = now
+        if seq == F.maxseqtobeacked or F.maxseqtobeacked == 0:
+            F.maxseqtobeacked = F.nextseq
+    F.window = window
+    F.lastack = ack
+    F.lastack_time = now
+    F.last_flags = ta
+    if not ta:
+        return ()
+    marks = _MARKS.get(ta)
+    if marks is None:
+        marks = _MARKS[ta] = tuple(
+            dict.fromkeys(name for bit, names in _MARK_NAMES for name in names if ta & bit)
+        )
+    return marks
+
+
+def _transition(
+    fwd: _Flow, rev: _Flow, flags: int, seq: int, ack: int | None, length: int
+) -> None:
+    """Move both ends' TCP states for one packet sent by `fwd`'s end to `rev`'s end.
+
+    The sender moves for what it sent, the receiver for what it received (loopback delivers
+    at once), except that the server shows SYN-RECEIVED only once its SYN-ACK is seen: a
+    SYN alone does not tell whether anything listens.
+    """
+    if flags & RST:
+        fwd.state = rev.state = S.CLOSED
+        return
+    if flags & SYN:
+        if flags & ACK:
+            fwd.state = S.SYN_RECEIVED
+            if rev.state is S.SYN_SENT:
+                rev.state = S.ESTABLISHED
+        else:
+            fwd.state = S.SYN_SENT
+            if rev.state is S.CLOSED:
+                rev.state = S.LISTEN
+    elif ack is not None:
+        if fwd.state is S.SYN_SENT:
+            fwd.state = S.ESTABLISHED  # it got the SYN-ACK, even if the capture did not
+        if rev.state is S.SYN_RECEIVED:
+            rev.state = S.ESTABLISHED
+        if rev.fin_end is not None and not _lt(ack, rev.fin_end):
+            if rev.state is S.FIN_WAIT_1:
+                rev.state = S.FIN_WAIT_2
+            elif rev.state is S.CLOSING:
+                rev.state = S.TIME_WAIT
+            elif rev.state is S.LAST_ACK:
+                rev.state = S.CLOSED
+    if flags & FIN:
+        if fwd.fin_end is None:
+            fwd.fin_end = (seq + length + 1) & M32
+        if fwd.state in _OPEN:
+            fwd.state = S.FIN_WAIT_1
+        elif fwd.state is S.CLOSE_WAIT:
+            fwd.state = S.LAST_ACK
+        if rev.state in _OPEN:
+            rev.state = S.CLOSE_WAIT
+        elif rev.state is S.FIN_WAIT_1:
+            rev.state = S.CLOSING
+        elif rev.state is S.FIN_WAIT_2:
+            rev.state = S.TIME_WAIT
+
+
+_OPEN = (S.ESTABLISHED, S.SYN_RECEIVED, S.SYN_SENT)

@@ -1,0 +1,53 @@
+"""TCP options by name, from the raw option bytes of a segment."""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+_u16 = struct.Struct("!H").unpack_from
+_u32x2 = struct.Struct("!II").unpack_from
+
+
+def parse_tcp_options(raw: bytes) -> dict[str, Any]:
+    """TCP options by name, as far as they were captured."""
+    out: dict[str, Any] = {}
+    n = len(raw)
+    if n == 12 and raw[0] == 1 and raw[1] == 1 and raw[2] == 8 and raw[3] == 10:
+        return {"ts": list(_u32x2(raw, 4))}  # the common NOP NOP TS
+    i = 0
+    while i < n:
+        kind = raw[i]
+        if kind == 0:
+            break
+        if kind == 1:
+            i += 1
+            continue
+        if i + 1 >= n:
+            out["cut"] = True
+            break
+        size = raw[i + 1]
+        if size < 2 or i + size > n:
+            out["cut" if i + size > n else "bad"] = True
+            break
+        body = raw[i + 2 : i + size]
+        if kind == 2 and size == 4:
+            out["mss"] = _u16(body)[0]
+        elif kind == 3 and size == 3:
+            out["wscale"] = body[0]
+        elif kind == 4:
+            out["sack_perm"] = True
+        elif kind == 5:
+            out["sack"] = [list(struct.unpack_from("!II", body, j)) for j in range(0, len(body) - 7, 8)]
+        elif kind == 8 and size == 10:
+            out["ts"] = list(struct.unpack_from("!II", body))
+        elif kind == 34:
+            out["tfo"] = body.hex() or True
+        elif kind == 30:
+            out["mptcp"] = body[0] >> 4 if body else 0
+        elif kind == 254 and len(body) >= 2 and body[:2] == b"\xf9\x89":
+            out["tfo"] = body[2:].hex() or True
+        else:
+            out[f"opt{kind}"] = body.hex()
+        i += size
+    return out
