@@ -1,0 +1,70 @@
+"""Phases, TCP states, roles and summaries, on real captures."""
+
+from __future__ import annotations
+
+from handshake_viz.events import ConnectionSummary, PacketEvent
+from handshake_viz.replay import ReplaySource
+from tests.conftest import TSHARK_DATA
+
+
+def replay(name: str) -> tuple[list[PacketEvent], list[ConnectionSummary]]:
+    evs = list(ReplaySource(TSHARK_DATA / name).events())
+    return ([e for e in evs if isinstance(e, PacketEvent)],
+            [e for e in evs if isinstance(e, ConnectionSummary)])
+
+
+def test_a_whole_connection_walks_through_rfc_9293_states():
+    packets, _ = replay("zeek__http_get.pcap")
+    states = [(e.phase, e.client_state, e.server_state) for e in packets]
+    assert states[0] == ("request", "SYN-SENT", "LISTEN")
+    assert states[1] == ("confirm", "ESTABLISHED", "SYN-RECEIVED")
+    assert states[2] == ("confirm", "ESTABLISHED", "ESTABLISHED")
+    assert {p for p, _, _ in states[3:11]} == {"data"}
+    assert states[11] == ("teardown", "FIN-WAIT-1", "CLOSE-WAIT")
+    assert states[12] == ("teardown", "TIME-WAIT", "LAST-ACK")
+    assert states[13] == ("teardown", "TIME-WAIT", "CLOSED")
+
+
+def test_the_summary_tells_the_handshake_and_how_it_ended():
+    _, (summary,) = replay("zeek__http_get.pcap")
+    assert summary.handshake == "complete" and summary.ended == "fin"
+    assert summary.client == "141.142.228.5" and summary.sport == 80
+    assert (summary.bytes_c2s, summary.bytes_s2c) == (136, 5007)
+    assert summary.completeness == 31  # tshark's tcp.completeness
+    assert summary.syn_options == {"mss": 1460, "wscale": 4, "ts": [374005024, 0],
+                                   "sack_perm": True}
+    assert 0.069 < summary.rtt_syn_synack < 0.070
+    assert summary.listen_inferred
+
+
+def test_client_is_the_end_that_sent_the_syn_even_when_the_syn_ack_comes_first():
+    packets, (summary,) = replay("zeek__tcp_handshake-reorder.pcap")
+    assert packets[0].dir == "s2c" and packets[1].dir == "c2s"
+    assert summary.client == "141.142.228.5"
+
+
+def test_refused_connection_is_a_reset():
+    packets, summaries = replay("zeek__irc-353.pcap")
+    assert [str(e.phase) for e in packets[:2]] == ["request", "reset"]
+    assert packets[1].client_state == "CLOSED"
+    assert summaries[0].ended == "rst" and summaries[0].handshake == "partial"
+
+
+def test_retransmitted_syns_stay_requests_and_are_marked():
+    packets, _ = replay("zeek__tcp_option-sack.pcap")
+    assert [str(e.phase) for e in packets] == ["request"] * 4
+    assert [("retransmission" in e.analysis) for e in packets] == [False, True, True, True]
+
+
+def test_fast_retransmissions_and_duplicate_acks_as_tshark_marks_them():
+    packets, _ = replay("zeek__tcp_retransmit-fast009.pcap")
+    marks = [m for e in packets for m in e.analysis]
+    assert marks.count("duplicate_ack") >= 3
+    assert "fast_retransmission" in marks
+
+
+def test_udp_has_no_handshake():
+    packets, summaries = replay("zeek__pcapng-multi-interface.pcapng")
+    assert {str(e.phase) for e in packets} == {"datagram"}
+    assert all(e.client_state is None and e.seq is None for e in packets)
+    assert summaries and summaries[0].proto == "udp"
