@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"handshake-viz {__version__}")
+    _add_lang(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser(
@@ -193,3 +194,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_default(args)
     except KeyboardInterrupt:
         return 130
+    except Exception as e:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+        if os.environ.get("HANDSHAKE_VIZ_DEBUG"):
+            raise
+        return error(
+            f"internal error: {type(e).__name__}: {e} "
+            "(please report it; HANDSHAKE_VIZ_DEBUG=1 shows the traceback)"
+        )
