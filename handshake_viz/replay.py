@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from handshake_viz.events import CaptureStats, Event, PacketEvent
+from handshake_viz.events import CaptureStats, Event
 from handshake_viz.pcapfile import CaptureCutShort, CaptureFileError, read_records
 from handshake_viz.pipeline import PacketPipeline
 from handshake_viz.source import SourceError
@@ -65,22 +65,15 @@ class ReplaySource:
         """
         stream = self._open()
         pipeline = self.pipeline
-        feed = pipeline.feed
         stats = self.stats
-        keep = self.keep_index
-        offsets, lengths, linktypes = self.offsets, self.lengths, self.linktypes
+        records = read_records(stream, self.name)
+        if self.keep_index:
+            records = self._indexed(records)
         stop = self._stop
         try:
-            for frame, time, linktype, data, wirelen, offset in read_records(stream, self.name):
-                if keep:
-                    offsets.append(offset)
-                    lengths.append(len(data))
-                    linktypes.append(linktype)
-                ev = feed(frame, time, linktype, data, wirelen)
-                if ev is not None:
-                    if type(ev) is PacketEvent:
-                        stats.packets += 1
-                    yield ev
+            for ev in pipeline.run(records):
+                stats.packets += 1
+                yield ev
                 if stop.is_set():
                     return
         except CaptureCutShort as e:
@@ -88,8 +81,8 @@ class ReplaySource:
             if self.with_summaries:
                 yield from pipeline.finish()
             raise SourceError(
-                f"{e} after {len(offsets) or stats.packets} complete packets "
-                "(the capture was interrupted; the packets before the cut were read)"
+                f"{e} (the capture was interrupted: the {stats.packets} packets before the cut "
+                "were read)"
             ) from None
         except CaptureFileError as e:
             raise SourceError(str(e)) from None
@@ -99,6 +92,17 @@ class ReplaySource:
         stats.skipped = pipeline.skipped
         if self.with_summaries:
             yield from pipeline.finish()
+
+    def _indexed(
+        self, records: Iterator[tuple[int, float, int, bytes, int, int]]
+    ) -> Iterator[tuple[int, float, int, bytes, int, int]]:
+        """Pass records through, remembering where each frame's bytes are in the file."""
+        offsets, lengths, linktypes = self.offsets, self.lengths, self.linktypes
+        for rec in records:
+            offsets.append(rec[5])
+            lengths.append(len(rec[3]))
+            linktypes.append(rec[2])
+            yield rec
 
     def stop(self) -> None:
         self._stop.set()
@@ -152,12 +156,9 @@ def print_events(source: ReplaySource, fmt: str) -> int:
     from handshake_viz.cli import EXIT_ERROR, EXIT_OK
     from handshake_viz.output import EventPrinter
 
-    out = sys.stdout
-    printer = EventPrinter(out, fmt, flush_each=source.path == "-")
-    write = printer.write
+    printer = EventPrinter(sys.stdout, fmt, flush_each=source.path == "-")
     try:
-        for ev in source.events():
-            write(ev)
+        printer.write_all(source.events())
     except SourceError as e:
         printer.close()
         print(f"handshake-viz: {e}", file=sys.stderr)

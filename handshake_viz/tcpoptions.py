@@ -51,3 +51,41 @@ def parse_tcp_options(raw: bytes) -> dict[str, Any]:
             out[f"opt{kind}"] = body.hex()
         i += size
     return out
+
+
+def timestamp_offset(raw: bytes) -> int | None:
+    """Where the timestamp option (kind 8) starts in `raw`, walking the options properly."""
+    i, n = 0, len(raw)
+    while i < n:
+        kind = raw[i]
+        if kind == 0:
+            return None
+        if kind == 1:
+            i += 1
+            continue
+        if i + 1 >= n or raw[i + 1] < 2:
+            return None
+        if kind == 8 and raw[i + 1] == 10 and i + 10 <= n:
+            return i
+        i += raw[i + 1]
+    return None
+
+
+_LAYOUTS: dict[bytes, bytes] = {}
+
+
+def options_layout(raw: bytes) -> bytes:
+    """The option bytes with the timestamp values zeroed, one shared copy per layout.
+
+    A connection summary keeps its SYN's options: this way a hundred thousand connections from
+    one kernel share one bytes object instead of holding two each.
+    """
+    i = timestamp_offset(raw)
+    if i is not None:
+        raw = raw[: i + 2] + bytes(8) + raw[i + 10 :]
+    shared = _LAYOUTS.get(raw)
+    if shared is None:
+        if len(_LAYOUTS) >= 4096:
+            return raw
+        shared = _LAYOUTS[raw] = raw
+    return shared

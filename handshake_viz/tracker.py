@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from handshake_viz.decode import Packet
-from handshake_viz.tcpoptions import parse_tcp_options
+from handshake_viz.tcpoptions import options_layout, parse_tcp_options
 from handshake_viz.events import (
     ACK,
     FIN,
@@ -70,6 +70,11 @@ _MARK_NAMES: tuple[tuple[int, tuple[str, ...]], ...] = (
 )
 """Analysis bits and the names the JSONL gives them (tshark's field names)."""
 _MARKS: dict[int, tuple[str, ...]] = {}
+
+
+_RESET, _CONFIRM, _REQUEST, _TEARDOWN, _DATA = (
+    Phase.RESET, Phase.CONFIRM, Phase.REQUEST, Phase.TEARDOWN, Phase.DATA)
+_ESTABLISHED = TcpState.ESTABLISHED
 
 
 def _lt(a: int, b: int) -> bool:
@@ -180,11 +185,19 @@ class _Conversation:
                 else None
             ),
             ended=self.ended,
-            syn_options=parse_tcp_options(self.syn_options),
-            synack_options=parse_tcp_options(self.synack_options),
+            syn_options=_summary_options(self.syn_options),
+            synack_options=_summary_options(self.synack_options),
             completeness=comp,
             listen_inferred=bool(comp & COMPLETENESS_SYNACK),
         )
+
+
+def _summary_options(layout: bytes) -> dict[str, object]:
+    """A SYN's options for its summary: timestamps say only whether they were used."""
+    options = parse_tcp_options(layout)
+    if "ts" in options:
+        options["ts"] = True
+    return options
 
 
 class ConnectionTracker:
@@ -228,14 +241,17 @@ class ConnectionTracker:
                            Phase.DATAGRAM, None, None)
 
     def feed(self, p: Packet) -> PacketEvent:
-        """Track one packet and return its event."""
+        """Track one packet and return its event.
+
+        The hot path: flag tests use literal bits (0x01 FIN, 0x02 SYN, 0x04 RST, 0x10 ACK).
+        """
         if p.proto != 6:
             return self._feed_udp(p)
         flags = p.flags
         raw_seq = p.seq
         raw_ack = p.ack
         length = p.length
-        syn_ack = flags & (SYN | ACK)
+        syn_ack = flags & 0x12
         sport = p.sport
         dport = p.dport
         # One key per conversation, whichever way the packet goes (half the memory of two).
@@ -247,14 +263,14 @@ class ConnectionTracker:
         reused = False
         if conv is None:
             conv = self._new_conversation(p, key)
-            if syn_ack == SYN:
+            if syn_ack == 0x02:
                 conv.completeness = COMPLETENESS_SYN | (COMPLETENESS_DATA if length else 0)
             from_a = True
             fwd, rev = conv.fa, conv.fb
         else:
             from_a = sport == conv.a_port and p.src == conv.a_addr
             fwd, rev = (conv.fa, conv.fb) if from_a else (conv.fb, conv.fa)
-            if syn_ack == SYN and fwd.base is not None:
+            if syn_ack == 0x02 and fwd.base is not None:
                 if raw_seq != fwd.base:
                     # A new connection on a used 4-tuple (loopback does this within seconds).
                     conv = self._new_conversation(p, key)
@@ -266,25 +282,25 @@ class ConnectionTracker:
                     fwd.nextseq = fwd.maxseqtobeacked
             else:
                 c = conv.completeness
-                if syn_ack == SYN | ACK:
+                if syn_ack == 0x12:
                     c |= COMPLETENESS_SYNACK
-                elif syn_ack == ACK:
+                elif syn_ack == 0x10:
                     c |= COMPLETENESS_DATA if length else COMPLETENESS_ACK
-                if flags & (FIN | ACK) == FIN | ACK:
+                if flags & 0x11 == 0x11:
                     c |= COMPLETENESS_FIN
-                if flags & RST:
+                if flags & 0x04:
                     c |= COMPLETENESS_RST
                 conv.completeness = c
-                if syn_ack == SYN | ACK and fwd.base is not None and raw_seq != fwd.base:
+                if syn_ack == 0x12 and fwd.base is not None and raw_seq != fwd.base:
                     fwd.base = raw_seq  # tshark: a SYN-ACK with a new ISN moves the base
                     reused = True
 
         # Relative sequence numbers: the SYN's seq, else one before the first seq seen.
         base = fwd.base
         if base is None:
-            base = fwd.base = raw_seq if flags & SYN else (raw_seq - 1) & M32
+            base = fwd.base = raw_seq if flags & 0x02 else (raw_seq - 1) & M32
         seq = (raw_seq - base) & M32
-        if flags & ACK:
+        if flags & 0x10:
             rbase = rev.base
             if rbase is None:
                 rbase = rev.base = (raw_ack - 1) & M32
@@ -294,55 +310,55 @@ class ConnectionTracker:
 
         # Handshake timing and roles.
         now = p.time
-        if flags & SYN:
-            if flags & ACK:
+        if flags & 0x02:
+            if flags & 0x10:
                 if conv.synack_time is None:
                     conv.synack_time = now
                     conv.client_is_a = not from_a
-                    conv.synack_options = p.options
+                    conv.synack_options = options_layout(p.options)
             else:
                 conv.ts_mru_syn = now
                 if conv.syn_time is None:
                     conv.syn_time = now
                     conv.client_is_a = from_a
-                    conv.syn_options = p.options
+                    conv.syn_options = options_layout(p.options)
 
         # tshark's sequence analysis, on absolute numbers.
-        marks = _analyse(p, fwd, rev, conv.first_rtt)
+        marks = _analyse(flags, raw_seq, raw_ack, length, p.window, now, fwd, rev, conv.first_rtt)
         if reused:
             marks = ("port_reused",) + marks
         if p.options_cut:
             marks = ()  # tshark prints no analysis for a header cut short
-        if syn_ack == ACK and conv.first_rtt == 0.0 and conv.ts_mru_syn:
+        if syn_ack == 0x10 and conv.first_rtt == 0.0 and conv.ts_mru_syn:
             conv.first_rtt = now - conv.ts_mru_syn
 
         # Phase.
         c2s = from_a == conv.client_is_a
-        if flags & RST:
-            phase = Phase.RESET
+        if flags & 0x04:
+            phase = _RESET
             conv.ended = "rst"
-        elif flags & SYN:
-            phase = Phase.CONFIRM if flags & ACK else Phase.REQUEST
-        elif flags & FIN or conv.fin_seen:
-            phase = Phase.TEARDOWN
-            if flags & FIN:
+        elif flags & 0x02:
+            phase = _CONFIRM if flags & 0x10 else _REQUEST
+        elif flags & 0x01 or conv.fin_seen:
+            phase = _TEARDOWN
+            if flags & 0x01:
                 conv.fin_seen = True
                 if conv.ended == "open":
                     conv.ended = "fin"
-        elif conv.handshake_ack_seen or conv.synack_time is None or not c2s or not flags & ACK:
-            phase = Phase.DATA
+        elif conv.handshake_ack_seen or conv.synack_time is None or not c2s or not flags & 0x10:
+            phase = _DATA
         else:
             # The client's first ACK after the SYN-ACK completes the handshake.
             conv.handshake_ack_seen = True
             if length:
-                phase = Phase.DATA
+                phase = _DATA
             else:
-                phase = Phase.CONFIRM
+                phase = _CONFIRM
                 conv.hs_ack_time = now
 
         # TCP states of both ends.
-        if flags & (SYN | FIN | RST) or fwd.state is not S.ESTABLISHED or rev.state is not \
-                S.ESTABLISHED:
+        if flags & 0x07 or fwd.state is not _ESTABLISHED or rev.state is not \
+                _ESTABLISHED:
             _transition(fwd, rev, flags, seq, ack, length)
 
         conv.packets += 1
@@ -385,45 +401,53 @@ class ConnectionTracker:
         yield from self._udp_summaries
 
 
-def _analyse(p: Packet, F: _Flow, R: _Flow, first_rtt: float) -> tuple[str, ...]:
+def _analyse(
+    flags: int, seq: int, ack: int, seglen: int, window: int, now: float, F: _Flow, R: _Flow,
+    first_rtt: float,
+) -> tuple[str, ...]:
     """tshark 4.0's tcp_analyze_sequence_number, check for check, on absolute numbers.
 
     `F` is the sender's flow, `R` the other one. Returns the marks of this segment (tshark's
-    field names) and updates both flows as tshark does.
+    field names) and updates both flows as tshark does. The hot path of replay: sequence
+    comparisons are written out (``(a - b) & M32 > 0x7FFFFFFF`` is tshark's ``LT_SEQ(a, b)``),
+    each preceded by the cheap equality that settles the common in-order case.
     """
-    flags = p.flags
-    seq = p.seq
-    ack = p.ack
-    seglen = p.length
-    window = p.window
-    now = p.time
     ta = 0
-    sfr = flags & (SYN | FIN | RST)
+    sfr = flags & 0x07  # SYN, FIN or RST
     nextseq0 = F.nextseq
-    if seglen == 1 and seq == nextseq0 and R.window == 0:
+    if seglen > 1:
+        # A data segment: of the first checks only these two can apply.
+        if window == 0 and not sfr:
+            ta = A_ZERO_WINDOW
+        if nextseq0 and seq != nextseq0 and ((nextseq0 - seq) & M32) > 0x7FFFFFFF \
+                and not flags & 0x04:
+            ta |= A_LOST_PACKET
+    elif seglen == 1 and seq == nextseq0 and R.window == 0:
         ta = A_ZERO_WINDOW_PROBE
     else:
         if window == 0 and not sfr:
-            ta |= A_ZERO_WINDOW
-        if nextseq0 and ((nextseq0 - seq) & M32) > 0x7FFFFFFF and not flags & RST:
+            ta = A_ZERO_WINDOW
+        if nextseq0 and seq != nextseq0 and ((nextseq0 - seq) & M32) > 0x7FFFFFFF \
+                and not flags & 0x04:
             ta |= A_LOST_PACKET
-        if seglen <= 1 and seq == ((nextseq0 - 1) & M32) and not sfr:
+        if seq == ((nextseq0 - 1) & M32) and not sfr:
             ta |= A_KEEP_ALIVE
         if seglen == 0 and seq == nextseq0 and ack == F.lastack and not sfr:
-            if window and window != F.window:
+            fwin = F.window
+            if window and window != fwin:
                 ta |= A_WINDOW_UPDATE
-            elif window and window == F.window and R.last_flags & A_KEEP_ALIVE:
+            elif window and R.last_flags & A_KEEP_ALIVE:
                 ta |= A_KEEP_ALIVE_ACK
-            elif window == 0 and F.window == 0 and R.last_flags & A_ZERO_WINDOW_PROBE:
+            elif window == 0 and fwin == 0 and R.last_flags & A_ZERO_WINDOW_PROBE:
                 ta |= A_ZERO_WINDOW_PROBE_ACK
-            elif window and window == F.window:
+            elif window:
                 F.dupacks = 1 if F.dupacks == -1 else F.dupacks + 1
                 ta |= A_DUPLICATE_ACK
     # finished_fwd:
     if ack != F.lastack:
         F.dupacks = 0
     rmax = R.maxseqtobeacked
-    if rmax and flags & ACK and ((rmax - ack) & M32) > 0x7FFFFFFF:
+    if rmax and ack != rmax and flags & 0x10 and ((rmax - ack) & M32) > 0x7FFFFFFF:
         if ((rmax - R.nextseq) & M32) > 0x7FFFFFFF:
             R.maxseqtobeacked = R.nextseq
             ta |= A_ACK_LOST_PACKET
@@ -431,10 +455,10 @@ def _analyse(p: Packet, F: _Flow, R: _Flow, first_rtt: float) -> tuple[str, ...]
             if R.dupacks == 0:
                 ta |= A_ACK_LOST_PACKET
             R.dupacks = -1
-    syn_fin = 1 if flags & (SYN | FIN) else 0
+    syn_fin = 1 if flags & 0x03 else 0
     if (seglen or syn_fin) and not ta & A_KEEP_ALIVE:
-        not_adv = nextseq0 != 0 and ((seq - nextseq0) & M32) > 0x7FFFFFFF
-        if seglen > 1 and ((nextseq0 - 1) & M32) == seq:
+        not_adv = nextseq0 != 0 and seq != nextseq0 and ((seq - nextseq0) & M32) > 0x7FFFFFFF
+        if not_adv and seglen > 1 and ((nextseq0 - 1) & M32) == seq:
             not_adv = False
         rlastack = R.lastack
         if seglen and rlastack and ((seq + seglen - rlastack - 1) & M32) >= 0x7FFFFFFF:
@@ -452,7 +476,7 @@ def _analyse(p: Packet, F: _Flow, R: _Flow, first_rtt: float) -> tuple[str, ...]
     # done:
     if not ta & A_ZERO_WINDOW_PROBE:
         nextseq = (seq + seglen + syn_fin) & M32
-        if nextseq0 == 0 or ((nextseq0 - nextseq) & M32) > 0x7FFFFFFF:
+        if nextseq0 == 0 or (nextseq != nextseq0 and ((nextseq0 - nextseq) & M32) > 0x7FFFFFFF):
             F.nextseq = nextseq
             F.nextseq_time = now
         if seq == F.maxseqtobeacked or F.maxseqtobeacked == 0:
