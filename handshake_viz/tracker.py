@@ -123,7 +123,7 @@ class _Conversation:
                  "completeness", "fin_seen", "handshake_ack_seen", "syn_time", "synack_time",
                  "ts_mru_syn", "first_rtt", "packets", "bytes_a", "bytes_b", "first_frame",
                  "first_time", "last_frame", "last_time", "ended", "syn_options",
-                 "synack_options", "hs_ack_time")
+                 "synack_options", "hs_ack_time", "first_bits")
 
     def __init__(self, stream: int, p: Packet) -> None:
         self.stream = stream
@@ -142,6 +142,8 @@ class _Conversation:
         self.client_is_a = syn != SYN | ACK
         """Roles: the client sent the first SYN; with no SYN, the first packet's sender."""
         self.completeness = 0
+        self.first_bits = 0
+        """Completeness bits of the first packet, had it not been the first (tshark -2)."""
         self.fin_seen = False
         self.handshake_ack_seen = False
         self.syn_time: float | None = None
@@ -168,7 +170,9 @@ class _Conversation:
         else:
             c, cp, s, sp, bc, bs = (self.b_addr, self.b_port, self.a_addr, self.a_port,
                                     self.bytes_b, self.bytes_a)
-        comp = self.completeness
+        # tshark -2 reads the first packet again in its second pass, as an old stream's, and
+        # shows each frame the value from before that frame's own update.
+        comp = self.completeness | (self.first_bits if self.packets > 1 else 0)
         return ConnectionSummary(
             "tcp", self.stream, c, cp, s, sp, self.first_frame, self.last_frame,
             self.first_time, self.last_time, self.packets, bc, bs,
@@ -190,6 +194,21 @@ class _Conversation:
             completeness=comp,
             listen_inferred=bool(comp & COMPLETENESS_SYNACK),
         )
+
+
+def _completeness_bits(flags: int, length: int) -> int:
+    """What a packet adds to tshark's tcp.completeness (for any but a stream's first)."""
+    c = 0
+    syn_ack = flags & 0x12
+    if syn_ack == 0x12:
+        c = COMPLETENESS_SYNACK
+    elif syn_ack == 0x10:
+        c = COMPLETENESS_DATA if length else COMPLETENESS_ACK
+    if flags & 0x11 == 0x11:
+        c |= COMPLETENESS_FIN
+    if flags & 0x04:
+        c |= COMPLETENESS_RST
+    return c
 
 
 def _summary_options(layout: bytes) -> dict[str, object]:
@@ -265,6 +284,8 @@ class ConnectionTracker:
             conv = self._new_conversation(p, key)
             if syn_ack == 0x02:
                 conv.completeness = COMPLETENESS_SYN | (COMPLETENESS_DATA if length else 0)
+            else:
+                conv.first_bits = _completeness_bits(flags, length)
             from_a = True
             fwd, rev = conv.fa, conv.fb
         else:
@@ -281,16 +302,7 @@ class ConnectionTracker:
                 else:
                     fwd.nextseq = fwd.maxseqtobeacked
             else:
-                c = conv.completeness
-                if syn_ack == 0x12:
-                    c |= COMPLETENESS_SYNACK
-                elif syn_ack == 0x10:
-                    c |= COMPLETENESS_DATA if length else COMPLETENESS_ACK
-                if flags & 0x11 == 0x11:
-                    c |= COMPLETENESS_FIN
-                if flags & 0x04:
-                    c |= COMPLETENESS_RST
-                conv.completeness = c
+                conv.completeness |= _completeness_bits(flags, length)
                 if syn_ack == 0x12 and fwd.base is not None and raw_seq != fwd.base:
                     fwd.base = raw_seq  # tshark: a SYN-ACK with a new ISN moves the base
                     reused = True
