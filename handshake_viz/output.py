@@ -49,8 +49,9 @@ def options_json(raw: bytes) -> str:
     if i is None:
         return _dumps(parse_tcp_options(raw))
     key = raw[: i + 2] + raw[i + 10 :]
-    template = _OPTION_TEMPLATES.get(key, False)
-    if template is False:
+    if key in _OPTION_TEMPLATES:
+        template = _OPTION_TEMPLATES[key]
+    else:
         template = _option_template(raw, i)
         if len(_OPTION_TEMPLATES) < 10_000:
             _OPTION_TEMPLATES[key] = template

@@ -53,12 +53,12 @@ class PacketPipeline:
             p = decode(frame, time, linktype, data)
             if type(p) is Packet:
                 yield track(p)
-            elif p is None:
-                self.skipped += 1
-            else:
+            elif isinstance(p, Truncated):
                 self.skipped += 1
                 self.truncated.append(p)
                 yield p
+            else:
+                self.skipped += 1
 
     def feed_packet(self, p: Packet) -> PacketEvent:
         """Track an already decoded packet."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from handshake_viz.decode import Packet
-from handshake_viz.tcpoptions import options_layout, parse_tcp_options
 from handshake_viz.events import (
     ACK,
     FIN,
@@ -25,6 +24,7 @@ from handshake_viz.events import (
     Phase,
     TcpState,
 )
+from handshake_viz.tcpoptions import options_layout, parse_tcp_options
 
 M32 = 0xFFFFFFFF
 OOO_THRESHOLD = 0.003

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import struct
+from array import array
 from pathlib import Path
 
 PCAP_MAGIC_US = 0xA1B2C3D4
@@ -33,13 +34,20 @@ class PcapWriter:
         self.flush_every = max(1, flush_every)
         self.packets = 0
         self._pending: list[bytes] = []
+        self.offsets = array("Q")
+        """File offset of each record's header (frame N at offsets[N-1]): 8 bytes a packet."""
+        self.lengths = array("I")
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.write(self._fd, _GLOBAL.pack(PCAP_MAGIC_US, 2, 4, 0, 0, snaplen, linktype))
+        self._end = _GLOBAL.size
 
     def write(self, sec: int, usec: int, data: bytes, wirelen: int) -> None:
         """Record one frame; with the default `flush_every` it is in the kernel on return."""
         record = _RECORD.pack(sec, usec, len(data), wirelen) + data
         self.packets += 1
+        self.offsets.append(self._end)
+        self.lengths.append(len(data))
+        self._end += len(record)
         if self.flush_every == 1:
             os.write(self._fd, record)
             return

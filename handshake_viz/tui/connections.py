@@ -20,18 +20,19 @@ from handshake_viz.tui.ladder import stream_marker, stream_style
 
 
 def connection_text(s: StreamInfo) -> str:
-    """One stream as a line of text: endpoints, handshake, RTT, bytes each way, how it ended."""
+    """One stream as a line: handshake (✓ complete, ½ partial, ✗ none), its RTT, bytes each
+    way (↑ client to server), how it ended, packets, then the endpoints (the part a narrow
+    panel cuts)."""
     hs = {"complete": "✓", "partial": "½", "none": "✗"}[s.handshake]
     rtt = s.handshake_rtt
     rtt_text = "—" if rtt is None else f"{rtt * 1000:.3f}ms"
     return (
-        f"{s.proto} {s.stream:<5} {s.client}:{s.cport} → {s.server}:{s.sport}  "
-        f"hs {hs} rtt {rtt_text}  c→s {s.bytes_c2s}B s→c {s.bytes_s2c}B  {s.packets} pkts  "
-        f"{s.ended}"
+        f"{s.proto} {s.stream:<4} {hs} {rtt_text:>9} ↑{s.bytes_c2s}B ↓{s.bytes_s2c}B "
+        f"{s.ended:<4} {s.packets}p  {s.client}:{s.cport} → {s.server}:{s.sport}"
     )
 
 
-class ConnectionsView(ScrollView, can_focus=True):
+class ConnectionsView(ScrollView, can_focus=True, inherit_bindings=False):
     """Every stream of the timeline; Enter or a click chooses one (or "all")."""
 
     BINDINGS = [
@@ -68,9 +69,9 @@ class ConnectionsView(ScrollView, can_focus=True):
         top = round(self.scroll_y)
         h = max(self.scrollable_content_region.height - 1, 1)
         if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+            self.scroll_to(y=self.cursor, animate=False, immediate=True, force=True)
         elif self.cursor >= top + h:
-            self.scroll_to(y=self.cursor - h + 1, animate=False, immediate=True)
+            self.scroll_to(y=self.cursor - h + 1, animate=False, immediate=True, force=True)
         self.refresh()
 
     def action_choose(self) -> None:
@@ -92,7 +93,7 @@ class ConnectionsView(ScrollView, can_focus=True):
         streams = self.timeline.streams
         if y == 0:
             style = self.get_component_rich_style("connections--header")
-            text = f" {len(streams)} connections · Enter or click to show one"
+            text = f" {len(streams)} connections · hs rtt ↑c→s ↓s→c end · Enter/click shows one"
             return Strip([Segment(text[:width].ljust(width), style)])
         index = round(self.scroll_y) + y - 1
         if index > len(streams):

@@ -225,10 +225,12 @@ def header_text(view: TimelineView, cols: Columns) -> str:
         server = f"server {s0.server}:{s0.sport}" if len(servers) == 1 else "servers"
     text = _pad("time", cols.time_w - 1, True) + " "
     if cols.delta:
-        text += _pad("since prev", 9, True) + " "
+        text += _pad("Δ prev", 9, True) + " "
     text += _pad(" phase", cols.band_w) + _pad(" conn", cols.conn_w)
     text += _pad("state", cols.state_w, True) + "│"
     aw = cols.arrow_w - 1
+    if len(client) + len(server) + 2 > aw:  # drop the role words before cutting addresses
+        client, server = client.removeprefix("client "), server.removeprefix("server ")
     if len(client) + len(server) + 2 > aw:
         client, server = client[: aw // 2 - 1], server[: aw // 2 - 1]
     text += client + " " * (aw - len(client) - len(server)) + server
@@ -238,14 +240,16 @@ def header_text(view: TimelineView, cols: Columns) -> str:
     return text
 
 
-class LadderView(ScrollView, can_focus=True):
+class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
     """The ladder timeline of a `TimelineView`, drawing only the lines on screen."""
 
+    # Not inheriting ScrollView's keys: left/right/home/end/space belong to playback.
     BINDINGS = [
         Binding("up", "cursor(-1)", "Previous row", show=False),
         Binding("down", "cursor(1)", "Next row", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("enter", "app.tab('packet')", "Open the packet detail", show=False),
     ]
 
     COMPONENT_CLASSES = {"ladder--header", "ladder--selected"}
@@ -323,7 +327,7 @@ class LadderView(ScrollView, can_focus=True):
             return
         self._auto_scroll = True
         try:
-            self.scroll_to(y=target, animate=False, immediate=True)
+            self.scroll_to(y=target, animate=False, immediate=True, force=True)
         finally:
             self._auto_scroll = False
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import struct
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
