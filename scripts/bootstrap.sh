@@ -10,6 +10,8 @@ command -v tshark  >/dev/null 2>&1 || need+=(tshark)
 command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
 command -v tmux    >/dev/null 2>&1 || need+=(tmux)
 command -v curl    >/dev/null 2>&1 || need+=(curl)
+command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
+command -v capinfos >/dev/null 2>&1 || need+=(wireshark-common)
 ldconfig -p 2>/dev/null | grep -q 'libpcap\.so' || need+=(libpcap0.8)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -116,7 +116,11 @@ class TimelineMerger:
             while True:
                 p_time = packets[0].time if packets else None
                 s_time = sockets[0][0] if sockets else None
-                if s_time is not None and s_time <= watermark and (p_time is None or s_time <= p_time):
+                if (
+                    s_time is not None
+                    and s_time <= watermark
+                    and (p_time is None or s_time <= p_time)
+                ):
                     out.append(heapq.heappop(sockets)[2])
                 elif p_time is not None and (p_time < watermark or (final and p_time <= watermark)):
                     out.append(packets.popleft())

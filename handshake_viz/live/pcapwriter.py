@@ -12,6 +12,7 @@ import os
 import struct
 from array import array
 from pathlib import Path
+from typing import Self
 
 PCAP_MAGIC_US = 0xA1B2C3D4
 _GLOBAL = struct.Struct("<IHHiIII")
@@ -67,7 +68,7 @@ class PcapWriter:
             os.close(self._fd)
             self._fd = -1
 
-    def __enter__(self) -> PcapWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -245,4 +245,3 @@ class Sniffer:
     def fileno(self) -> int:
         assert self.sock is not None
         return self.sock.fileno()
-

@@ -1,0 +1,44 @@
+"""Fixtures for live capture tests: real packets on lo, checked against tcpdump.
+
+These tests capture for real (CI runs as root). Without CAP_NET_RAW they skip, saying so;
+a machine without tcpdump or tshark skips the comparisons that need them, saying so.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from livecheck import Tcpdump
+
+
+@pytest.fixture
+def tcpdump(tmp_path: Path) -> Iterator[Callable[..., Tcpdump]]:
+    """Start tcpdump on ports; stopped (never left behind) at the end of the test."""
+    started: list[Tcpdump] = []
+
+    def start(ports: list[int], name: str = "tcpdump.pcap") -> Tcpdump:
+        t = Tcpdump(tmp_path / name, ports)
+        started.append(t)
+        return t
+
+    yield start
+    for t in started:
+        t.stop()
+
+
+@pytest.fixture
+def reap() -> Iterator[list[subprocess.Popen]]:
+    """Processes a test starts: killed at the end if still running."""
+    procs: list[subprocess.Popen] = []
+    yield procs
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
