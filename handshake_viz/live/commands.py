@@ -82,7 +82,6 @@ def demo_source(
     save: Path | None,
     gate: Callable[[str, str], None] | None = None,
     port: int | None = None,
-    flush_every: int = 1,
 ) -> Any:
     """A `LiveSource` that runs scenario `name` under the sniffer (its port only).
 
@@ -101,7 +100,6 @@ def demo_source(
         [ctx.port],
         save=save,
         activity=lambda: scenario.run(ctx),
-        flush_every=flush_every,
         name=f"demo {name}: lo port {ctx.port}",
     )
     ctx.recorder = source.merger

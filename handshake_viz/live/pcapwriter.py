@@ -19,6 +19,11 @@ _GLOBAL = struct.Struct("<IHHiIII")
 _RECORD = struct.Struct("<IIII")
 
 
+def record_bytes(sec: int, usec: int, data: bytes) -> bytes:
+    """One pcap record: header and captured bytes (captured length = wire length)."""
+    return _RECORD.pack(sec, usec, len(data), len(data)) + data
+
+
 class PcapWriter:
     """Append packets to a pcap file.
 
@@ -55,6 +60,10 @@ class PcapWriter:
         self._pending.append(record)
         if len(self._pending) >= self.flush_every:
             self.flush()
+
+    def fileno(self) -> int:
+        """The descriptor, to hand to the capture process (which appends at its offset)."""
+        return self._fd
 
     def flush(self) -> None:
         """Hand any batched records to the kernel."""

@@ -35,8 +35,11 @@ SCM_TIMESTAMPNS = SO_TIMESTAMPNS
 
 SNAPLEN = 262144
 """Bytes kept per packet, as tcpdump's default: a GSO frame on ``lo`` can exceed 64 KiB."""
-RCVBUF = 4 << 20
-"""Socket buffer: 4 MiB holds a few thousand loopback packets while Python catches up."""
+RCVBUF = 64 << 20
+"""Socket buffer. The kernel charges a queued packet its whole buffer (2-4 KiB for a loopback
+segment, however short), so 4 MiB held only ~1,500 packets: 50 ms at full rate, less than a
+busy 2-core machine can keep the capture process waiting. 64 MiB (used only while behind)
+holds about a second."""
 POLL_SECONDS = 0.05
 """How long the receive loop sleeps when idle: ``stop()`` is honoured within this."""
 

@@ -1,12 +1,13 @@
 """`LiveSource`: packets sniffed on an interface (and, for the demo, socket calls) as events.
 
-Two threads produce, the caller's thread consumes:
+Three workers, one timeline:
 
-- the capture thread reads the packet socket and writes each frame to the capture file at
-  once (so whatever is shown is already saved), and queues it; that is all, so that under
-  load the kernel's buffer is drained before anything else;
-- the consumer (``events()``) runs queued frames through the same `PacketPipeline` as replay
-  (frame numbers are positions in the saved file) and hands their events to the merger;
+- the capture process (`capture_worker`) reads the packet socket and appends each frame to
+  the capture file at once, and does nothing else: under load it still drains the kernel's
+  buffer, so nothing is dropped, and whatever is shown is already saved;
+- the tracking thread reads the file as it grows (the same reader as replay, so frame numbers
+  are positions in the saved file), runs the frames through the same `PacketPipeline` as
+  replay and hands the events to the merger; in a burst it lags, it does not lose;
 - the activity thread (the demo's scenario, if any) makes socket calls and reports them to
   the same merger;
 - `events()` releases the merged timeline in time order, until ``stop()``, ``count`` packets,
@@ -15,11 +16,20 @@ Two threads produce, the caller's thread consumes:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections import deque
+import os
+import select
+import resource  # noqa: F401 - os.wait4 imports it lazily, after root (and /root) is gone
+import signal
+import subprocess
+import sys
+import tempfile
+from array import array
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO
 from pathlib import Path
 
 from handshake_viz.events import CaptureStats, Event, PacketEvent
@@ -27,14 +37,51 @@ from handshake_viz.live.merge import TimelineMerger
 from handshake_viz.live.pcapwriter import PcapWriter
 from handshake_viz.live.privileges import drop_root, give_to_user
 from handshake_viz.live.sniffer import SNAPLEN, Sniffer
+from handshake_viz.pcapfile import CaptureCutShort, read_records
 from handshake_viz.pipeline import PacketPipeline
 from handshake_viz.source import SourceError
 
 DEMO_MERGE_DELAY = 0.02
 """Seconds each demo event waits for earlier ones still on their way: a packet is read by the
 sniffer well under a millisecond after its kernel timestamp, even on a busy 2-core machine."""
+SWITCH_INTERVAL = 0.0002
+"""Seconds between GIL hand-overs while capturing (Python's default is 0.005)."""
 TAIL = 0.25
 """Seconds of capture after the activity ends: the last ACK of a FIN, a late RST."""
+
+
+class _GrowingFile:
+    """A file that another process is still appending to, read like a stream.
+
+    ``read1`` waits for more bytes (calling `idle` first, so that work done so far is handed
+    on) until `finished` says the writer has ended; then the end of the file is the end.
+    """
+
+    POLL = 0.002
+    """Seconds between looks at the file's end: well under the 100 ms a person notices."""
+
+    def __init__(self, f: BinaryIO, finished: Callable[[], bool], idle: Callable[[], None]):
+        self._f = f
+        self._finished = finished
+        self._idle = idle
+
+    def read1(self, n: int = -1) -> bytes:
+        while True:
+            data = self._f.read(n)
+            if data:
+                return data
+            if self._finished():
+                return self._f.read(n)  # what the writer wrote just before it ended
+            self._idle()
+            time.sleep(self.POLL)
+
+    read = read1
+
+    def __enter__(self) -> _GrowingFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._f.close()
 
 
 class LiveSource:
@@ -49,7 +96,6 @@ class LiveSource:
         duration: stop after this many seconds.
         activity: run in a thread once capture is on (the demo's scenario); the source ends
             `tail` seconds after it returns. It reports socket calls through `merger`.
-        flush_every: frames per write to the capture file (1: each packet as it comes).
         name: what the status bar calls the source.
     """
 
@@ -64,7 +110,6 @@ class LiveSource:
         count: int | None = None,
         duration: float | None = None,
         activity: Callable[[], None] | None = None,
-        flush_every: int = 1,
         tail: float = TAIL,
         name: str | None = None,
     ) -> None:
@@ -73,7 +118,6 @@ class LiveSource:
         self.count = count
         self.duration = duration
         self.activity = activity
-        self.flush_every = flush_every
         self.tail = tail
         self.merger = TimelineMerger(delay=DEMO_MERGE_DELAY if activity else 0.0)
         self.pipeline = PacketPipeline()
@@ -91,9 +135,15 @@ class LiveSource:
         self._activity_done = threading.Event()
         self._activity_end = 0.0
         self._errors: list[BaseException] = []
-        self._raw: deque[tuple[int, float, bytes]] = deque()
-        """Frames captured but not yet tracked (the capture thread appends, events() pops)."""
         self._tracked = 0
+        self._reader: BinaryIO | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
+        self._reap_lock = threading.Lock()
+        self.worker_cpu = 0.0
+        """CPU seconds the capture process used (known once it has ended)."""
+        self.offsets = array("Q")
+        """File offset of each frame's bytes, for `raw_frame`."""
+        self.lengths = array("I")
 
     # -- setup ------------------------------------------------------------------------------
 
@@ -108,19 +158,27 @@ class LiveSource:
         if self._opened:
             return
         self.sniffer.open()
-        if self.save is not None:
-            try:
+        try:
+            if self.save is not None:
                 self._make_dirs(self.save.parent)
-                self.writer = PcapWriter(
-                    self.save, self.sniffer.linktype, SNAPLEN, flush_every=self.flush_every
-                )
-            except OSError as exc:
-                self.sniffer.close()
-                raise SourceError(
-                    f'cannot write the capture file "{self.save}": {exc.strerror or exc} '
-                    "(choose another with --save PATH, or --no-save)"
-                ) from None
-            give_to_user(self.save)
+                path = self.save
+            else:  # --no-save: a private file hands frames over, removed at the end
+                fd, name = tempfile.mkstemp(prefix="handshake-viz-", suffix=".pcap")
+                os.close(fd)
+                path = Path(name)
+            self.writer = PcapWriter(path, self.sniffer.linktype, SNAPLEN)
+        except OSError as exc:
+            self.sniffer.close()
+            raise SourceError(
+                f'cannot write the capture file "{self.save}": {exc.strerror or exc} '
+                "(choose another with --save PATH, or --no-save)"
+            ) from None
+        give_to_user(path)
+        # The capture process starts now, while this one may still read the interpreter
+        # (under sudo it can live in root's home); it gives up root itself.
+        self._start_worker()
+        self.writer.close()  # the worker appends now; this process only reads
+        self._reader = open(path, "rb", buffering=0)  # noqa: SIM115 - opened before root goes
         self.dropped_root = drop_root()
         self._opened = True
 
@@ -137,80 +195,98 @@ class LiveSource:
 
     # -- the threads --------------------------------------------------------------------------
 
-    def _capture_loop(self) -> None:
-        """Read frames and save them, nothing else: decoding waits for the consumer.
+    def _start_worker(self) -> None:
+        """Start the capture process with the socket and the file (opened here, as root)."""
+        assert self.writer is not None and self.sniffer.sock is not None
+        sock_fd = self.sniffer.sock.fileno()
+        file_fd = self.writer.fileno()
+        cmd = [
+            sys.executable, "-m", "handshake_viz.live.capture_worker",
+            "--sock-fd", str(sock_fd), "--file-fd", str(file_fd),
+            "--iface", self.sniffer.iface, "--parent", str(os.getpid()),
+        ]
+        if self.count is not None:
+            cmd += ["--count", str(self.count)]
+        env = dict(os.environ)
+        package_root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        self.worker = subprocess.Popen(
+            cmd, pass_fds=(sock_fd, file_fd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            env=env,
+        )
 
-        Under load this thread must keep the kernel's buffer drained, so its work per frame is
-        a read and a write; tracking (twenty times dearer) happens in `events()`, which may
-        lag behind a burst but loses nothing.
-        """
-        sniffer, writer, raw = self.sniffer, self.writer, self._raw
-        # With --count the filter passes only TCP and UDP: N frames are N packets, so the file
-        # holds exactly the packets shown.
-        limit = self.count
-        frame = 0
-        final_rounds = 0
-        next_stats = time.monotonic() + 0.5
+    def _wait_worker_ready(self, timeout: float = 10.0) -> None:
+        """Block until the capture process reads the socket (its first line says so)."""
+        worker = self.worker
+        assert worker is not None and worker.stdout is not None
+        ready, _, _ = select.select([worker.stdout], [], [], timeout)
+        if not ready or worker.stdout.readline() != b"ready\n":
+            raise SourceError("the capture process did not start (see the message above)")
+
+    def _worker_done(self) -> bool:
+        worker = self.worker
+        if worker is None:
+            return True
+        with self._reap_lock:  # the tracking thread and stop() both ask
+            if worker.returncode is None:
+                try:
+                    pid, status, usage = os.wait4(worker.pid, os.WNOHANG)
+                except ChildProcessError:
+                    worker.returncode = -1
+                    return True
+                if pid == 0:
+                    return False
+                worker.returncode = os.waitstatus_to_exitcode(status)
+                self.worker_cpu = usage.ru_utime + usage.ru_stime
+        return True
+
+    def _track_loop(self) -> None:
+        """Read the capture file as the worker appends to it; decode, track, merge."""
+        assert self.writer is not None
+        feed = self.pipeline.feed
+        merger = self.merger
+        linktype = self.sniffer.linktype
+        count = self.count
+        offsets, lengths = self.offsets, self.lengths
+        batch: list[Event] = []
+        next_stats = [time.monotonic() + 0.5]
+
+        def idle() -> None:
+            if batch:
+                merger.add_packets(batch)  # type: ignore[arg-type]
+                batch.clear()
+            if time.monotonic() >= next_stats[0]:
+                self.stats.drops = self.sniffer.read_stats()[1]
+                next_stats[0] = time.monotonic() + 0.5
+
         try:
-            while True:
-                stopping = self._stop.is_set()
-                frames = sniffer.read_ready()
-                if stopping:
-                    final_rounds += 1
-                if not frames:
-                    if writer is not None:
-                        writer.flush()
-                    if stopping:
-                        break
-                    sniffer.wait()
-                else:
-                    for sec, usec, data in frames:
-                        frame += 1
-                        if writer is not None:
-                            writer.write(sec, usec, data, len(data))
-                        raw.append((frame, sec + usec / 1e6, data))
-                        if limit is not None and frame >= limit:
-                            break
+            assert self._reader is not None
+            with _GrowingFile(self._reader, self._worker_done, idle) as f:
+                for frame, t, _lt, data, wirelen, offset in read_records(f, str(self.writer.path)):
+                    offsets.append(offset)
+                    lengths.append(len(data))
                     self.captured = frame
-                    if limit is not None and frame >= limit:
-                        break
-                    if final_rounds > 64:  # traffic never pauses: stop anyway
-                        break
-                if time.monotonic() >= next_stats:
-                    self.stats.drops = sniffer.read_stats()[1]
-                    next_stats = time.monotonic() + 0.5
+                    ev = feed(frame, t, linktype, data, wirelen)
+                    if ev is None:
+                        continue
+                    batch.append(ev)
+                    if type(ev) is PacketEvent:
+                        self._tracked += 1
+                        if count is not None and self._tracked >= count:
+                            break
+                    if len(batch) >= 256:
+                        idle()
+        except CaptureCutShort:
+            pass  # the worker was killed mid-write: every complete frame was read
         except BaseException as exc:  # noqa: BLE001 - handed to events(), shown as one line
             self._errors.append(exc)
         finally:
-            self.captured = frame
-            if writer is not None:
-                writer.flush()
-            self.stats.drops = sniffer.read_stats()[1]
+            idle()
+            self.stats.drops = self.sniffer.read_stats()[1]
+            if self.worker is not None and self.worker.returncode not in (None, 0):
+                self._errors.append(SourceError(
+                    f"the capture process failed (exit status {self.worker.returncode})"))
             self._capture_done.set()
-
-    def _track_captured(self) -> None:
-        """Decode and track the frames captured so far; hand their events to the merger."""
-        raw = self._raw
-        if not raw:
-            return
-        feed = self.pipeline.feed
-        linktype = self.sniffer.linktype
-        count = self.count
-        batch = []
-        popleft = raw.popleft
-        while raw:
-            frame, t, data = popleft()
-            ev = feed(frame, t, linktype, data, len(data))
-            if ev is None:
-                continue
-            batch.append(ev)
-            if type(ev) is PacketEvent:
-                self._tracked += 1
-                if count is not None and self._tracked >= count:
-                    self._stop.set()
-                    raw.clear()
-                    break
-        self.merger.add_packets(batch)  # type: ignore[arg-type]
 
     def _activity_loop(self) -> None:
         assert self.activity is not None
@@ -231,7 +307,13 @@ class LiveSource:
             SourceError: the capture could not start or failed; the activity failed.
         """
         self.open()
-        capture = threading.Thread(target=self._capture_loop, name="capture", daemon=True)
+        # The capture thread gives up the GIL at every read; with Python's default 5 ms
+        # switch interval a busy consumer would make it wait that long each time, a convoy
+        # that lets the kernel buffer overflow under load.
+        previous_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        self._wait_worker_ready()
+        capture = threading.Thread(target=self._track_loop, name="track", daemon=True)
         capture.start()
         activity: threading.Thread | None = None
         if self.activity is not None:
@@ -242,7 +324,6 @@ class LiveSource:
         poll = 0.005
         try:
             while True:
-                self._track_captured()
                 for ev in merger.take():
                     if type(ev) is PacketEvent:
                         stats.packets += 1
@@ -261,12 +342,12 @@ class LiveSource:
                 merger.wait(poll)
         finally:
             self._stop.set()
-            capture.join(timeout=2.0)
+            self._stop_worker()
+            capture.join(timeout=10.0)
+            sys.setswitchinterval(previous_interval)
             if activity is not None:
                 activity.join(timeout=5.0)
             self._close_file()
-        if self.count is None or self._tracked < self.count:
-            self._track_captured()
         for ev in merger.take(final=True):
             if type(ev) is PacketEvent:
                 stats.packets += 1
@@ -286,18 +367,32 @@ class LiveSource:
     def _close_file(self) -> None:
         if self.writer is not None:
             self.writer.close()
+            if self.save is None:  # --no-save: the file was only the hand-over
+                with contextlib.suppress(OSError):
+                    os.unlink(self.writer.path)
 
     def raw_frame(self, frame: int) -> tuple[int, bytes] | None:
         """The link type and bytes of one captured frame (1-based), re-read from the file.
 
         For the TUI's packet detail; None when the capture is not saved.
         """
-        writer = self.writer
-        if writer is None or not 0 < frame <= len(writer.offsets):
+        if self.save is None or not 0 < frame <= len(self.offsets):
             return None
-        with open(writer.path, "rb") as f:
-            f.seek(writer.offsets[frame - 1] + 16)
-            return self.sniffer.linktype, f.read(writer.lengths[frame - 1])
+        with open(self.save, "rb") as f:
+            f.seek(self.offsets[frame - 1])
+            return self.sniffer.linktype, f.read(self.lengths[frame - 1])
+
+    def _stop_worker(self) -> None:
+        """Ask the capture process to drain and stop; kill it if it does not."""
+        worker = self.worker
+        if worker is None or self._worker_done():
+            return
+        worker.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 5.0
+        while not self._worker_done():
+            if time.monotonic() > deadline:
+                worker.kill()
+            time.sleep(0.005)
 
     def stop(self) -> None:
         """End the iteration soon (thread-safe): within the sniffer's poll interval."""
