@@ -184,90 +184,121 @@ class Timeline:
     def extend(self, events: Iterable[Any]) -> int:
         """Append events (packets, socket calls, summaries; others are ignored).
 
-        Returns the number of rows added. Rows become visible to readers when this returns
-        (and, for long batches, every 4096 rows) through `count`.
+        Returns the number of rows added; they become visible to readers, through `count`,
+        when this returns. Runs of packets are appended column by column (a comprehension per
+        column is several times faster than an append per field per packet).
         """
         start = len(self.kind)
-        n = start
+        run: list[Any] = []
         for ev in events:
             t = ev.type
             if t == "packet":
-                self._add_packet(n, ev)
-                n += 1
-            elif t == "socket":
-                self._add_socket(n, ev)
-                n += 1
+                run.append(ev)
+                continue
+            if run:
+                self._add_packets(run)
+                run = []
+            if t == "socket":
+                self._add_socket(len(self.kind), ev)
             elif t == "connection":
                 sid = self._sid_of.get((ev.proto, ev.stream))
                 if sid is not None:
                     self.streams[sid].summary = ev
-            if n & 0xFFF == 0:
-                self.count = n
-        self.count = n
-        return n - start
+        if run:
+            self._add_packets(run)
+        self.count = len(self.kind)
+        return self.count - start
 
     def _intern(self, s: str) -> str:
         return self._interned.setdefault(s, s)
 
-    def _add_packet(self, row: int, ev: Any) -> None:
-        key = (ev.proto, ev.stream)
-        sid = self._sid_of.get(key)
-        c2s = ev.dir == "c2s"
-        if sid is None:
-            sid = len(self.streams)
-            self._sid_of[key] = sid
-            if c2s:
-                cl, cp, sv, sp = ev.src, ev.sport, ev.dst, ev.dport
-            else:
-                cl, cp, sv, sp = ev.dst, ev.dport, ev.src, ev.sport
-            self.streams.append(
-                StreamInfo(sid, ev.proto, ev.stream, self._intern(cl), cp, self._intern(sv), sp, row)
+    def _add_packets(self, pk: list[Any]) -> None:
+        """Append a run of packet events."""
+        row0 = len(self.kind)
+        if self.first_time is None:
+            self.first_time = pk[0].time
+        pc, sc = _PHASE_CODE, _STATE_CODE
+        self.frame.extend([e.frame for e in pk])
+        self.time.extend([e.time for e in pk])
+        self.flags.extend([e.flags for e in pk])
+        self.length.extend([e.len for e in pk])
+        self.kind.extend([KIND_TCP if e.proto == "tcp" else KIND_UDP for e in pk])
+        self.seq.extend([NONE if e.seq is None else e.seq for e in pk])
+        self.ack.extend([NONE if e.ack is None else e.ack for e in pk])
+        self.window.extend([NONE if e.window is None else e.window for e in pk])
+        self.phase.extend([pc[e.phase] for e in pk])
+        cstates = [NONE if e.client_state is None else sc[e.client_state] for e in pk]
+        sstates = [NONE if e.server_state is None else sc[e.server_state] for e in pk]
+        self.client_state.extend(cstates)
+        self.server_state.extend(sstates)
+        dirs = [C2S if e.dir == "c2s" else S2C for e in pk]
+        self.dir.extend(dirs)
+        # per packet: its stream, what changed, analysis marks, the connection's totals
+        sids = array("l")
+        changed = array("b")
+        analysis = array("L")
+        sid_of, streams, stream_rows = self._sid_of, self.streams, self.stream_rows
+        for i, ev in enumerate(pk):
+            row = row0 + i
+            sid = sid_of.get((ev.proto, ev.stream))
+            c2s = dirs[i] == C2S
+            if sid is None:
+                sid = self._new_stream(row, ev, c2s)
+            info = streams[sid]
+            stream_rows[sid].append(row)
+            sids.append(sid)
+            cs, ss = cstates[i], sstates[i]
+            changed.append(
+                (CLIENT_CHANGED if cs != info.client_state else 0)
+                | (SERVER_CHANGED if ss != info.server_state else 0)
             )
-            self.stream_rows.append(array("l"))
-        info = self.streams[sid]
-        self.stream_rows[sid].append(row)
-        flags = ev.flags
-        cs = NONE if ev.client_state is None else _STATE_CODE[ev.client_state]
-        ss = NONE if ev.server_state is None else _STATE_CODE[ev.server_state]
-        changed = (CLIENT_CHANGED if cs != info.client_state else 0) | (
-            SERVER_CHANGED if ss != info.server_state else 0
+            analysis.append(self._analysis_mask(ev.analysis) if ev.analysis else 0)
+            flags = ev.flags
+            info.last_row = row
+            info.packets += 1
+            info.client_state, info.server_state = cs, ss
+            if c2s:
+                info.bytes_c2s += ev.len
+            else:
+                info.bytes_s2c += ev.len
+            if flags & 0x17:  # SYN, FIN, RST or ACK: the handshake and the ending
+                self._note_flags(info, row, ev)
+            if ev.len:
+                info.completeness |= 8
+        self.sid.extend(sids)
+        self.changed.extend(changed)
+        self.analysis.extend(analysis)
+
+    def _new_stream(self, row: int, ev: Any, c2s: bool) -> int:
+        sid = len(self.streams)
+        self._sid_of[(ev.proto, ev.stream)] = sid
+        if c2s:
+            cl, cp, sv, sp = ev.src, ev.sport, ev.dst, ev.dport
+        else:
+            cl, cp, sv, sp = ev.dst, ev.dport, ev.src, ev.sport
+        self.streams.append(
+            StreamInfo(sid, ev.proto, ev.stream, self._intern(cl), cp, self._intern(sv), sp, row)
         )
+        self.stream_rows.append(array("l"))
+        return sid
+
+    def _analysis_mask(self, names: Iterable[str]) -> int:
         mask = 0
-        for name in ev.analysis:
+        for name in names:
             try:
                 mask |= 1 << self.analysis_names.index(name)
             except ValueError:
                 if len(self.analysis_names) < 32:
                     self.analysis_names.append(name)
                     mask |= 1 << (len(self.analysis_names) - 1)
-        if self.first_time is None:
-            self.first_time = ev.time
-        self.kind.append(KIND_TCP if ev.proto == "tcp" else KIND_UDP)
-        self.frame.append(ev.frame)
-        self.time.append(ev.time)
-        self.sid.append(sid)
-        self.dir.append(C2S if c2s else S2C)
-        self.flags.append(flags)
-        self.seq.append(NONE if ev.seq is None else ev.seq)
-        self.ack.append(NONE if ev.ack is None else ev.ack)
-        self.length.append(ev.len)
-        self.window.append(NONE if ev.window is None else ev.window)
-        self.phase.append(_PHASE_CODE[ev.phase])
-        self.client_state.append(cs)
-        self.server_state.append(ss)
-        self.changed.append(changed)
-        self.analysis.append(mask)
-        if flags & SYN and ev.options and len(self.options) < MAX_KEPT_OPTIONS:
-            self.options[row] = ev.options
-        # the connections view's running totals
-        info.last_row = row
-        info.packets += 1
-        info.client_state, info.server_state = cs, ss
-        if c2s:
-            info.bytes_c2s += ev.len
-        else:
-            info.bytes_s2c += ev.len
+        return mask
+
+    def _note_flags(self, info: StreamInfo, row: int, ev: Any) -> None:
+        """Handshake times and completeness bits, from one segment's flags."""
+        flags = ev.flags
         if flags & SYN:
+            if ev.options and len(self.options) < MAX_KEPT_OPTIONS:
+                self.options[row] = ev.options
             if flags & ACK:
                 info.completeness |= 2
                 if math.isnan(info.t_synack):
@@ -276,11 +307,9 @@ class Timeline:
                 info.completeness |= 1
                 if math.isnan(info.t_syn):
                     info.t_syn = ev.time
-        elif flags & ACK and info.completeness & 3 == 3 and not info.completeness & 4:
+        elif flags & ACK and info.completeness & 7 == 3:
             info.completeness |= 4
             info.t_ack = ev.time
-        if ev.len:
-            info.completeness |= 8
         if flags & FIN:
             info.completeness |= 16
         if flags & RST:
@@ -484,9 +513,7 @@ def matching_rows(tl: Timeline, flt: Filter, start: int, stop: int) -> array[int
                     sids.add(s)
     socket_ok = not (flt.flags or sids is not None or flt.proto == "udp")
     if flt.ports:
-        port_sids = {
-            s.sid for s in tl.streams[:] if s.cport in flt.ports or s.sport in flt.ports
-        }
+        port_sids = {s.sid for s in tl.streams[:] if s.cport in flt.ports or s.sport in flt.ports}
         sids = port_sids if sids is None else sids & port_sids
     if flt.proto is not None:
         wanted = "tcp" if flt.proto == "tcp" else "udp"
@@ -503,31 +530,37 @@ def matching_rows(tl: Timeline, flt: Filter, start: int, stop: int) -> array[int
         out.extend(rows)
         return out
 
-    cand: Iterable[int] = range(start, stop)
-    if sids is not None:
-        col = tl.sid
-        if socket_ok:
-            sock = tl.sockets
-            ports = flt.ports
-            cand = [
-                i
-                for i in cand
-                if col[i] in sids
-                or (col[i] == NONE and (not ports or _socket_ports(sock[i]) & ports))
-            ]
-        else:
-            cand = [i for i in cand if col[i] in sids]
-    elif not socket_ok:
-        col = tl.kind
-        cand = [i for i in cand if col[i] != KIND_SOCKET]
-    if flt.flags:
-        fl, m = tl.flags, flt.flags
-        cand = [i for i in cand if fl[i] & m == m]
+    # The most selective criteria first; the first pass enumerates a slice of one column
+    # (no per-row indexing), later passes only look at the survivors.
+    cand: list[int] | None = None
+    if flt.flags:  # socket rows have no flags: a flag filter drops them by itself
+        m = flt.flags
+        cand = [start + i for i, f in enumerate(tl.flags[start:stop]) if f & m == m]
     if flt.phases:
         codes = {_PHASE_CODE[p] for p in flt.phases}
-        ph = tl.phase
-        cand = [i for i in cand if ph[i] in codes]
-    out.extend(cand)
+        if cand is None:
+            cand = [start + i for i, p in enumerate(tl.phase[start:stop]) if p in codes]
+        else:
+            ph = tl.phase
+            cand = [i for i in cand if ph[i] in codes]
+    if sids is not None:
+        col = tl.sid
+        keep = sids
+        if socket_ok:  # socket calls naming one of the ports stay
+            sock, ports = tl.sockets, flt.ports
+
+            def kept(i: int, s: int) -> bool:
+                return s in keep or (s == NONE and bool(_socket_ports(sock[i]) & ports))
+
+            if cand is None:
+                cand = [start + i for i, s in enumerate(col[start:stop]) if kept(start + i, s)]
+            else:
+                cand = [i for i in cand if kept(i, col[i])]
+        elif cand is None:
+            cand = [start + i for i, s in enumerate(col[start:stop]) if s in keep]
+        else:
+            cand = [i for i in cand if col[i] in keep]
+    out.extend(range(start, stop) if cand is None else cand)
     return out
 
 
@@ -537,7 +570,21 @@ def _socket_ports(ev: SocketEvent) -> set[int]:
 
 # -- the view: filter + playback --------------------------------------------------------------
 
-SPEEDS: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+SPEEDS: tuple[float, ...] = (
+    0.01,
+    0.02,
+    0.05,
+    0.1,
+    0.2,
+    0.5,
+    1.0,
+    2.0,
+    5.0,
+    10.0,
+    20.0,
+    50.0,
+    100.0,
+)
 """The speeds + and - walk through; below the slowest is step mode (nothing moves by itself)."""
 
 

@@ -7,9 +7,11 @@ choosing a stream filters the ladder to it, choosing "all" brings everything bac
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.segment import Segment
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -35,12 +37,16 @@ def connection_text(s: StreamInfo) -> str:
 class ConnectionsView(ScrollView, can_focus=True, inherit_bindings=False):
     """Every stream of the timeline; Enter or a click chooses one (or "all")."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor(-1)", "Previous connection", show=False),
         Binding("down", "cursor(1)", "Next connection", show=False),
         Binding("enter", "choose", "Show this connection", show=False),
     ]
-    COMPONENT_CLASSES = {"connections--header", "connections--cursor", "connections--chosen"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "connections--header",
+        "connections--cursor",
+        "connections--chosen",
+    }
 
     class Chosen(Message):
         """A stream was chosen (sid), or "all" (None)."""
@@ -119,4 +125,3 @@ class ConnectionsView(ScrollView, can_focus=True, inherit_bindings=False):
 
     def on_blur(self) -> None:
         self.refresh()
-

@@ -64,8 +64,8 @@ def row_summary(row: Row, lang: str = "en") -> Text:
 
 def dissect(linktype: int, data: bytes) -> str:
     """Scapy's full dissection of one frame, then its transport payload as a hex dump."""
-    import scapy.layers.inet  # noqa: F401  (registers IP/TCP/UDP)
-    import scapy.layers.inet6  # noqa: F401
+    import scapy.layers.inet
+    import scapy.layers.inet6
     import scapy.layers.l2  # noqa: F401
     from scapy.config import conf
     from scapy.packet import Raw
@@ -137,7 +137,7 @@ class PacketDetail(VerticalScroll):
         try:
             got = self.frames.read(frame)
             text = "(frame not found in the capture file)" if got is None else dissect(*got)
-        except Exception as exc:  # a bad frame must not take the app down; say what happened
+        except Exception as exc:  # noqa: BLE001 - a bad frame must not take the app down; say what happened
             text = f"(could not dissect frame {frame}: {exc})"
         if not get_current_worker().is_cancelled:
             self.post_message(self.Dissected(row, text))

@@ -8,11 +8,12 @@ Line 0 is a sticky header naming the columns and the two ends.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
@@ -244,7 +245,7 @@ class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
     """The ladder timeline of a `TimelineView`, drawing only the lines on screen."""
 
     # Not inheriting ScrollView's keys: left/right/home/end/space belong to playback.
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor(-1)", "Previous row", show=False),
         Binding("down", "cursor(1)", "Next row", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
@@ -252,7 +253,7 @@ class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
         Binding("enter", "app.tab('packet')", "Open the packet detail", show=False),
     ]
 
-    COMPONENT_CLASSES = {"ladder--header", "ladder--selected"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"ladder--header", "ladder--selected"}
 
     following: reactive[bool] = reactive(True)
     """Live: the newest row stays on screen. Scrolling up turns it off; f or End back on."""
@@ -333,7 +334,15 @@ class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        if self.view.live and not self._auto_scroll and new < old - 0.01 and self.following:
+        # The wheel, the scrollbar or a key moved the view up, away from the newest row (a
+        # layout change that clamps scroll_y to a new bottom is not the user leaving it).
+        if (
+            self.view.live
+            and self.following
+            and not self._auto_scroll
+            and new < old - 0.01
+            and new < self.max_scroll_y - 0.5
+        ):
             self.following = False
 
     def watch_following(self, following: bool) -> None:

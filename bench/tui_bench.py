@@ -1,0 +1,284 @@
+"""Measure the timeline TUI at scale, headless (Pilot) and in a real terminal (tmux).
+
+    .venv/bin/python bench/tui_bench.py [--packets 1000000 100000] [--no-tmux]
+
+For each size it writes a capture of repeated loopback connections (10 packets each) into a
+temporary directory, then reports: first screen, fully indexed, keypress redraw (End, Home, an
+arrow, a filter), memory peak, and live latency (a packet pushed to a live source until the
+ladder shows it). Targets (issue 4): first screen < 1 s, indexed < 5 s, keypress < 100 ms,
+live < 100 ms, memory < 500 MB at 1,000,000 packets. termshark's figures are printed beside
+them: measured if termshark is installed, else quoted from ../shared/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGETS = {"first_screen_s": 1.0, "indexed_s": 5.0, "key_ms": 100.0, "live_ms": 100.0,
+           "peak_mb": 500.0}  # fmt: skip
+TERMSHARK_QUOTED = "termshark 2.4 (quoted, ../shared/README.md): 200k packets first rows 1.1 s, " \
+    "loaded 8 s; 1M packets ~30 s, ~2.7 GB"  # fmt: skip
+
+
+# -- a big capture, written with struct -------------------------------------------------------
+
+
+def _tcp_frame(src: int, dst: int, sport: int, dport: int, seq: int, ack: int, flags: int,
+               payload: bytes = b"") -> bytes:  # fmt: skip
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
+    ip = struct.pack("!BBHHHBBHII", 0x45, 0, 20 + len(tcp) + len(payload), 0, 0x4000, 64, 6, 0,
+                     src, dst)  # fmt: skip
+    eth = b"\x00" * 12 + b"\x08\x00"
+    return eth + ip + tcp + payload
+
+
+def write_capture(path: Path, packets: int) -> None:
+    """Connections of 10 packets (handshake, a request, a reply, FIN teardown) on loopback."""
+    lo = 0x7F000001
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        t = 1_700_000_000.0
+        n = 0
+        conn = 0
+        while n < packets:
+            cp = 10000 + conn % 50000
+            c, s = 1000, 5000  # ISNs
+            script = [
+                (lo, lo, cp, 8000, c, 0, 0x02, b""),
+                (lo, lo, 8000, cp, s, c + 1, 0x12, b""),
+                (lo, lo, cp, 8000, c + 1, s + 1, 0x10, b""),
+                (lo, lo, cp, 8000, c + 1, s + 1, 0x18, b"hello"),
+                (lo, lo, 8000, cp, s + 1, c + 6, 0x10, b""),
+                (lo, lo, 8000, cp, s + 1, c + 6, 0x18, b"hello"),
+                (lo, lo, cp, 8000, c + 6, s + 6, 0x10, b""),
+                (lo, lo, cp, 8000, c + 6, s + 6, 0x11, b""),
+                (lo, lo, 8000, cp, s + 6, c + 7, 0x11, b""),
+                (lo, lo, cp, 8000, c + 7, s + 7, 0x10, b""),
+            ]
+            for args in script:
+                if n >= packets:
+                    break
+                frame = _tcp_frame(*args)
+                t += 0.00001
+                sec = int(t)
+                f.write(struct.pack("<IIII", sec, int((t - sec) * 1e6), len(frame), len(frame)))
+                f.write(frame)
+                n += 1
+            conn += 1
+
+
+def peak_mb(pid: int | str = "self") -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# -- headless, in this process (run in a child so each size gets its own memory peak) ----------
+
+
+async def _headless(path: str, packets: int) -> dict[str, Any]:
+    from handshake_viz.replay import ReplaySource
+    from handshake_viz.tui.app import make_app
+
+    t0 = time.monotonic()
+    app = make_app(ReplaySource(path), autoplay=False)
+    out: dict[str, Any] = {}
+    async with app.run_test(size=(160, 48)) as pilot:
+        while app.first_row_at is None:
+            await pilot.pause(0.005)
+        out["first_screen_s"] = app.first_row_at - t0
+        while not (app.timeline.done and app.view.matched == app.timeline.count):
+            await pilot.pause(0.01)
+        out["indexed_s"] = time.monotonic() - t0
+        out["events"] = app.timeline.count
+        keys = {}
+        for key in ("z", "end", "up", "home", "right", "end", "pageup"):  # z: unbound, the floor
+            t = time.monotonic()
+            await pilot.press(key)
+            await pilot.pause()  # the key handled and the screen refreshed
+            keys[key] = (time.monotonic() - t) * 1000
+        await pilot.press("slash", *"fin")
+        t = time.monotonic()
+        await pilot.press("enter")
+        await pilot.pause()
+        keys["filter fin"] = (time.monotonic() - t) * 1000
+        out["key_ms"] = keys
+        out["timeline_mb"] = app.timeline.memory_bytes() / 2**20
+        await pilot.press("q")
+    out["peak_mb"] = peak_mb()
+    return out
+
+
+async def _live_latency() -> float:
+    """Median ms from a live source yielding a packet to the ladder having it."""
+    import queue
+    import statistics
+
+    from handshake_viz.events import CaptureStats
+    from handshake_viz.replay import ReplaySource
+    from handshake_viz.tui.app import make_app
+
+    sample = ROOT / "tests" / "data" / "zeek__http_get.pcap"
+    packets = [e for e in ReplaySource(sample).events() if e.type == "packet"]
+
+    class Live:
+        description, live = "live bench", True
+
+        def __init__(self) -> None:
+            self.stats = CaptureStats("bench")
+            self.q: queue.Queue[Any] = queue.Queue()
+            self.stopped = False
+
+        def events(self):  # type: ignore[no-untyped-def]
+            while not self.stopped:
+                try:
+                    yield self.q.get(timeout=0.05)
+                except queue.Empty:
+                    pass
+
+        def stop(self) -> None:
+            self.stopped = True
+
+    src = Live()
+    app = make_app(src)
+    lat = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.3)
+        for i in range(40):
+            n = app.view.visible_count
+            t = time.monotonic()
+            src.q.put(packets[i % len(packets)])
+            while app.view.visible_count == n or app.ladder.selected != n:
+                await pilot.pause(0.001)
+            lat.append((time.monotonic() - t) * 1000)
+            await pilot.pause(0.05 + (i % 7) * 0.007)  # arrive at random points of the tick
+        await pilot.press("q")
+    return statistics.median(lat)
+
+
+# -- in a real terminal ----------------------------------------------------------------------
+
+
+def _tmux(sock: str, *args: str) -> str:
+    return subprocess.run(
+        ["tmux", "-L", sock, *args], check=False, capture_output=True, text=True
+    ).stdout
+
+
+def tmux_run(path: str, packets: int) -> dict[str, Any]:
+    """The real command in tmux: times until the pane shows things, and its memory peak."""
+    sock = f"hv-bench-{os.getpid()}"
+    exe = Path(sys.executable).parent / "handshake-viz"
+    cmd = f"{exe} replay {path} --pause 1000"
+    total = f"{packets:,}"
+    out: dict[str, Any] = {}
+
+    def wait(pred: Any, timeout: float = 60.0) -> float:
+        t = time.monotonic()
+        while time.monotonic() - t < timeout:
+            if pred(_tmux(sock, "capture-pane", "-p", "-t", "b")):
+                return time.monotonic() - t
+            time.sleep(0.005)
+        raise TimeoutError(_tmux(sock, "capture-pane", "-p", "-t", "b"))
+
+    t0 = time.monotonic()
+    _tmux(sock, "new-session", "-d", "-s", "b", "-x", "160", "-y", "48", cmd)
+    try:
+        wait(lambda t: "SYN seq=0" in t)
+        out["first_screen_s"] = time.monotonic() - t0
+        wait(lambda t: f"/{total} events" in t and "reading" not in t)
+        out["indexed_s"] = time.monotonic() - t0
+        pid = _tmux(sock, "display-message", "-p", "-t", "b", "#{pane_pid}").strip()
+        keys = {}
+        for key, expect in (("End", f"{total}/{total}"), ("Home", f" 1/{total}"),
+                            ("Right", f" 2/{total}")):  # fmt: skip
+            t = time.monotonic()
+            _tmux(sock, "send-keys", "-t", "b", key)
+            wait(lambda s, e=expect: e in s)  # type: ignore[misc]
+            keys[key] = (time.monotonic() - t) * 1000
+        out["key_ms"] = keys
+        out["peak_mb"] = peak_mb(pid)
+        t = time.monotonic()
+        _tmux(sock, "send-keys", "-t", "b", "q")
+        while _tmux(sock, "has-session", "-t", "b") or time.monotonic() - t < 0:
+            if subprocess.run(["tmux", "-L", sock, "has-session", "-t", "b"],
+                              check=False, capture_output=True).returncode:  # fmt: skip
+                break
+            time.sleep(0.01)
+        out["quit_s"] = time.monotonic() - t
+    finally:
+        subprocess.run(["tmux", "-L", sock, "kill-server"], check=False, capture_output=True)
+    return out
+
+
+def termshark_figures() -> str:
+    if shutil.which("termshark"):
+        return "termshark is installed: run it on the same file for a side-by-side figure"
+    return TERMSHARK_QUOTED
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--packets", type=int, nargs="+", default=[100_000, 1_000_000])
+    p.add_argument("--no-tmux", action="store_true")
+    p.add_argument("--child", nargs=2, metavar=("PATH", "N"), help=argparse.SUPPRESS)
+    p.add_argument("--live-child", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        print(json.dumps(asyncio.run(_headless(args.child[0], int(args.child[1])))))
+        return 0
+    if args.live_child:
+        print(json.dumps({"live_ms": asyncio.run(_live_latency())}))
+        return 0
+
+    def child(*extra: str) -> dict[str, Any]:
+        res = subprocess.run(
+            [sys.executable, __file__, *extra], check=False, capture_output=True, text=True
+        )
+        if res.returncode:
+            raise SystemExit(res.stderr)
+        return json.loads(res.stdout.strip().splitlines()[-1])
+
+    print(f"targets: {TARGETS}")
+    print(termshark_figures())
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.packets:
+            path = Path(tmp) / f"bench-{n}.pcap"
+            t = time.monotonic()
+            write_capture(path, n)
+            print(f"\n{n:,} packets ({path.stat().st_size / 2**20:.0f} MB, written in "
+                  f"{time.monotonic() - t:.1f} s)")  # fmt: skip
+            h = child("--child", str(path), str(n))
+            keys = " ".join(f"{k} {v:.0f}" for k, v in h["key_ms"].items())
+            print(f"  headless: first screen {h['first_screen_s']:.2f} s, indexed "
+                  f"{h['indexed_s']:.2f} s, keys (ms) {keys}, peak {h['peak_mb']:.0f} MB "
+                  f"(timeline columns {h['timeline_mb']:.0f} MB)")  # fmt: skip
+            if not args.no_tmux and shutil.which("tmux"):
+                r = tmux_run(str(path), n)
+                keys = " ".join(f"{k} {v:.0f}" for k, v in r["key_ms"].items())
+                print(f"  tmux:     first screen {r['first_screen_s']:.2f} s, indexed "
+                      f"{r['indexed_s']:.2f} s, keys (ms, incl. capture-pane polling) {keys}, "
+                      f"peak {r['peak_mb']:.0f} MB, q quit {r['quit_s']:.2f} s")  # fmt: skip
+    live = child("--live-child")
+    print(f"\nlive: packet to ladder, median {live['live_ms']:.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,477 @@
+"""The timeline app: the ladder, the connections and the packet detail over one event source.
+
+`make_app` builds it (the CLI and the tests run the same app); `run_tui` runs it for a command.
+The source is read in a thread worker that appends to the `Timeline` (the only writer) and never
+touches a widget; the UI reads the timeline on a 30 Hz tick, which also drives playback, so a
+live packet is on screen within one tick and a flood of packets costs one redraw per tick.
+
+Extending (classroom mode): subclass `TimelineApp`, add `BINDINGS` (they appear in the help
+screen and the command palette by themselves), and add panes to the side panel with
+`self.query_one("#side", TabbedContent).add_pane(...)` or write to `#explain`.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import threading
+import time
+from argparse import Namespace
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
+
+from handshake_viz.source import EventSource, SourceError
+from handshake_viz.timeline import Filter, FilterError, Timeline, TimelineView, parse_filter
+from handshake_viz.tui.connections import ConnectionsView
+from handshake_viz.tui.detail import PacketDetail
+from handshake_viz.tui.explain import explain
+from handshake_viz.tui.export import export_mermaid, export_text
+from handshake_viz.tui.frames import frame_reader_for
+from handshake_viz.tui.help import HelpScreen
+from handshake_viz.tui.ladder import LadderView
+from handshake_viz.tui.statusbar import Legend, StatusBar, status_text
+
+TICK = 1 / 30
+"""Seconds between two looks at the timeline (playback step, new rows, status)."""
+NARROW = 120
+"""Terminals narrower than this open with the side panel hidden."""
+SLOW_TICK = 0.25
+"""Seconds between two redraws of the counters (status bar, connections) while reading."""
+LIVE_BATCH = 1
+"""Live: every event is published at once (latency matters, the rate is low)."""
+REPLAY_BATCH = 2048
+"""Replay: rows are published in batches (throughput matters)."""
+
+
+class SourceFinished(Message):
+    """The source's iteration ended, by itself or with an error (one line)."""
+
+    def __init__(self, error: str | None) -> None:
+        super().__init__()
+        self.error = error
+
+
+class TimelineApp(App[int]):
+    """Ladder timeline of one event source, for replay (playback) and live capture (follow)."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "handshake-viz"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle_play", "Play/pause"),
+        Binding("right,n", "step(1)", "Step forward", key_display="→/n"),
+        Binding("left,p", "step(-1)", "Step back", key_display="←/p"),
+        Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
+        Binding("minus", "slower", "Slower (then step mode)", key_display="-"),
+        Binding("home", "home", "First event", show=False),
+        Binding("end", "end", "Last event / follow", show=False),
+        Binding("f", "follow", "Follow newest (live)", show=False),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("1", "tab('connections')", "Connections", show=False),
+        Binding("2", "tab('packet')", "Packet detail", show=False),
+        Binding("b", "toggle_side", "Side panel", show=False),
+        Binding("e", "export", "Export"),
+        Binding("question_mark", "help", "Keys", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        source: EventSource,
+        *,
+        pause: float = 0.6,
+        speed: float | None = 1.0,
+        lang: str = "en",
+        autoplay: bool = True,
+        export_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.lang = lang
+        self.timeline = Timeline()
+        self.view = TimelineView(
+            self.timeline, live=source.live, pause=pause, speed=speed, playing=autoplay
+        )
+        self.export_dir = export_dir or Path.cwd()
+        self.error: str | None = None
+        self.ingest_finished = threading.Event()
+        """Set when the reading thread has returned (run_tui waits on it)."""
+        self.frozen_at: int | None = None
+        """Live, not following: how many rows there were when the view froze."""
+        self.first_row_at: float | None = None
+        """monotonic() when the first row was drawn (the bench reads it)."""
+        self._last_tick = time.monotonic()
+        self._last_slow = 0.0
+        self._shown_streams = -1
+        self._status_key: tuple[Any, ...] = ()
+
+    # -- layout
+
+    def compose(self) -> ComposeResult:
+        yield Legend(self.lang, id="legend")
+        with Horizontal(id="main"):
+            with Vertical(id="ladder-pane"):
+                yield LadderView(self.view, id="ladder")
+                yield Static("", id="explain")
+            with TabbedContent(id="side", initial="connections"):
+                with TabPane("Connections", id="connections"):
+                    yield ConnectionsView(self.timeline, id="connections-view")
+                with TabPane("Packet", id="packet"):
+                    yield PacketDetail(
+                        self.timeline, frame_reader_for(self.source), self.lang, id="detail"
+                    )
+        yield Input(placeholder="filter: 80 syn confirm stream:3 udp  (Enter applies, Esc closes)",
+                    id="filter")  # fmt: skip
+        yield StatusBar("", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # Kept from the main screen: app.query_one would search whatever screen is on top
+        # (help, command palette) and the tick runs under those too.
+        self.ladder = self.query_one("#ladder", LadderView)
+        self.connections = self.query_one("#connections-view", ConnectionsView)
+        self.detail = self.query_one("#detail", PacketDetail)
+        self.side = self.query_one("#side", TabbedContent)
+        self.filter_box = self.query_one("#filter", Input)
+        self.status_bar = self.query_one("#status", StatusBar)
+        self.explain_area = self.query_one("#explain", Static)
+        self.sub_title = self.source.description
+        self.filter_box.display = False
+        if self.size.width < NARROW:
+            self.side.display = False  # the ladder needs the width; 1, 2 or b bring it back
+        self.ladder.focus()
+        self._read_source()
+        self.set_interval(TICK, self._tick)
+        self._update_status()
+
+    # -- the reading thread
+
+    @work(thread=True, exclusive=True, group="source", exit_on_error=False)
+    def _read_source(self) -> None:
+        """Append the source's events to the timeline; post only the end (or an error)."""
+        worker = get_current_worker()
+        tl = self.timeline
+        size = LIVE_BATCH if self.source.live else REPLAY_BATCH
+        batch: list[Any] = []
+        error: str | None = None
+        try:
+            for ev in self.source.events():
+                batch.append(ev)
+                if len(batch) >= size:
+                    tl.extend(batch)
+                    batch.clear()
+                    if worker.is_cancelled:
+                        break
+            tl.extend(batch)
+        except SourceError as exc:
+            tl.extend(batch)
+            error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - shown in the status bar and printed on exit, never lost
+            tl.extend(batch)
+            error = f"reading stopped: {type(exc).__name__}: {exc}"
+        finally:
+            tl.done = True
+            self.ingest_finished.set()
+        if not worker.is_cancelled:
+            self.post_message(SourceFinished(error))
+
+    def on_source_finished(self, message: SourceFinished) -> None:
+        if not self.source.live:
+            # A million rows leave ~100k long-lived objects (streams, their row arrays): keep
+            # the cyclic GC from walking them again on every later collection (keypresses).
+            gc.freeze()
+        if message.error:
+            self.error = message.error
+            self.notify(message.error, severity="error", timeout=10)
+        self._tick()
+
+    # -- the tick: new rows, playback, status
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        elapsed, self._last_tick = now - self._last_tick, now
+        grew = self.view.sync()
+        moved = self.view.tick(elapsed)
+        ladder = self.ladder
+        if grew or moved:
+            if self.view.live:
+                if ladder.following:
+                    ladder.show_newest()
+                else:
+                    ladder.update_size()
+            elif moved or ladder.selected is None:
+                ladder.show_newest()
+            else:
+                ladder.update_size()
+            if self.first_row_at is None and self.view.visible_count:
+                self.first_row_at = time.monotonic()
+        # Counters that only grow while a file is read are redrawn at 4 Hz: each redraw costs
+        # a layout pass on the UI thread, which competes with the reading thread for the GIL.
+        if grew or moved or now - self._last_slow >= SLOW_TICK or self.timeline.done:
+            self._last_slow = now
+            if len(self.timeline.streams) != self._shown_streams:
+                self._shown_streams = len(self.timeline.streams)
+                self.connections.update_size()
+            self._update_status()
+
+    def _update_status(self) -> None:
+        v = self.view
+        new = v.visible_count - self.frozen_at if self.frozen_at is not None else 0
+        stats = self.source.stats
+        key = (
+            v.visible_count, self.timeline.count, v.mode_text, self.timeline.done, v.filter.text,
+            v.matched, new, self.error, stats.drops, stats.saved_to, len(self.timeline.streams),
+        )  # fmt: skip
+        if key == self._status_key:
+            return
+        self._status_key = key
+        text = status_text(
+            self.source.description, stats,
+            shown=v.visible_count, indexed=self.timeline.count,
+            streams=len(self.timeline.streams), mode=v.mode_text, done=self.timeline.done,
+            filter_text=v.filter.text, matched=None if v.filter.empty else v.matched,
+            new_events=new, error=self.error,
+        )  # fmt: skip
+        self.status_bar.update(text)
+
+    # -- selection and follow
+
+    @on(LadderView.Selected)
+    def _selected(self, message: LadderView.Selected) -> None:
+        self.detail.show(message.row)
+        text = "" if message.row is None else explain(self.timeline.row(message.row))
+        self.explain_area.update(text)
+
+    @on(LadderView.FollowChanged)
+    def _follow_changed(self, message: LadderView.FollowChanged) -> None:
+        self.frozen_at = None if message.following else self.view.visible_count
+        self._update_status()
+
+    @on(ConnectionsView.Chosen)
+    def _connection_chosen(self, message: ConnectionsView.Chosen) -> None:
+        if message.sid is None:
+            self._apply_filter(Filter())
+        else:
+            s = self.timeline.streams[message.sid]
+            self._apply_filter(
+                Filter(sids=frozenset({message.sid}), text=f"{s.proto} stream {s.stream}")
+            )
+
+    # -- actions
+
+    def action_toggle_play(self) -> None:
+        self.view.toggle_play()
+        self.ladder.show_newest()
+        self._update_status()
+
+    def action_step(self, n: int) -> None:
+        self.view.playing = False
+        self.view.step(n)
+        self.ladder.show_newest()
+        self._update_status()
+
+    def action_faster(self) -> None:
+        self.view.faster()
+        self._update_status()
+
+    def action_slower(self) -> None:
+        self.view.slower()
+        self._update_status()
+
+    def action_home(self) -> None:
+        if self.view.live:
+            self.ladder.following = False
+            self.ladder.select(0)
+        else:
+            self.view.playing = False
+            self.view.home()
+            self.ladder.show_newest()
+        self._update_status()
+
+    def action_end(self) -> None:
+        if self.view.live:
+            self.action_follow()
+            return
+        self.view.playing = False
+        self.view.end()
+        self.ladder.show_newest()
+        self._update_status()
+
+    def action_follow(self) -> None:
+        if self.view.live:
+            self.ladder.following = True
+            self.ladder.show_newest()
+
+    def action_filter(self) -> None:
+        box = self.filter_box
+        box.display = True
+        box.value = self.view.filter.text if not self.view.filter.sids else ""
+        box.focus()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        try:
+            flt = parse_filter(event.value)
+        except FilterError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        self._close_filter_box()
+        self._apply_filter(flt)
+
+    def _close_filter_box(self) -> None:
+        box = self.filter_box
+        box.display = False
+        self.ladder.focus()
+
+    def _apply_filter(self, flt: Filter) -> None:
+        selected = (
+            self.view.row_at(self.ladder.selected) if self.ladder.selected is not None else None
+        )
+        self.view.set_filter(flt)
+        self.ladder.reset()
+        index = None if selected is None else self.view.index_of(selected)
+        if index is None:
+            self.ladder.show_newest()
+        else:
+            self.ladder.select(index)
+        self._update_status()
+
+    def action_clear_filter(self) -> None:
+        box = self.filter_box
+        if box.display:
+            self._close_filter_box()
+        elif not self.view.filter.empty:
+            self._apply_filter(Filter())
+            self.connections.chosen = None
+
+    def action_tab(self, tab: str) -> None:
+        side = self.side
+        side.display = True
+        side.active = tab
+        if tab == "connections":
+            self.connections.focus()  # the detail follows the ladder, which keeps the keys
+
+    def action_toggle_side(self) -> None:
+        side = self.side
+        side.display = not side.display
+        self.ladder.reset()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.key_sections()))
+
+    def key_sections(self) -> list[tuple[str, list[Binding]]]:
+        """Every key, by where it works (the help screen's content)."""
+        return [
+            ("Everywhere", [b for b in self.BINDINGS if isinstance(b, Binding)]),
+            ("Ladder", [b for b in LadderView.BINDINGS if isinstance(b, Binding)]),
+            ("Connections", [b for b in ConnectionsView.BINDINGS if isinstance(b, Binding)]),
+            ("Command palette", [Binding("ctrl+p", "command_palette", "Every action by name")]),
+        ]
+
+    def action_export(self) -> None:
+        """Save the screen as SVG and the visible timeline as text and Mermaid."""
+        paths = [self.export_svg(), self.export_text(), self.export_mermaid()]
+        self.notify("saved " + ", ".join(p.name for p in paths) + f" in {self.export_dir}")
+
+    def _export_path(self, suffix: str) -> Path:
+        self.export_dir.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        return self.export_dir / f"handshake-viz-{stamp}{suffix}"
+
+    def export_svg(self) -> Path:
+        path = self._export_path(".svg")
+        path.write_text(self.export_screenshot(title="handshake-viz"), encoding="utf-8")
+        return path
+
+    def export_text(self) -> Path:
+        path = self._export_path(".txt")
+        path.write_text(export_text(self.view), encoding="utf-8")
+        return path
+
+    def export_mermaid(self) -> Path:
+        path = self._export_path(".mmd")
+        path.write_text(export_mermaid(self.view), encoding="utf-8")
+        return path
+
+    def on_unmount(self) -> None:
+        """However the app ends, the capture stops so that the reading thread returns."""
+        self.source.stop()
+
+    async def action_quit(self) -> None:
+        """Stop the capture first, so the reading thread ends, then leave."""
+        self.source.stop()
+        self.workers.cancel_group(self, "source")
+        self.exit(0)
+
+    # -- command palette: every action by name
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        extra = [
+            ("Export screenshot (SVG)", "save the screen as an SVG file", self.export_svg),
+            ("Export timeline as text", "the visible ladder, plain text", self.export_text),
+            ("Export timeline as Mermaid", "a sequenceDiagram of the visible ladder",
+             self.export_mermaid),
+        ]  # fmt: skip
+        for title, help_text, callback in extra:
+            yield SystemCommand(title, help_text, callback)
+        for section, bindings in self.key_sections()[:3]:
+            for b in bindings:
+                action = b.action if section == "Everywhere" else f"focused.{b.action}"
+                if section != "Everywhere" and b.action.startswith("app."):
+                    action = b.action
+                keys = b.key_display or b.key
+                yield SystemCommand(
+                    b.description, f"{section.lower()} · key {keys}",
+                    partial(self.run_action, action),
+                )  # fmt: skip
+
+
+def make_app(
+    source: EventSource,
+    *,
+    pause: float = 0.6,
+    speed: float | None = 1.0,
+    lang: str = "en",
+    autoplay: bool = True,
+    export_dir: Path | None = None,
+) -> TimelineApp:
+    """The app the CLI runs and the tests drive."""
+    return TimelineApp(
+        source, pause=pause, speed=speed, lang=lang, autoplay=autoplay, export_dir=export_dir
+    )
+
+
+def run_tui(source: EventSource, args: Namespace) -> int:
+    """Run the TUI on a source until `q`; return the exit status (2 if the source failed)."""
+    app = make_app(
+        source,
+        pause=getattr(args, "pause", 0.6),
+        speed=getattr(args, "speed", 1.0),
+        lang=getattr(args, "lang", "en"),
+    )
+    code = app.run() or 0
+    source.stop()
+    if not app.ingest_finished.wait(1.0):
+        # The source ignores stop() (blocked in a read): the terminal is already restored, and
+        # waiting on the thread would make `q` hang, so leave without joining it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    if app.error:
+        print(f"handshake-viz: {app.error}", file=sys.stderr)
+        return 2
+    return code

@@ -1,0 +1,68 @@
+"""Snapshots of the main screens (pytest-textual-snapshot).
+
+Nothing here depends on the clock: playback starts paused, times are the capture's own, and
+each test waits for the reading thread (and the dissection) before the picture is taken.
+Update with `pytest tests/tui/test_snapshots.py --snapshot-update` after a deliberate change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Static
+
+from handshake_viz.events import Event
+from handshake_viz.replay import ReplaySource
+from handshake_viz.tui.app import TimelineApp, make_app
+
+from .conftest import HTTP_GET, FakeSource, wait_indexed
+
+SIZE = (150, 34)
+
+
+def demo_app(events: list[Event]) -> TimelineApp:
+    return make_app(FakeSource(events), autoplay=False)
+
+
+def test_ladder_whole_connection(snap_compare: Any, demo_events: list[Event]) -> None:
+    app = demo_app(demo_events)
+
+    async def run_before(pilot: Any) -> None:
+        await wait_indexed(app, pilot)
+        await pilot.press("end", "up", "up", "up", "up")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_handshake_step_by_step(snap_compare: Any, demo_events: list[Event]) -> None:
+    app = demo_app(demo_events)
+
+    async def run_before(pilot: Any) -> None:
+        await wait_indexed(app, pilot)
+        await pilot.press("right", "right", "right", "right", "right", "right")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_packet_detail(snap_compare: Any) -> None:
+    app = make_app(ReplaySource(HTTP_GET), autoplay=False)
+
+    async def run_before(pilot: Any) -> None:
+        await wait_indexed(app, pilot)
+        await pilot.press("end", *["up"] * 10, "enter")
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if "payload" in str(app.detail.query_one("#dissection", Static).render()):
+                break
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_filter_and_help(snap_compare: Any, demo_events: list[Event]) -> None:
+    app = demo_app(demo_events)
+
+    async def run_before(pilot: Any) -> None:
+        await wait_indexed(app, pilot)
+        await pilot.press("end", "slash", *"confirm", "enter", "question_mark")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -1,0 +1,105 @@
+"""The real command in a real terminal: `handshake-viz replay FILE` under tmux.
+
+Sends keys, reads the pane with capture-pane, and checks that `q` quits within a second and
+leaves the terminal as it found it (main screen, mouse reporting off, cursor shown).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from .conftest import HTTP_GET
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+BIN = Path(sys.executable).parent / "handshake-viz"
+
+
+def command(*args: str) -> str:
+    exe = str(BIN) if BIN.exists() else f"{sys.executable} -m handshake_viz"
+    return " ".join([exe, *args])
+
+
+class Pane:
+    """One tmux session running a plain shell, on its own socket (no user tmux is touched)."""
+
+    def __init__(self, width: int = 140, height: int = 36) -> None:
+        self.socket = f"hv-test-{uuid.uuid4().hex[:8]}"
+        self._tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height),
+                   "env -i PATH=/usr/bin:/bin TERM=xterm-256color HOME=/tmp bash --norc --noprofile")  # fmt: skip
+
+    def _tmux(self, *args: str) -> str:
+        return subprocess.run(
+            ["tmux", "-L", self.socket, *args],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    def send(self, *keys: str) -> None:
+        self._tmux("send-keys", "-t", "t", *keys)
+
+    def text(self) -> str:
+        return self._tmux("capture-pane", "-p", "-t", "t")
+
+    def flags(self) -> dict[str, str]:
+        out = self._tmux(
+            "display-message", "-p", "-t", "t",
+            "#{alternate_on} #{mouse_any_flag} #{cursor_flag} #{pane_current_command}",
+        )  # fmt: skip
+        alt, mouse, cursor, cmd = out.split()
+        return {"alternate": alt, "mouse": mouse, "cursor": cursor, "command": cmd}
+
+    def wait_for(self, check: Callable[[str], bool], timeout: float = 10.0) -> float:
+        """Seconds until check(pane text) holds; fails the test after timeout."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if check(self.text()):
+                return time.monotonic() - t0
+            time.sleep(0.02)
+        raise AssertionError(f"pane never showed what was expected:\n{self.text()}")
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], check=False, capture_output=True)
+
+
+@pytest.fixture
+def pane() -> Iterator[Pane]:
+    p = Pane()
+    try:
+        yield p
+    finally:
+        p.close()
+
+
+def test_replay_in_tmux_keys_and_clean_quit(pane: Pane) -> None:
+    pane.send(command("replay", str(HTTP_GET), "--pause", "30") + "; echo EXIT=$?", "Enter")
+    pane.wait_for(lambda t: "SYN seq=0 len=0" in t and "⏸" not in t)
+    assert pane.flags()["alternate"] == "1"
+    pane.send("space")  # pause
+    pane.wait_for(lambda t: "⏸ 1x" in t)
+    pane.send("Right")
+    pane.wait_for(lambda t: "SYN,ACK seq=0 ack=1 len=0" in t and "2/14 events" in t)
+    pane.send("End")
+    pane.wait_for(lambda t: "14/14 events" in t and "ACK seq=138 ack=5009" in t)
+    pane.send("?")
+    pane.wait_for(lambda t: "handshake-viz keys" in t)
+    pane.send("Escape")
+    pane.wait_for(lambda t: "handshake-viz keys" not in t)
+    t0 = time.monotonic()
+    pane.send("q")
+    pane.wait_for(lambda t: "EXIT=0" in t, timeout=3)
+    assert time.monotonic() - t0 < 1.0
+    text = pane.text()
+    assert "SYN" not in text and "│" not in text  # the TUI left nothing behind
+    assert pane.flags() | {"command": ""} == {
+        "alternate": "0", "mouse": "0", "cursor": "1", "command": "",
+    }  # fmt: skip
