@@ -34,6 +34,7 @@ examples:
   handshake-viz                                 the basic demo, live, in the TUI
   handshake-viz demo --list                     what each scenario teaches
   handshake-viz demo refused --print            a refused connection, as text
+  handshake-viz classroom basic --lang zh       step through the handshake key by key, in Chinese
   handshake-viz replay captures/basic.pcap      open a capture in the TUI
   handshake-viz replay trace.pcapng --print --format jsonl | jq .phase
   tcpdump -i lo -U -w - port 8000 | handshake-viz replay - --print
@@ -150,6 +151,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lang(p)
 
     p = sub.add_parser(
+        "classroom",
+        help="step through a scenario key by key, with explanations (en or zh)",
+        description="Classroom mode: the paired client and server run inside the TUI and each "
+        "socket call happens on a key (l listen, a accept, c connect, s send, w shutdown, "
+        "x close, r abort), its packets appearing in the ladder with an explanation. "
+        "Space, → and PgDn go forward through the guided steps, ← and PgUp back.",
+    )
+    p.add_argument("scenario", nargs="?", default="basic", help="scenario (see demo --list)")
+    p.add_argument("--free", action="store_true", help="no script: the keys only")
+    _add_lang(p)
+
+    p = sub.add_parser(
         "serve",
         help="serve the TUI to a browser (for a projector)",
         description="Serve the classroom TUI to a web browser with textual-serve.",
@@ -178,6 +191,10 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_replay(args)
         if args.command == "demo":
+            if args.step and not args.print_ and not args.list:
+                from handshake_viz.classroom.__main__ import run_classroom
+
+                return run_classroom(args.scenario, args.lang)
             from handshake_viz.live.commands import run_demo
 
             return run_demo(args)
@@ -185,8 +202,12 @@ def main(argv: list[str] | None = None) -> int:
             from handshake_viz.live.commands import run_live
 
             return run_live(args)
+        if args.command == "classroom":
+            from handshake_viz.classroom.__main__ import run_classroom
+
+            return run_classroom(None if args.free else args.scenario, args.lang)
         if args.command == "serve":
-            from handshake_viz.tui.serve import run_serve
+            from handshake_viz.classroom.serve import run_serve
 
             return run_serve(args)
         from handshake_viz.live.commands import run_default
