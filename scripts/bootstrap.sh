@@ -12,6 +12,7 @@ command -v tmux    >/dev/null 2>&1 || need+=(tmux)
 command -v curl    >/dev/null 2>&1 || need+=(curl)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v capinfos >/dev/null 2>&1 || need+=(wireshark-common)
+[ -x /usr/bin/chromium ] || need+=(chromium)  # the browser test of `serve`
 ldconfig -p 2>/dev/null | grep -q 'libpcap\.so' || need+=(libpcap0.8)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
