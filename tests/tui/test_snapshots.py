@@ -45,7 +45,9 @@ def test_handshake_step_by_step(snap_compare: Any, demo_events: list[Event]) -> 
 
 
 def test_packet_detail(snap_compare: Any) -> None:
-    app = make_app(ReplaySource(HTTP_GET), autoplay=False)
+    source = ReplaySource(HTTP_GET)
+    source.description = HTTP_GET.name  # the status bar would show this checkout's path
+    app = make_app(source, autoplay=False)
 
     async def run_before(pilot: Any) -> None:
         await wait_indexed(app, pilot)
