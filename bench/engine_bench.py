@@ -75,7 +75,7 @@ def generate(path: Path, packets: int, max_seconds: float = 240) -> int:
     dump.stderr.readline()
     conns = 0
     deadline = time.monotonic() + max_seconds
-    target = packets // 10 + packets // 50  # ~10 packets a connection, a little margin
+    target = packets // 10 + 500  # ~10 packets a connection
     try:
         while conns < target and time.monotonic() < deadline:
             try:

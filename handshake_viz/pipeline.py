@@ -60,6 +60,19 @@ class PacketPipeline:
             else:
                 self.skipped += 1
 
+    def run_decoded(
+        self, packets: Iterable[Packet | Truncated]
+    ) -> Iterator[PacketEvent | Truncated]:
+        """Track packets decoded elsewhere (`decode_worker`), as `run` does records."""
+        track = self.tracker.feed
+        for p in packets:
+            if type(p) is Packet:
+                yield track(p)
+            else:
+                self.skipped += 1
+                self.truncated.append(p)  # type: ignore[arg-type]
+                yield p  # type: ignore[misc]
+
     def feed_packet(self, p: Packet) -> PacketEvent:
         """Track an already decoded packet."""
         return self.tracker.feed(p)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from handshake_viz.decode_worker import DecodedPackets, worth_it
 from handshake_viz.events import CaptureStats, Event
 from handshake_viz.pcapfile import CaptureCutShort, CaptureFileError, read_records
 from handshake_viz.pipeline import PacketPipeline
@@ -24,17 +25,26 @@ class ReplaySource:
         keep_index: remember where each frame's bytes are, so `raw_frame` can re-read one
             packet for the detail view (costs 14 bytes per packet).
         summaries: yield a `ConnectionSummary` per stream after the last packet.
+        parallel: for a big file, read and decode in a second process while this one tracks
+            (`decode_worker`); only without `keep_index`.
     """
 
     live = False
 
-    def __init__(self, path: str | Path, keep_index: bool = True, summaries: bool = True) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        keep_index: bool = True,
+        summaries: bool = True,
+        parallel: bool = False,
+    ) -> None:
         self.path = str(path)
         self.name = "stdin" if self.path == "-" else self.path
         self.description = self.name
         self.stats = CaptureStats(source=self.name)
         self.keep_index = keep_index and self.path != "-"
         self.with_summaries = summaries
+        self.parallel = parallel
         self.offsets = array("Q")
         self.lengths = array("I")
         self.linktypes = array("H")
@@ -49,7 +59,9 @@ class ReplaySource:
         except FileNotFoundError:
             raise SourceError(f'cannot open "{self.path}": no such file (check the path)') from None
         except IsADirectoryError:
-            raise SourceError(f'"{self.path}" is a directory: give a .pcap or .pcapng file') from None
+            raise SourceError(
+                f'"{self.path}" is a directory: give a .pcap or .pcapng file'
+            ) from None
         except PermissionError:
             raise SourceError(
                 f'cannot read "{self.path}": permission denied (check its owner, or use sudo)'
@@ -63,20 +75,27 @@ class ReplaySource:
         Raises:
             SourceError: after every complete packet, when the file is bad or cut short.
         """
-        stream = self._open()
         pipeline = self.pipeline
         stats = self.stats
-        records = read_records(stream, self.name)
-        if self.keep_index:
-            records = self._indexed(records)
+        stream: BinaryIO | None = None
+        decoded: DecodedPackets | None = None
+        if self.parallel and not self.keep_index and self.path != "-" and worth_it(self.path):
+            decoded = DecodedPackets(self.path, self.name)
+            events = pipeline.run_decoded(decoded)
+        else:
+            stream = self._open()
+            records = read_records(stream, self.name)
+            if self.keep_index:
+                records = self._indexed(records)
+            events = pipeline.run(records)
         try:
-            for ev in pipeline.run(records):
+            for ev in events:
                 stats.packets += 1
                 yield ev
                 if self._stopped:
                     return
         except CaptureCutShort as e:
-            stats.skipped = pipeline.skipped
+            stats.skipped = pipeline.skipped + (decoded.skipped if decoded else 0)
             if self.with_summaries:
                 yield from pipeline.finish()
             raise SourceError(
@@ -86,9 +105,9 @@ class ReplaySource:
         except CaptureFileError as e:
             raise SourceError(str(e)) from None
         finally:
-            if stream is not sys.stdin.buffer:
+            if stream is not None and stream is not sys.stdin.buffer:
                 stream.close()
-        stats.skipped = pipeline.skipped
+        stats.skipped = pipeline.skipped + (decoded.skipped if decoded else 0)
         if self.with_summaries:
             yield from pipeline.finish()
 
@@ -147,7 +166,7 @@ def run_replay(args: argparse.Namespace) -> int:
             except SourceError as e:
                 return error(str(e))
             return run_tui(source, args)
-    return print_events(ReplaySource(args.file, keep_index=False), args.format)
+    return print_events(ReplaySource(args.file, keep_index=False, parallel=True), args.format)
 
 
 def print_events(source: ReplaySource, fmt: str) -> int:

@@ -182,3 +182,27 @@ def test_text_ladder_reads_like_a_ladder():
 def test_read_records_raises_on_unsupported_link_type():
     with pytest.raises(CaptureFileError, match="link type 182"):
         list(read_records(open(TSHARK_DATA / "tcpdump__kday6.pcap", "rb"), "kday6"))
+
+
+@pytest.mark.parametrize("capture", ["zeek__tcp_retransmit-fast009.pcap",
+                                     "derived__http_get.cut-short.pcap",
+                                     "tcpdump__tcp_header_heapoverflow.pcap"])
+def test_decoding_in_a_second_process_gives_the_same_events(monkeypatch, capture):
+    """Big files are decoded by a child process; the events must not change at all."""
+    from handshake_viz import decode_worker
+    from handshake_viz.source import SourceError
+
+    def run(parallel: bool) -> tuple[list[str], str | None]:
+        src = ReplaySource(TSHARK_DATA / capture, keep_index=False, parallel=parallel)
+        lines: list[str] = []
+        try:
+            for ev in src.events():
+                lines.append(event_jsonl(ev))
+        except SourceError as e:
+            return lines, str(e)
+        return lines, None
+
+    monkeypatch.setattr(decode_worker, "MIN_SIZE", 0)
+    monkeypatch.setattr(decode_worker, "BATCH", 7)  # several batches even for small files
+    assert decode_worker.worth_it(str(TSHARK_DATA / capture))
+    assert run(parallel=True) == run(parallel=False)
