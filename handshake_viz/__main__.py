@@ -2,4 +2,5 @@
 
 from handshake_viz.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when a helper process (decode_worker) imports the main module
+    raise SystemExit(main())

@@ -10,6 +10,7 @@ events are the same, in the same order, as from the one-process path (a test che
 from __future__ import annotations
 
 import multiprocessing
+from array import array
 import os
 import pickle
 from collections.abc import Iterator
@@ -33,25 +34,41 @@ def worth_it(path: str) -> bool:
         return False
 
 
-def _decode_into(path: str, name: str, conn: Connection) -> None:
-    """Child: read and decode `path`, send ("batch", items) messages, then how it ended."""
+def _decode_into(path: str, name: str, conn: Connection, index: bool) -> None:
+    """Child: read and decode `path`, send ("batch", items, index) messages, then how it ended.
+
+    With `index`, each batch also carries where every frame read since the last batch lies in
+    the file (offsets, lengths and link types, as array bytes), for the packet detail view.
+    """
     decode = FrameDecoder().decode
     send = conn.send_bytes
     dumps = pickle.dumps
     batch: list[object] = []
     append = batch.append
+    offsets, lengths, linktypes = array("Q"), array("I"), array("H")
     skipped = 0
+
+    def flush() -> None:
+        send(dumps(("batch", batch,
+                    (offsets.tobytes(), lengths.tobytes(), linktypes.tobytes()) if index else None),
+                   5))  # fmt: skip
+        batch.clear()
+        del offsets[:], lengths[:], linktypes[:]
+
     try:
         with open(path, "rb") as f:
-            for frame, time, linktype, data, _wirelen, _offset in read_records(f, name):
+            for frame, time, linktype, data, _wirelen, offset in read_records(f, name):
+                if index:
+                    offsets.append(offset)
+                    lengths.append(len(data))
+                    linktypes.append(linktype)
                 p = decode(frame, time, linktype, data)
                 if type(p) is Packet:
                     append((p.frame, p.time, p.proto, p.src, p.dst, p.sport, p.dport, p.seq,
                             p.ack, p.flags, p.window, p.length, p.options, p.payload, p.urgent,
                             p.options_cut))  # fmt: skip
                     if len(batch) >= BATCH:
-                        send(dumps(("batch", batch), 5))
-                        batch.clear()
+                        flush()
                 elif p is None:
                     skipped += 1
                 else:
@@ -64,8 +81,8 @@ def _decode_into(path: str, name: str, conn: Connection) -> None:
     except OSError as e:
         end = ("bad", skipped, f'cannot read "{name}": {e.strerror or e}')
     try:
-        if batch:
-            send(dumps(("batch", batch), 5))
+        if batch or offsets:
+            flush()
         send(dumps(end, 5))
     except (BrokenPipeError, OSError):
         pass  # the parent has gone (| head): nothing to tell
@@ -81,15 +98,20 @@ class DecodedPackets:
     packet before the problem.
     """
 
-    def __init__(self, path: str, name: str) -> None:
+    def __init__(self, path: str, name: str, index: tuple[array, array, array] | None = None):
         self.path = path
         self.name = name
         self.skipped = 0
+        self.index = index
+        """(offsets, lengths, link types) arrays to extend with every frame read, or None."""
 
     def __iter__(self) -> Iterator[Packet | TruncatedPacket]:
-        ctx = multiprocessing.get_context("fork")
+        # A fresh interpreter, not a fork: the TUI reads in a thread, and forking a process
+        # with threads can copy a lock some other thread holds.
+        ctx = multiprocessing.get_context("spawn")
         receiver, sender = ctx.Pipe(duplex=False)
-        child = ctx.Process(target=_decode_into, args=(self.path, self.name, sender),
+        child = ctx.Process(target=_decode_into,
+                            args=(self.path, self.name, sender, self.index is not None),
                             daemon=True, name="decode")  # fmt: skip
         child.start()
         sender.close()
@@ -103,6 +125,9 @@ class DecodedPackets:
                     raise CaptureFileError(f'"{self.name}": the reading process ended early')
                 kind = message[0]
                 if kind == "batch":
+                    if self.index is not None:
+                        for column, raw in zip(self.index, message[2], strict=True):
+                            column.frombytes(raw)
                     for item in message[1]:
                         if type(item) is tuple:
                             yield Packet(*item)

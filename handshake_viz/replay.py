@@ -26,7 +26,7 @@ class ReplaySource:
             packet for the detail view (costs 14 bytes per packet).
         summaries: yield a `ConnectionSummary` per stream after the last packet.
         parallel: for a big file, read and decode in a second process while this one tracks
-            (`decode_worker`); only without `keep_index`.
+            (`decode_worker`).
     """
 
     live = False
@@ -79,8 +79,9 @@ class ReplaySource:
         stats = self.stats
         stream: BinaryIO | None = None
         decoded: DecodedPackets | None = None
-        if self.parallel and not self.keep_index and self.path != "-" and worth_it(self.path):
-            decoded = DecodedPackets(self.path, self.name)
+        if self.parallel and self.path != "-" and worth_it(self.path):
+            index = (self.offsets, self.lengths, self.linktypes) if self.keep_index else None
+            decoded = DecodedPackets(self.path, self.name, index)
             events = pipeline.run_decoded(decoded)
         else:
             stream = self._open()
@@ -160,7 +161,7 @@ def run_replay(args: argparse.Namespace) -> int:
         except ImportError:
             print("handshake-viz: the TUI is not available; printing instead", file=sys.stderr)
         else:
-            source = ReplaySource(args.file)
+            source = ReplaySource(args.file, parallel=True)
             try:
                 source.check()
             except SourceError as e:

@@ -192,15 +192,15 @@ def test_decoding_in_a_second_process_gives_the_same_events(monkeypatch, capture
     from handshake_viz import decode_worker
     from handshake_viz.source import SourceError
 
-    def run(parallel: bool) -> tuple[list[str], str | None]:
-        src = ReplaySource(TSHARK_DATA / capture, keep_index=False, parallel=parallel)
+    def run(parallel: bool) -> tuple[list[str], str | None, list[object]]:
+        src = ReplaySource(TSHARK_DATA / capture, parallel=parallel)
         lines: list[str] = []
         try:
             for ev in src.events():
                 lines.append(event_jsonl(ev))
         except SourceError as e:
-            return lines, str(e)
-        return lines, None
+            return lines, str(e), [src.raw_frame(n) for n in range(1, 40)]
+        return lines, None, [src.raw_frame(n) for n in range(1, 40)]
 
     monkeypatch.setattr(decode_worker, "MIN_SIZE", 0)
     monkeypatch.setattr(decode_worker, "BATCH", 7)  # several batches even for small files
