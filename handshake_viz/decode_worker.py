@@ -9,6 +9,7 @@ events are the same, in the same order, as from the one-process path (a test che
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 from array import array
 import os
@@ -32,6 +33,18 @@ def worth_it(path: str) -> bool:
         return (os.cpu_count() or 1) >= 2 and os.path.getsize(path) >= MIN_SIZE
     except OSError:
         return False
+
+
+def prepare() -> None:
+    """Start multiprocessing's helper process now, while the standard streams are real files.
+
+    Under the TUI, stderr is captured by Textual and has no file descriptor, which the
+    helper's start-up needs; started beforehand, it is reused.
+    """
+    from multiprocessing import resource_tracker
+
+    with contextlib.suppress(OSError, ValueError):
+        resource_tracker.ensure_running()
 
 
 def _decode_into(path: str, name: str, conn: Connection, index: bool) -> None:
@@ -105,7 +118,8 @@ class DecodedPackets:
         self.index = index
         """(offsets, lengths, link types) arrays to extend with every frame read, or None."""
 
-    def __iter__(self) -> Iterator[Packet | TruncatedPacket]:
+    def start(self) -> bool:
+        """Start the decoding process; False (and nothing started) where that fails."""
         # A fresh interpreter, not a fork: the TUI reads in a thread, and forking a process
         # with threads can copy a lock some other thread holds.
         ctx = multiprocessing.get_context("spawn")
@@ -113,8 +127,18 @@ class DecodedPackets:
         child = ctx.Process(target=_decode_into,
                             args=(self.path, self.name, sender, self.index is not None),
                             daemon=True, name="decode")  # fmt: skip
-        child.start()
+        try:
+            child.start()
+        except (OSError, ValueError):  # e.g. a host app whose standard streams are not files
+            receiver.close()
+            sender.close()
+            return False
         sender.close()
+        self._child, self._receiver = child, receiver
+        return True
+
+    def __iter__(self) -> Iterator[Packet | TruncatedPacket]:
+        child, receiver = self._child, self._receiver
         recv = receiver.recv_bytes
         loads = pickle.loads
         try:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from handshake_viz.decode_worker import DecodedPackets, worth_it
+from handshake_viz.decode_worker import DecodedPackets, prepare, worth_it
 from handshake_viz.events import CaptureStats, Event
 from handshake_viz.pcapfile import CaptureCutShort, CaptureFileError, read_records
 from handshake_viz.pipeline import PacketPipeline
@@ -82,6 +82,9 @@ class ReplaySource:
         if self.parallel and self.path != "-" and worth_it(self.path):
             index = (self.offsets, self.lengths, self.linktypes) if self.keep_index else None
             decoded = DecodedPackets(self.path, self.name, index)
+            if not decoded.start():
+                decoded = None
+        if decoded is not None:
             events = pipeline.run_decoded(decoded)
         else:
             stream = self._open()
@@ -166,6 +169,8 @@ def run_replay(args: argparse.Namespace) -> int:
                 source.check()
             except SourceError as e:
                 return error(str(e))
+            if worth_it(args.file):
+                prepare()
             return run_tui(source, args)
     return print_events(ReplaySource(args.file, keep_index=False, parallel=True), args.format)
 
