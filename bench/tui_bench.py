@@ -93,11 +93,13 @@ def peak_mb(pid: int | str = "self") -> float:
 
 
 async def _headless(path: str, packets: int) -> dict[str, Any]:
+    from handshake_viz import decode_worker
     from handshake_viz.replay import ReplaySource
     from handshake_viz.tui.app import make_app
 
     t0 = time.monotonic()
-    app = make_app(ReplaySource(path), autoplay=False)
+    decode_worker.prepare()
+    app = make_app(ReplaySource(path, parallel=True), autoplay=False)  # as the CLI runs it
     out: dict[str, Any] = {}
     async with app.run_test(size=(160, 48)) as pilot:
         while app.first_row_at is None:
