@@ -23,6 +23,8 @@ from handshake_viz.pcapfile import CaptureCutShort, CaptureFileError, read_recor
 
 BATCH = 2000
 """Decoded packets per message."""
+FIRST_BATCH = 100
+"""The first message is small, so that a viewer's first screen does not wait for 2,000."""
 MIN_SIZE = 16 << 20
 """Files smaller than this are read in one process: the child's start-up would not pay."""
 
@@ -60,6 +62,7 @@ def _decode_into(path: str, name: str, conn: Connection, index: bool) -> None:
     append = batch.append
     offsets, lengths, linktypes = array("Q"), array("I"), array("H")
     skipped = 0
+    limit = FIRST_BATCH
 
     def flush() -> None:
         send(dumps(("batch", batch,
@@ -80,8 +83,9 @@ def _decode_into(path: str, name: str, conn: Connection, index: bool) -> None:
                     append((p.frame, p.time, p.proto, p.src, p.dst, p.sport, p.dport, p.seq,
                             p.ack, p.flags, p.window, p.length, p.options, p.payload, p.urgent,
                             p.options_cut))  # fmt: skip
-                    if len(batch) >= BATCH:
+                    if len(batch) >= limit:
                         flush()
+                        limit = BATCH
                 elif p is None:
                     skipped += 1
                 else:
