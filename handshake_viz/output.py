@@ -32,7 +32,6 @@ def _flags_json(bits: int) -> str:
     return s
 
 
-_TS_ONLY = struct.Struct("!4xII").unpack_from
 
 
 _OPTION_TEMPLATES: dict[bytes, tuple[str, str] | None] = {}
@@ -64,7 +63,7 @@ def options_json(raw: bytes) -> str:
 def _option_template(raw: bytes, i: int) -> tuple[str, str] | None:
     """JSON before and after the timestamp values, if the bytes at `i` really are the TS option."""
     parsed = parse_tcp_options(raw)
-    if parsed.get("ts") != list(_TS_AT(raw, i + 2)) or len(set(parsed["ts"])) < 1:
+    if parsed.get("ts") != list(_TS_AT(raw, i + 2)):
         return None
     marker = [0x7AB1E, 0xC0FFEE]
     parsed["ts"] = marker
@@ -107,7 +106,7 @@ def packet_jsonl(e: PacketEvent) -> str:
     if not raw:
         opts = "{}"
     elif len(raw) == 12 and raw[:4] == b"\x01\x01\x08\x0a":  # NOP NOP timestamps: loopback
-        val, ecr = _TS_ONLY(raw)
+        val, ecr = _TS_AT(raw, 4)
         opts = f'{{"ts": [{val}, {ecr}]}}'
     else:
         opts = options_json(raw)

@@ -73,10 +73,6 @@ class PacketPipeline:
                 self.truncated.append(p)  # type: ignore[arg-type]
                 yield p  # type: ignore[misc]
 
-    def feed_packet(self, p: Packet) -> PacketEvent:
-        """Track an already decoded packet."""
-        return self.tracker.feed(p)
-
     def summaries(self) -> list[ConnectionSummary]:
         """The summaries so far (the capture may go on)."""
         return self.tracker.summaries()

@@ -82,11 +82,6 @@ def _lt(a: int, b: int) -> bool:
     return ((a - b) & M32) > 0x7FFFFFFF
 
 
-def _gt(a: int, b: int) -> bool:
-    """a > b in 32-bit sequence space (tshark's GT_SEQ)."""
-    return ((b - a) & M32) > 0x7FFFFFFF
-
-
 class _Flow:
     """One direction of a TCP conversation: what its sender has sent and acknowledged.
 
@@ -231,14 +226,6 @@ class ConnectionTracker:
         self._udp: dict[tuple[str, int, str, int], ConnectionSummary] = {}
         self._convs: list[_Conversation] = []
         self._udp_summaries: list[ConnectionSummary] = []
-
-    @property
-    def tcp_streams(self) -> int:
-        return len(self._convs)
-
-    @property
-    def udp_streams(self) -> int:
-        return len(self._udp_summaries)
 
     def _feed_udp(self, p: Packet) -> PacketEvent:
         key = (p.src, p.sport, p.dst, p.dport)

@@ -19,9 +19,9 @@ _GLOBAL = struct.Struct("<IHHiIII")
 _RECORD = struct.Struct("<IIII")
 
 
-def record_bytes(sec: int, usec: int, data: bytes) -> bytes:
-    """One pcap record: header and captured bytes (captured length = wire length)."""
-    return _RECORD.pack(sec, usec, len(data), len(data)) + data
+def record_bytes(sec: int, usec: int, data: bytes, wirelen: int | None = None) -> bytes:
+    """One pcap record: header and captured bytes (wire length: the captured length)."""
+    return _RECORD.pack(sec, usec, len(data), len(data) if wirelen is None else wirelen) + data
 
 
 class PcapWriter:
@@ -49,7 +49,7 @@ class PcapWriter:
 
     def write(self, sec: int, usec: int, data: bytes, wirelen: int) -> None:
         """Record one frame; with the default `flush_every` it is in the kernel on return."""
-        record = _RECORD.pack(sec, usec, len(data), wirelen) + data
+        record = record_bytes(sec, usec, data, wirelen)
         self.packets += 1
         self.offsets.append(self._end)
         self.lengths.append(len(data))

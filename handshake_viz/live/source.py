@@ -44,8 +44,6 @@ from handshake_viz.source import SourceError
 DEMO_MERGE_DELAY = 0.02
 """Seconds each demo event waits for earlier ones still on their way: a packet is read by the
 sniffer well under a millisecond after its kernel timestamp, even on a busy 2-core machine."""
-SWITCH_INTERVAL = 0.0002
-"""Seconds between GIL hand-overs while capturing (Python's default is 0.005)."""
 TAIL = 0.25
 """Seconds of capture after the activity ends: the last ACK of a FIN, a late RST."""
 
@@ -307,11 +305,6 @@ class LiveSource:
             SourceError: the capture could not start or failed; the activity failed.
         """
         self.open()
-        # The capture thread gives up the GIL at every read; with Python's default 5 ms
-        # switch interval a busy consumer would make it wait that long each time, a convoy
-        # that lets the kernel buffer overflow under load.
-        previous_interval = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL)
         self._wait_worker_ready()
         capture = threading.Thread(target=self._track_loop, name="track", daemon=True)
         capture.start()
@@ -344,7 +337,6 @@ class LiveSource:
             self._stop.set()
             self._stop_worker()
             capture.join(timeout=10.0)
-            sys.setswitchinterval(previous_interval)
             if activity is not None:
                 activity.join(timeout=5.0)
             self._close_file()
