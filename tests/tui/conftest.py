@@ -104,3 +104,16 @@ async def wait_indexed(app: TimelineApp, pilot: Any, timeout: float = 5.0) -> No
         await pilot.pause(0.02)
         waited += 0.02
     await pilot.pause(0.05)
+
+
+async def wait_dissection(detail: Any, pilot: Any, needle: str, timeout: float = 5.0) -> str:
+    """Wait for the packet detail's Scapy dissection (made in a thread) to contain `needle`."""
+    from textual.widgets import Static
+
+    waited = 0.0
+    while True:
+        text = str(detail.query_one("#dissection", Static).render())
+        if needle in text or waited >= timeout:
+            return text
+        await pilot.pause(0.05)
+        waited += 0.05

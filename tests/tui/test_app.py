@@ -15,7 +15,7 @@ from handshake_viz.tui.detail import PacketDetail
 from handshake_viz.tui.help import HelpScreen
 from handshake_viz.tui.ladder import LadderView
 
-from .conftest import HTTP_GET, FakeSource, wait_indexed
+from .conftest import HTTP_GET, FakeSource, wait_dissection, wait_indexed
 
 SIZE = (140, 36)
 
@@ -123,18 +123,10 @@ async def test_selection_and_packet_detail(http_events: list[Event]) -> None:
         assert "frame 2" in summary and "SYN,ACK" in summary and "mss=" in summary
         explanation = str(detail.query_one("#explanation", Static).render())
         assert "ISN + 1" in explanation
-        for _ in range(100):
-            await pilot.pause(0.05)
-            text = str(detail.query_one("#dissection", Static).render())
-            if "###[ TCP ]###" in text:
-                break
+        text = await wait_dissection(detail, pilot, "###[ TCP ]###")
         assert "###[ TCP ]###" in text and "flags     = SA" in text
         await pilot.press("down", "down")  # a data segment: payload as hex and text
-        for _ in range(100):
-            await pilot.pause(0.05)
-            text = str(detail.query_one("#dissection", Static).render())
-            if "payload" in text:
-                break
+        text = await wait_dissection(detail, pilot, "payload")
         assert "payload, 136 bytes" in text and "GET" in text
         assert "136 bytes" in str(app.query_one("#explain", Static).render())
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import Static
 
 from handshake_viz.events import Event
 from handshake_viz.replay import ReplaySource
 from handshake_viz.tui.app import TimelineApp, make_app
 
-from .conftest import HTTP_GET, FakeSource, wait_indexed
+from .conftest import HTTP_GET, FakeSource, wait_dissection, wait_indexed
 
 SIZE = (150, 34)
 
@@ -52,10 +51,7 @@ def test_packet_detail(snap_compare: Any) -> None:
     async def run_before(pilot: Any) -> None:
         await wait_indexed(app, pilot)
         await pilot.press("end", *["up"] * 10, "enter")
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if "payload" in str(app.detail.query_one("#dissection", Static).render()):
-                break
+        await wait_dissection(app.detail, pilot, "payload", timeout=10.0)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
