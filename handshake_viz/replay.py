@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from array import array
 from collections.abc import Iterator
@@ -12,9 +13,14 @@ from typing import BinaryIO
 
 from handshake_viz.decode_worker import DecodedPackets, prepare, worth_it
 from handshake_viz.events import CaptureStats, Event
+from handshake_viz.index_worker import ShardedIndex
 from handshake_viz.pcapfile import CaptureCutShort, CaptureFileError, read_records
 from handshake_viz.pipeline import PacketPipeline
 from handshake_viz.source import SourceError
+from handshake_viz.timeline import RowBatch
+
+MAX_WORKERS = 4
+"""At most this many index workers (one per core beyond that buys little)."""
 
 
 class ReplaySource:
@@ -114,6 +120,39 @@ class ReplaySource:
         stats.skipped = pipeline.skipped + (decoded.skipped if decoded else 0)
         if self.with_summaries:
             yield from pipeline.finish()
+
+    def index_rows(self) -> Iterator[list[RowBatch]] | None:
+        """The timeline's rows, built by worker processes (`index_worker`), for `Timeline.merge`.
+
+        None where that would not be faster (a small file, stdin, one core, no `parallel`): read
+        `events` instead. Counts into `stats` as it goes; raises `SourceError` as `events` does.
+        """
+        if not (self.parallel and self.path != "-" and worth_it(self.path)):
+            return None
+        index = (self.offsets, self.lengths, self.linktypes) if self.keep_index else None
+        sharded = ShardedIndex(self.path, self.name, min(os.cpu_count() or 2, MAX_WORKERS), index)
+        if not sharded.start():
+            return None
+        return self._merged_rows(sharded)
+
+    def _merged_rows(self, sharded: ShardedIndex) -> Iterator[list[RowBatch]]:
+        stats = self.stats
+        try:
+            for batches in sharded:
+                stats.packets = sharded.rows + sharded.truncated
+                stats.skipped = sharded.skipped + sharded.truncated
+                yield batches
+                if self._stopped:
+                    return
+        except CaptureCutShort as e:
+            raise SourceError(
+                f"{e} (the capture was interrupted: the {stats.packets} packets before the cut "
+                "were read)"
+            ) from None
+        except CaptureFileError as e:
+            raise SourceError(str(e)) from None
+        finally:
+            sharded.close()
 
     def _indexed(
         self, records: Iterator[tuple[int, float, int, bytes, int, int]]

@@ -67,6 +67,22 @@ SOCKET_PHASE: dict[str, Phase] = {
 }
 """The phase band a socket call is drawn in (client connect() starts the request...)."""
 
+ANALYSIS_NAMES: tuple[str, ...] = (
+    "retransmission", "fast_retransmission", "spurious_retransmission", "out_of_order",
+    "previous_segment_not_captured", "ack_lost_segment", "duplicate_ack", "zero_window",
+    "zero_window_probe", "zero_window_probe_ack", "keep_alive", "keep_alive_ack",
+    "window_update", "port_reused",
+)  # fmt: skip
+"""The tracker's analysis marks, by their bit in the `analysis` column (fixed, so that rows
+indexed in several processes agree)."""
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("kind", "b"), ("frame", "q"), ("time", "d"), ("sid", "l"), ("dir", "b"), ("flags", "H"),
+    ("seq", "q"), ("ack", "q"), ("length", "l"), ("window", "l"), ("phase", "b"),
+    ("client_state", "b"), ("server_state", "b"), ("changed", "b"), ("analysis", "L"),
+)  # fmt: skip
+"""The timeline's columns and their array type codes, in the order of a row tuple."""
+
 MAX_KEPT_OPTIONS = 20_000
 """TCP options are kept for SYN segments only, and only this many: enough for the detail view
 of a small capture without a file to re-read, bounded for a huge one."""
@@ -111,6 +127,13 @@ class StreamInfo:
     summary: ConnectionSummary | None = None
     """The engine's own summary, once it arrives (end of a replay)."""
 
+    def fields(self) -> tuple[Any, ...]:
+        """Every field but the summary, in order: `StreamInfo(*info.fields())` copies one."""
+        return (self.sid, self.proto, self.stream, self.client, self.cport, self.server,
+                self.sport, self.first_row, self.last_row, self.packets, self.bytes_c2s,
+                self.bytes_s2c, self.completeness, self.t_syn, self.t_synack, self.t_ack,
+                self.client_state, self.server_state)  # fmt: skip
+
     @property
     def handshake(self) -> str:
         """ "complete", "partial" or "none", as ConnectionSummary says it."""
@@ -134,6 +157,139 @@ class StreamInfo:
         if self.completeness & 32:
             return "rst"
         return "fin" if self.completeness & 16 else "open"
+
+
+class RowBuilder:
+    """Turns packet events into row tuples (in `COLUMNS` order), keeping each stream's info.
+
+    Shared by the timeline, which appends rows as events arrive, and by the index workers,
+    which build the rows of their share of the streams in other processes (`index_worker`).
+    Stream infos get `sid` = `offset` + `step` x (streams so far): dense in one process; in a
+    worker, numbers that tell the workers apart, which `Timeline.merge` turns into dense ones.
+    """
+
+    def __init__(self, step: int = 1, offset: int = 0) -> None:
+        self.step = step
+        self.offset = offset
+        self.streams: list[StreamInfo] = []
+        """Stream infos in order of first appearance (their sid: see above)."""
+        self._tcp: dict[int, StreamInfo] = {}
+        self._udp: dict[int, StreamInfo] = {}
+        self.options: dict[int, dict[str, Any]] = {}
+        """TCP options of SYN segments by row (a worker empties it after each batch)."""
+        self.options_budget = MAX_KEPT_OPTIONS
+        """How many more SYN segments' options to keep."""
+        self._interned: dict[str, str] = {}
+        self._masks: dict[tuple[str, ...], int] = {}
+
+    def info(self, proto: str, stream: int) -> StreamInfo | None:
+        """The info of tshark's stream `stream` of `proto`, if it has been seen."""
+        return (self._tcp if proto == "tcp" else self._udp).get(stream)
+
+    def packet_row(self, ev: Any, row: int) -> tuple[Any, ...]:
+        """The row of one packet event at timeline row `row`; updates its stream's info."""
+        tcp = ev.proto == "tcp"
+        info = (self._tcp if tcp else self._udp).get(ev.stream)
+        c2s = ev.dir == "c2s"
+        if info is None:
+            info = self._new_stream(row, ev, c2s)
+        cs = ev.client_state
+        cs = NONE if cs is None else _STATE_CODE[cs]
+        ss = ev.server_state
+        ss = NONE if ss is None else _STATE_CODE[ss]
+        changed = (CLIENT_CHANGED if cs != info.client_state else 0) | (
+            SERVER_CHANGED if ss != info.server_state else 0
+        )
+        info.client_state = cs
+        info.server_state = ss
+        info.last_row = row
+        info.packets += 1
+        length = ev.len
+        if c2s:
+            info.bytes_c2s += length
+        else:
+            info.bytes_s2c += length
+        flags = ev.flags
+        if flags & 0x07 or (flags & ACK and info.completeness & 7 == 3):
+            self._note_flags(info, row, ev)  # SYN, FIN, RST, or the handshake's ACK
+        if length:
+            info.completeness |= 8
+        seq, ack, window, marks = ev.seq, ev.ack, ev.window, ev.analysis
+        return (
+            KIND_TCP if tcp else KIND_UDP, ev.frame, ev.time, info.sid, C2S if c2s else S2C,
+            flags, NONE if seq is None else seq, NONE if ack is None else ack, length,
+            NONE if window is None else window, _PHASE_CODE[ev.phase], cs, ss, changed,
+            self._mask(marks) if marks else 0,
+        )  # fmt: skip
+
+    def _new_stream(self, row: int, ev: Any, c2s: bool) -> StreamInfo:
+        if c2s:
+            cl, cp, sv, sp = ev.src, ev.sport, ev.dst, ev.dport
+        else:
+            cl, cp, sv, sp = ev.dst, ev.dport, ev.src, ev.sport
+        intern = self._interned.setdefault
+        info = StreamInfo(
+            self.offset + self.step * len(self.streams), ev.proto, ev.stream, intern(cl, cl), cp,
+            intern(sv, sv), sp, row,
+        )  # fmt: skip
+        self.streams.append(info)
+        (self._tcp if ev.proto == "tcp" else self._udp)[ev.stream] = info
+        return info
+
+    def _mask(self, names: tuple[str, ...]) -> int:
+        mask = self._masks.get(names)
+        if mask is None:
+            mask = 0
+            for name in names:
+                if name in ANALYSIS_NAMES:
+                    mask |= 1 << ANALYSIS_NAMES.index(name)
+            self._masks[names] = mask
+        return mask
+
+    def _note_flags(self, info: StreamInfo, row: int, ev: Any) -> None:
+        """Handshake times and completeness bits, from one segment's flags."""
+        flags = ev.flags
+        if flags & SYN:
+            if self.options_budget and ev.raw_options:
+                options = ev.options
+                if options:
+                    self.options[row] = options
+                    self.options_budget -= 1
+            if flags & ACK:
+                info.completeness |= 2
+                if math.isnan(info.t_synack):
+                    info.t_synack = ev.time
+            else:
+                info.completeness |= 1
+                if math.isnan(info.t_syn):
+                    info.t_syn = ev.time
+        elif flags & ACK and info.completeness & 7 == 3:
+            info.completeness |= 4
+            info.t_ack = ev.time
+        if flags & FIN:
+            info.completeness |= 16
+        if flags & RST:
+            info.completeness |= 32
+
+
+@dataclass(slots=True)
+class RowBatch:
+    """The rows one index worker built for a run of frames (see `index_worker`).
+
+    Every worker of an index reads the same frames and numbers the same rows; each fills the
+    rows of its own streams and leaves the others' all zero, so `Timeline.merge` can OR them.
+    """
+
+    rows: int
+    columns: tuple[bytes, ...]
+    """One buffer per column of `COLUMNS`, `rows` items each."""
+    streams: list[tuple[Any, ...]]
+    """The infos of this worker's streams that these rows touched (new ones included), as
+    `StreamInfo` fields without the summary (tuples pickle several times faster)."""
+    options: dict[int, dict[str, Any]]
+    summaries: list[tuple[Any, ...]] = field(default_factory=list)
+    """At the end: the engine's summary of each stream as the worker's sid followed by the
+    `ConnectionSummary` fields."""
 
 
 class Timeline:
@@ -165,19 +321,28 @@ class Timeline:
         """Bitmask over `analysis_names`."""
         self.sockets: dict[int, SocketEvent] = {}
         """Socket calls by row."""
-        self.options: dict[int, dict[str, Any]] = {}
+        self.analysis_names: list[str] = list(ANALYSIS_NAMES)
+        self._builder = RowBuilder()
+        self.streams: list[StreamInfo] = self._builder.streams
+        """By sid: tcp and udp streams in order of first appearance."""
+        self.options: dict[int, dict[str, Any]] = self._builder.options
         """TCP options of SYN segments by row (bounded by MAX_KEPT_OPTIONS)."""
-        self.analysis_names: list[str] = []
-        self.streams: list[StreamInfo] = []
-        self.stream_rows: list[array[int]] = []
-        """Per stream (by sid), the rows of its packets, ascending."""
         self._sid_of: dict[tuple[str, int], int] = {}
-        self._interned: dict[str, str] = {}
+        self._merged: dict[int, StreamInfo] = {}
+        """`merge`: stream infos by their worker's sid."""
+        self._gsid: dict[int, int] = {}
+        """`merge`: our sid of each worker's sid."""
+        self._next_stream = {"tcp": 0, "udp": 0}
         self.count = 0
         """Rows published to readers (every column holds at least this many)."""
         self.first_time: float | None = None
         self.done = False
         """The source has ended: no row will be added."""
+
+    @property
+    def columns(self) -> tuple[array[Any], ...]:
+        """The column arrays in `COLUMNS` order."""
+        return tuple(getattr(self, name) for name, _ in COLUMNS)
 
     # -- writing (one thread) -------------------------------------------------------------
 
@@ -185,8 +350,7 @@ class Timeline:
         """Append events (packets, socket calls, summaries; others are ignored).
 
         Returns the number of rows added; they become visible to readers, through `count`,
-        when this returns. Runs of packets are appended column by column (a comprehension per
-        column is several times faster than an append per field per packet).
+        when this returns. Runs of packets become row tuples, appended column by column.
         """
         start = len(self.kind)
         run: list[Any] = []
@@ -209,111 +373,71 @@ class Timeline:
         self.count = len(self.kind)
         return self.count - start
 
-    def _intern(self, s: str) -> str:
-        return self._interned.setdefault(s, s)
-
     def _add_packets(self, pk: list[Any]) -> None:
         """Append a run of packet events."""
         row0 = len(self.kind)
-        if self.first_time is None:
-            self.first_time = pk[0].time
-        pc, sc = _PHASE_CODE, _STATE_CODE
-        self.frame.extend([e.frame for e in pk])
-        self.time.extend([e.time for e in pk])
-        self.flags.extend([e.flags for e in pk])
-        self.length.extend([e.len for e in pk])
-        self.kind.extend([KIND_TCP if e.proto == "tcp" else KIND_UDP for e in pk])
-        self.seq.extend([NONE if e.seq is None else e.seq for e in pk])
-        self.ack.extend([NONE if e.ack is None else e.ack for e in pk])
-        self.window.extend([NONE if e.window is None else e.window for e in pk])
-        self.phase.extend([pc[e.phase] for e in pk])
-        cstates = [NONE if e.client_state is None else sc[e.client_state] for e in pk]
-        sstates = [NONE if e.server_state is None else sc[e.server_state] for e in pk]
-        self.client_state.extend(cstates)
-        self.server_state.extend(sstates)
-        dirs = [C2S if e.dir == "c2s" else S2C for e in pk]
-        self.dir.extend(dirs)
-        # per packet: its stream, what changed, analysis marks, the connection's totals
-        sids = array("l")
-        changed = array("b")
-        analysis = array("L")
-        sid_of, streams, stream_rows = self._sid_of, self.streams, self.stream_rows
-        for i, ev in enumerate(pk):
-            row = row0 + i
-            sid = sid_of.get((ev.proto, ev.stream))
-            c2s = dirs[i] == C2S
-            if sid is None:
-                sid = self._new_stream(row, ev, c2s)
-            info = streams[sid]
-            stream_rows[sid].append(row)
-            sids.append(sid)
-            cs, ss = cstates[i], sstates[i]
-            changed.append(
-                (CLIENT_CHANGED if cs != info.client_state else 0)
-                | (SERVER_CHANGED if ss != info.server_state else 0)
-            )
-            analysis.append(self._analysis_mask(ev.analysis) if ev.analysis else 0)
-            flags = ev.flags
-            info.last_row = row
-            info.packets += 1
-            info.client_state, info.server_state = cs, ss
-            if c2s:
-                info.bytes_c2s += ev.len
-            else:
-                info.bytes_s2c += ev.len
-            if flags & 0x17:  # SYN, FIN, RST or ACK: the handshake and the ending
-                self._note_flags(info, row, ev)
-            if ev.len:
-                info.completeness |= 8
-        self.sid.extend(sids)
-        self.changed.extend(changed)
-        self.analysis.extend(analysis)
+        known = len(self.streams)
+        row = self._builder.packet_row
+        rows = [row(ev, i) for i, ev in enumerate(pk, row0)]
+        for info in self.streams[known:]:
+            self._sid_of[(info.proto, info.stream)] = info.sid
+        self._append_rows(row0, [array(tc, col) for (_, tc), col in zip(COLUMNS, zip(*rows))])
 
-    def _new_stream(self, row: int, ev: Any, c2s: bool) -> int:
-        sid = len(self.streams)
-        self._sid_of[(ev.proto, ev.stream)] = sid
-        if c2s:
-            cl, cp, sv, sp = ev.src, ev.sport, ev.dst, ev.dport
-        else:
-            cl, cp, sv, sp = ev.dst, ev.dport, ev.src, ev.sport
-        self.streams.append(
-            StreamInfo(sid, ev.proto, ev.stream, self._intern(cl), cp, self._intern(sv), sp, row)
-        )
-        self.stream_rows.append(array("l"))
-        return sid
+    def _append_rows(self, row0: int, cols: list[array[Any]]) -> None:
+        """Extend every column with rows from `row0` on."""
+        if self.first_time is None and cols[2]:
+            self.first_time = cols[2][0]
+        for col, new in zip(self.columns, cols, strict=True):
+            col.extend(new)
 
-    def _analysis_mask(self, names: Iterable[str]) -> int:
-        mask = 0
-        for name in names:
-            try:
-                mask |= 1 << self.analysis_names.index(name)
-            except ValueError:
-                if len(self.analysis_names) < 32:
-                    self.analysis_names.append(name)
-                    mask |= 1 << (len(self.analysis_names) - 1)
-        return mask
+    def merge(self, batches: list[RowBatch]) -> int:
+        """Append the rows index workers built for the same frames (one batch per worker).
 
-    def _note_flags(self, info: StreamInfo, row: int, ev: Any) -> None:
-        """Handshake times and completeness bits, from one segment's flags."""
-        flags = ev.flags
-        if flags & SYN:
-            if ev.options and len(self.options) < MAX_KEPT_OPTIONS:
-                self.options[row] = ev.options
-            if flags & ACK:
-                info.completeness |= 2
-                if math.isnan(info.t_synack):
-                    info.t_synack = ev.time
-            else:
-                info.completeness |= 1
-                if math.isnan(info.t_syn):
-                    info.t_syn = ev.time
-        elif flags & ACK and info.completeness & 7 == 3:
-            info.completeness |= 4
-            info.t_ack = ev.time
-        if flags & FIN:
-            info.completeness |= 16
-        if flags & RST:
-            info.completeness |= 32
+        ORs the workers' columns together (each left the others' rows zero), gives the new
+        streams dense sids and tshark's numbers in order of first appearance, and updates the
+        infos of the streams the rows touched. Returns the number of rows added.
+        """
+        row0 = len(self.kind)
+        n = batches[0].rows
+        cols: list[array[Any]] = []
+        for i, (_, tc) in enumerate(COLUMNS):
+            acc = 0
+            for b in batches:
+                acc |= int.from_bytes(b.columns[i], "little")
+            col = array(tc)
+            col.frombytes(acc.to_bytes(n * col.itemsize, "little"))
+            cols.append(col)
+        merged, gsid, streams = self._merged, self._gsid, self.streams
+        touched = [(f[0], StreamInfo(*f)) for b in batches for f in b.streams]
+        fresh = sorted((p for p in touched if p[0] not in gsid), key=lambda p: p[1].first_row)
+        for worker_sid, info in fresh:
+            gsid[worker_sid] = len(streams)
+            info.stream = self._next_stream[info.proto]
+            self._next_stream[info.proto] += 1
+            streams.append(info)
+            self._sid_of[(info.proto, info.stream)] = len(streams) - 1
+        for worker_sid, info in touched:  # the worker's latest figures replace ours
+            info.sid = sid = gsid[worker_sid]
+            mine = merged.get(worker_sid)
+            if mine is not None:
+                info.stream = mine.stream
+            streams[sid] = merged[worker_sid] = info
+        for b in batches:
+            for worker_sid, *fields in b.summaries:
+                mine = merged[worker_sid]
+                mine.summary = ConnectionSummary(*fields)
+                mine.summary.stream = mine.stream
+        if n:
+            cols[3] = array("l", map(gsid.__getitem__, cols[3]))
+        options = self.options
+        offered = {r: o for b in batches for r, o in b.options.items()}
+        for r in sorted(offered):
+            if len(options) >= MAX_KEPT_OPTIONS:
+                break
+            options[r] = offered[r]
+        self._append_rows(row0, cols)
+        self.count = len(self.kind)
+        return n
 
     def _add_socket(self, row: int, ev: SocketEvent) -> None:
         if self.first_time is None:
@@ -343,6 +467,28 @@ class Timeline:
     def sid_of(self, proto: str, stream: int) -> int | None:
         """The dense index of tshark's stream `stream` of `proto`, if it has been seen."""
         return self._sid_of.get((proto, stream))
+
+    def stream_rows(self, sids: Iterable[int], start: int, stop: int) -> list[int]:
+        """The rows in [start, stop) of the streams `sids`, ascending.
+
+        Looks only between each stream's first and last row; where those spans add up to more
+        than [start, stop), one pass over the `sid` column instead (~50 ms a million rows).
+        """
+        spans = []
+        for s in sids:
+            info = self.streams[s]
+            lo, hi = max(start, info.first_row), min(stop, info.last_row + 1)
+            if lo < hi:
+                spans.append((s, lo, hi))
+        col = self.sid
+        if sum(hi - lo for _, lo, hi in spans) > stop - start:
+            keep = {s for s, _, _ in spans}
+            return [start + i for i, s in enumerate(col[start:stop]) if s in keep]
+        rows: list[int] = []
+        for s, lo, hi in spans:
+            rows.extend([lo + i for i, v in enumerate(col[lo:hi]) if v == s])
+        rows.sort()
+        return rows
 
     def row(self, i: int) -> Row:
         """One row as an object, for the detail view and exports (not for bulk use)."""
@@ -379,7 +525,7 @@ class Timeline:
             self.changed, self.analysis,
         )  # fmt: skip
         total = sum(c.buffer_info()[1] * c.itemsize for c in cols)
-        return total + sum(a.buffer_info()[1] * a.itemsize for a in self.stream_rows)
+        return total
 
 
 def _state(code: int) -> TcpState | None:
@@ -498,7 +644,7 @@ def matching_rows(tl: Timeline, flt: Filter, start: int, stop: int) -> array[int
     """The rows in [start, stop) that `flt` keeps, ascending.
 
     Each criterion is one pass of a comprehension over a column, about 50 ms per million rows;
-    a stream-only filter merges the per-stream indices instead and costs nothing.
+    a stream-only filter looks only within the streams' spans (`Timeline.stream_rows`).
     """
     out = array("l")
     if start >= stop:
@@ -521,13 +667,7 @@ def matching_rows(tl: Timeline, flt: Filter, start: int, stop: int) -> array[int
         sids = proto_sids if sids is None else sids & proto_sids
 
     if sids is not None and not flt.flags and not flt.phases and not socket_ok:
-        # stream-only: merge the per-stream indices
-        rows: list[int] = []
-        for s in sids:
-            r = tl.stream_rows[s]
-            rows.extend(r[bisect_left(r, start) : bisect_left(r, stop)])
-        rows.sort()
-        out.extend(rows)
+        out.extend(tl.stream_rows(sids, start, stop))  # stream-only: within the streams' spans
         return out
 
     # The most selective criteria first; the first pass enumerates a slice of one column

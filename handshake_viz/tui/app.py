@@ -19,6 +19,7 @@ import threading
 import time
 from argparse import Namespace
 from collections.abc import Iterable
+from contextlib import closing
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -164,18 +165,28 @@ class TimelineApp(App[int]):
         """Append the source's events to the timeline; post only the end (or an error)."""
         worker = get_current_worker()
         tl = self.timeline
-        size = LIVE_BATCH if self.source.live else REPLAY_BATCH
-        batch: list[Any] = []
         error: str | None = None
+        batch: list[Any] = []
         try:
-            for ev in self.source.events():
-                batch.append(ev)
-                if len(batch) >= size:
-                    tl.extend(batch)
-                    batch.clear()
-                    if worker.is_cancelled:
-                        break
-            tl.extend(batch)
+            index_rows = getattr(self.source, "index_rows", None)
+            merged = index_rows() if index_rows is not None else None
+            if merged is not None:
+                # A big file: worker processes build the rows, this thread only merges them.
+                with closing(merged):
+                    for batches in merged:
+                        tl.merge(batches)
+                        if worker.is_cancelled:
+                            break
+            else:
+                size = LIVE_BATCH if self.source.live else REPLAY_BATCH
+                for ev in self.source.events():
+                    batch.append(ev)
+                    if len(batch) >= size:
+                        tl.extend(batch)
+                        batch.clear()
+                        if worker.is_cancelled:
+                            break
+                tl.extend(batch)
         except SourceError as exc:
             tl.extend(batch)
             error = str(exc)

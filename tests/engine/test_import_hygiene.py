@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 CORE = ["events", "pcapfile", "decode", "tcpoptions", "tracker", "pipeline", "output", "replay",
-        "source"]
+        "source", "timeline", "index_worker", "decode_worker"]
 
 
 def test_core_imports_neither_textual_nor_scapy():

@@ -322,3 +322,45 @@ async def test_source_error_is_shown(tmp_path: Path) -> None:
         assert app.error and "cut short" in app.error
         assert "cut short" in status(app)
         assert app.timeline.count == 13
+
+
+async def test_big_file_is_indexed_by_worker_processes(monkeypatch, tmp_path: Path) -> None:
+    from handshake_viz import decode_worker
+    from tests.engine.test_index_worker import write_loopback_capture
+
+    path = tmp_path / "big.pcap"
+    packets = write_loopback_capture(path, 2_000)
+    monkeypatch.setattr(decode_worker, "MIN_SIZE", 0)  # "big" from 0 bytes
+    decode_worker.prepare()  # as run_replay does before the TUI takes the standard streams
+    app = make_app(ReplaySource(path, parallel=True), autoplay=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_indexed(app, pilot, timeout=30)
+        assert app.timeline.count == packets and len(app.timeline.streams) == packets // 10
+        assert "SYN seq=0" in ladder_lines(app)[1]
+        await pilot.press("end")
+        assert app.view.visible_count == packets
+        await pilot.press("slash", *"port:10005", "enter")  # one stream, in its span
+        await pilot.pause(0.1)
+        assert app.view.matched == 10
+        await pilot.press("2")  # the detail view re-reads the selected frame from the file
+        assert await wait_dissection(app.detail, pilot, "TCP")
+
+
+async def test_quit_while_workers_index_leaves_no_process(monkeypatch, tmp_path: Path) -> None:
+    import multiprocessing
+
+    from handshake_viz import decode_worker
+    from tests.engine.test_index_worker import write_loopback_capture
+
+    path = tmp_path / "big.pcap"
+    write_loopback_capture(path, 30_000)
+    monkeypatch.setattr(decode_worker, "MIN_SIZE", 0)
+    decode_worker.prepare()
+    app = make_app(ReplaySource(path, parallel=True), autoplay=False)
+    async with app.run_test(size=SIZE) as pilot:
+        while not app.timeline.count:
+            await pilot.pause(0.02)
+        await pilot.press("q")
+    assert app.ingest_finished.wait(5.0)
+    assert app.timeline.count < 300_000  # it quit before the end
+    assert multiprocessing.active_children() == []
