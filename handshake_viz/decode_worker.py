@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-from array import array
 import os
 import pickle
-from collections.abc import Iterator
+from array import array
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
 
 from handshake_viz.decode import FrameDecoder, Packet
 from handshake_viz.events import TruncatedPacket
@@ -49,8 +51,63 @@ def prepare() -> None:
         resource_tracker.ensure_running()
 
 
-def _decode_into(path: str, name: str, conn: Connection, index: bool) -> None:
-    """Child: read and decode `path`, send ("batch", items, index) messages, then how it ended.
+def spawn(target: Callable[..., None], args: tuple[Any, ...], name: str
+          ) -> tuple[BaseProcess, Connection] | None:  # fmt: skip
+    """Start `target(*args, sender)` in a fresh interpreter; its process and our end of the pipe.
+
+    None (and nothing left open) where starting fails, e.g. in a host app whose standard
+    streams are not files. A fresh interpreter, not a fork: the TUI reads in a thread, and
+    forking a process with threads can copy a lock that another thread holds.
+    """
+    ctx = multiprocessing.get_context("spawn")
+    receiver, sender = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=target, args=(*args, sender), daemon=True, name=name)
+    try:
+        child.start()
+    except (OSError, ValueError):
+        receiver.close()
+        return None
+    finally:
+        sender.close()
+    return child, receiver
+
+
+def end_of(error: Exception, name: str) -> tuple[str, str]:
+    """How a reading process tells its parent why the file ended early: ("cut"|"bad", text)."""
+    if isinstance(error, CaptureCutShort):
+        return "cut", str(error)
+    if isinstance(error, CaptureFileError):
+        return "bad", str(error)
+    return "bad", f'cannot read "{name}": {getattr(error, "strerror", None) or error}'
+
+
+def receive(pipe: Connection, name: str) -> Any:
+    """The next message from a reading process; CaptureFileError if it ended without one."""
+    try:
+        return pickle.loads(pipe.recv_bytes())
+    except EOFError:
+        raise CaptureFileError(f'"{name}": a reading process ended early') from None
+
+
+def raise_end(message: tuple[Any, ...]) -> None:
+    """Raise the error an end message (kind, text, ...) names; return for a clean "end"."""
+    if message[0] == "cut":
+        raise CaptureCutShort(message[1])
+    if message[0] == "bad":
+        raise CaptureFileError(message[1])
+
+
+def reap(child: BaseProcess) -> None:
+    """Let a reading process end, or end it."""
+    child.join(timeout=1)
+    if child.is_alive():
+        child.terminate()
+        child.join(timeout=1)
+
+
+def _decode_into(path: str, name: str, index: bool, conn: Connection) -> None:
+    """Child: read and decode `path`, send ("batch", items, index) messages, then how it ended
+    (("end", None, skipped), or `end_of` the problem and skipped).
 
     With `index`, each batch also carries where every frame read since the last batch lies in
     the file (offsets, lengths and link types, as array bytes), for the packet detail view.
@@ -90,13 +147,9 @@ def _decode_into(path: str, name: str, conn: Connection, index: bool) -> None:
                     skipped += 1
                 else:
                     append(p)  # a TruncatedPacket, reported as it is
-        end: tuple[object, ...] = ("end", skipped)
-    except CaptureCutShort as e:
-        end = ("cut", skipped, str(e))
-    except CaptureFileError as e:
-        end = ("bad", skipped, str(e))
-    except OSError as e:
-        end = ("bad", skipped, f'cannot read "{name}": {e.strerror or e}')
+        end: tuple[object, ...] = ("end", None, skipped)
+    except (CaptureFileError, OSError) as e:
+        end = (*end_of(e, name), skipped)
     try:
         if batch or offsets:
             flush()
@@ -124,35 +177,18 @@ class DecodedPackets:
 
     def start(self) -> bool:
         """Start the decoding process; False (and nothing started) where that fails."""
-        # A fresh interpreter, not a fork: the TUI reads in a thread, and forking a process
-        # with threads can copy a lock some other thread holds.
-        ctx = multiprocessing.get_context("spawn")
-        receiver, sender = ctx.Pipe(duplex=False)
-        child = ctx.Process(target=_decode_into,
-                            args=(self.path, self.name, sender, self.index is not None),
-                            daemon=True, name="decode")  # fmt: skip
-        try:
-            child.start()
-        except (OSError, ValueError):  # e.g. a host app whose standard streams are not files
-            receiver.close()
-            sender.close()
+        started = spawn(_decode_into, (self.path, self.name, self.index is not None), "decode")
+        if started is None:
             return False
-        sender.close()
-        self._child, self._receiver = child, receiver
+        self._child, self._receiver = started
         return True
 
     def __iter__(self) -> Iterator[Packet | TruncatedPacket]:
-        child, receiver = self._child, self._receiver
-        recv = receiver.recv_bytes
-        loads = pickle.loads
+        receiver = self._receiver
         try:
             while True:
-                try:
-                    message = loads(recv())
-                except EOFError:
-                    raise CaptureFileError(f'"{self.name}": the reading process ended early')
-                kind = message[0]
-                if kind == "batch":
+                message = receive(receiver, self.name)
+                if message[0] == "batch":
                     if self.index is not None:
                         for column, raw in zip(self.index, message[2], strict=True):
                             column.frombytes(raw)
@@ -162,14 +198,9 @@ class DecodedPackets:
                         else:
                             yield item
                     continue
-                self.skipped = message[1]
-                if kind == "cut":
-                    raise CaptureCutShort(message[2])
-                if kind == "bad":
-                    raise CaptureFileError(message[2])
+                self.skipped = message[2]
+                raise_end(message)
                 return
         finally:
             receiver.close()
-            child.join(timeout=1)
-            if child.is_alive():
-                child.terminate()
+            reap(self._child)

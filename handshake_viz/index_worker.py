@@ -16,20 +16,20 @@ defragmenter and the row numbering the same in all of them.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import gc
-import multiprocessing
 import pickle
 from array import array
 from collections.abc import Iterator
 from itertools import islice
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from handshake_viz.decode import FrameDecoder, Packet, fast_tcp_ports
+from handshake_viz.decode_worker import end_of, raise_end, reap, receive, spawn
 from handshake_viz.events import ConnectionSummary
-from handshake_viz.pcapfile import CaptureCutShort, CaptureFileError, read_records
+from handshake_viz.pcapfile import CaptureFileError, read_records
 from handshake_viz.timeline import COLUMNS, RowBatch, RowBuilder
 from handshake_viz.tracker import ConnectionTracker
 
@@ -44,22 +44,18 @@ _ZERO_ROW = (0,) * len(COLUMNS)
 _SUMMARY_FIELDS = tuple(f.name for f in dataclasses.fields(ConnectionSummary) if f.init)
 
 
-def shard_of(sport: int, dport: int, shards: int) -> int:
-    """The worker that tracks a stream: the same for both directions of it."""
-    return (sport + dport) % shards
-
-
 def worker_batches(
     path: str, name: str, shard: int, shards: int, index: bool = False,
     first: int = FIRST_FRAMES, batch: int = BATCH_FRAMES,
 ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
-    """One worker's messages: ("batch", RowBatch, stats, index) per run of frames, then the end.
+    """One worker's messages: ("batch", RowBatch, counts, index) per run of frames, then the end.
 
-    `stats` is (frames, skipped, truncated) of that run: every worker counts the same. With
+    A stream belongs to worker (sport + dport) mod `shards`, whichever way its packets go.
+    `counts` is (skipped, truncated) frames of that run: every worker counts the same. With
     `index` (worker 0), `index` is where each frame of the run lies in the file (offsets,
     lengths and link types as array bytes), for the packet detail view. The last batch carries
     the summaries. The end is ("end",), or ("cut", message) or ("bad", message) after every
-    complete frame. Messages share objects with the worker's state: pickle them (as the worker
+    complete frame (`decode_worker.end_of`). Messages share objects with the worker's state: pickle them (as the worker
     process does) before giving them to `Timeline.merge`, which adopts the stream infos.
     """
     decode = FrameDecoder().decode
@@ -77,13 +73,13 @@ def worker_batches(
 
     def cut() -> tuple[Any, ...]:
         """The batch of the rows so far; empties the buffers."""
-        message = ("batch", _row_batch(builder, rows), (frames, skipped, truncated),
+        message = ("batch", _row_batch(builder, rows), (skipped, truncated),
                    (offsets.tobytes(), lengths.tobytes(), linktypes.tobytes()) if index else None)  # fmt: skip
         rows.clear()
         del offsets[:], lengths[:], linktypes[:]
         return message
 
-    end: tuple[Any, ...] = ("end",)
+    end: tuple[Any, ...] = ("end", None)
     try:
         with open(path, "rb") as f:
             records = read_records(f, name)
@@ -132,12 +128,8 @@ def worker_batches(
                     limit = batch
             if problem is not None:
                 raise problem
-    except CaptureCutShort as e:
-        end = ("cut", str(e))
-    except CaptureFileError as e:
-        end = ("bad", str(e))
-    except OSError as e:
-        end = ("bad", f'cannot read "{name}": {e.strerror or e}')
+    except (CaptureFileError, OSError) as e:
+        end = end_of(e, name)
     last = cut()
     last[1].summaries = [
         (info.sid, *(getattr(summary, name) for name in _SUMMARY_FIELDS))
@@ -181,7 +173,7 @@ class ShardedIndex:
     """The timeline rows of a file, built by `shards` worker processes.
 
     Iterate it for lists of `RowBatch` (one per worker, for the same frames) to give to
-    `Timeline.merge`. `frames`, `skipped` and `truncated` count as it goes; a bad or cut file
+    `Timeline.merge`. `rows`, `skipped` and `truncated` count as it goes; a bad or cut file
     raises the errors `read_records` raises, after the batches of every complete frame.
     """
 
@@ -192,65 +184,36 @@ class ShardedIndex:
         self.shards = shards
         self.index = index
         """(offsets, lengths, link types) arrays to extend with every frame read, or None."""
-        self.frames = self.rows = self.skipped = self.truncated = 0
-        self._children: list[multiprocessing.process.BaseProcess] = []
+        self.rows = self.skipped = self.truncated = 0
+        self._children: list[BaseProcess] = []
         self._pipes: list[Connection] = []
-        self._stopped = False
 
     def start(self) -> bool:
         """Start the workers; False (and nothing left running) where that fails."""
-        # Fresh interpreters, not forks: the TUI reads in a thread, and forking a process
-        # with threads can copy a lock that another thread holds.
-        ctx = multiprocessing.get_context("spawn")
-        try:
-            for shard in range(self.shards):
-                receiver, sender = ctx.Pipe(duplex=False)
-                self._pipes.append(receiver)
-                child = ctx.Process(
-                    target=_work, name=f"index-{shard}", daemon=True,
-                    args=(self.path, self.name, shard, self.shards,
-                          shard == 0 and self.index is not None, sender),
-                )  # fmt: skip
-                try:
-                    child.start()
-                finally:
-                    sender.close()
-                self._children.append(child)
-        except (OSError, ValueError):  # e.g. a host app whose standard streams are not files
-            self.close()
-            return False
+        for shard in range(self.shards):
+            started = spawn(_work, (self.path, self.name, shard, self.shards,
+                                    shard == 0 and self.index is not None), f"index-{shard}")  # fmt: skip
+            if started is None:
+                self.close()
+                return False
+            self._children.append(started[0])
+            self._pipes.append(started[1])
         return True
 
-    def stop(self) -> None:
-        """Make the iteration end at the next batch (thread-safe)."""
-        self._stopped = True
-
     def __iter__(self) -> Iterator[list[RowBatch]]:
-        loads = pickle.loads
         try:
-            while not self._stopped:
-                messages = []
-                for pipe in self._pipes:
-                    try:
-                        messages.append(loads(pipe.recv_bytes()))
-                    except EOFError:
-                        raise CaptureFileError(
-                            f'"{self.name}": an indexing process ended early'
-                        ) from None
-                kind = messages[0][0]
-                if kind != "batch":
-                    if kind == "cut":
-                        raise CaptureCutShort(messages[0][1])
-                    if kind == "bad":
-                        raise CaptureFileError(messages[0][1])
+            while True:
+                messages = [receive(pipe, self.name) for pipe in self._pipes]
+                first = messages[0]
+                if first[0] != "batch":
+                    raise_end(first)
                     return
-                frames, skipped, truncated = messages[0][2]
-                self.frames += frames
+                skipped, truncated = first[2]
                 self.skipped += skipped
                 self.truncated += truncated
-                self.rows += messages[0][1].rows
+                self.rows += first[1].rows
                 if self.index is not None:
-                    for column, raw in zip(self.index, messages[0][3], strict=True):
+                    for column, raw in zip(self.index, first[3], strict=True):
                         column.frombytes(raw)
                 yield [m[1] for m in messages]
         finally:
@@ -261,10 +224,6 @@ class ShardedIndex:
         for pipe in self._pipes:
             pipe.close()
         for child in self._children:
-            child.join(timeout=0.2)
-            if child.is_alive():
-                child.terminate()
-            with contextlib.suppress(ValueError):
-                child.join(timeout=1)
+            reap(child)
         self._pipes.clear()
         self._children.clear()

@@ -108,12 +108,9 @@ class ReplaySource:
             stats.skipped = pipeline.skipped + (decoded.skipped if decoded else 0)
             if self.with_summaries:
                 yield from pipeline.finish()
-            raise SourceError(
-                f"{e} (the capture was interrupted: the {stats.packets} packets before the cut "
-                "were read)"
-            ) from None
+            raise _source_error(e, stats.packets) from None
         except CaptureFileError as e:
-            raise SourceError(str(e)) from None
+            raise _source_error(e, stats.packets) from None
         finally:
             if stream is not None and stream is not sys.stdin.buffer:
                 stream.close()
@@ -144,13 +141,8 @@ class ReplaySource:
                 yield batches
                 if self._stopped:
                     return
-        except CaptureCutShort as e:
-            raise SourceError(
-                f"{e} (the capture was interrupted: the {stats.packets} packets before the cut "
-                "were read)"
-            ) from None
         except CaptureFileError as e:
-            raise SourceError(str(e)) from None
+            raise _source_error(e, stats.packets) from None
         finally:
             sharded.close()
 
@@ -191,6 +183,15 @@ class ReplaySource:
         with open(self.path, "rb") as f:
             f.seek(self.offsets[frame - 1])
             return self.linktypes[frame - 1], f.read(self.lengths[frame - 1])
+
+
+def _source_error(e: CaptureFileError, packets: int) -> SourceError:
+    """The one line a bad or cut file gets; a cut one says what was read before the cut."""
+    if isinstance(e, CaptureCutShort):
+        return SourceError(
+            f"{e} (the capture was interrupted: the {packets} packets before the cut were read)"
+        )
+    return SourceError(str(e))
 
 
 def run_replay(args: argparse.Namespace) -> int:

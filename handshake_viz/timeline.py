@@ -328,10 +328,8 @@ class Timeline:
         self.options: dict[int, dict[str, Any]] = self._builder.options
         """TCP options of SYN segments by row (bounded by MAX_KEPT_OPTIONS)."""
         self._sid_of: dict[tuple[str, int], int] = {}
-        self._merged: dict[int, StreamInfo] = {}
-        """`merge`: stream infos by their worker's sid."""
         self._gsid: dict[int, int] = {}
-        """`merge`: our sid of each worker's sid."""
+        """`merge`: our sid of each worker's sid (worker sids differ between workers)."""
         self._next_stream = {"tcp": 0, "udp": 0}
         self.count = 0
         """Rows published to readers (every column holds at least this many)."""
@@ -407,24 +405,24 @@ class Timeline:
             col = array(tc)
             col.frombytes(acc.to_bytes(n * col.itemsize, "little"))
             cols.append(col)
-        merged, gsid, streams = self._merged, self._gsid, self.streams
+        gsid, streams = self._gsid, self.streams
         touched = [(f[0], StreamInfo(*f)) for b in batches for f in b.streams]
         fresh = sorted((p for p in touched if p[0] not in gsid), key=lambda p: p[1].first_row)
         for worker_sid, info in fresh:
-            gsid[worker_sid] = len(streams)
+            gsid[worker_sid] = info.sid = len(streams)
             info.stream = self._next_stream[info.proto]
             self._next_stream[info.proto] += 1
             streams.append(info)
-            self._sid_of[(info.proto, info.stream)] = len(streams) - 1
+            self._sid_of[(info.proto, info.stream)] = info.sid
         for worker_sid, info in touched:  # the worker's latest figures replace ours
-            info.sid = sid = gsid[worker_sid]
-            mine = merged.get(worker_sid)
-            if mine is not None:
-                info.stream = mine.stream
-            streams[sid] = merged[worker_sid] = info
+            sid = gsid[worker_sid]
+            mine = streams[sid]
+            if mine is not info:
+                info.sid, info.stream = sid, mine.stream
+                streams[sid] = info
         for b in batches:
             for worker_sid, *fields in b.summaries:
-                mine = merged[worker_sid]
+                mine = streams[gsid[worker_sid]]
                 mine.summary = ConnectionSummary(*fields)
                 mine.summary.stream = mine.stream
         if n:
