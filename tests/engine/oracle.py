@@ -40,14 +40,16 @@ def compare(rows: list[dict[str, str]], events: list[Any]) -> tuple[int, list[st
     fin_seen: set[int] = set()
     oracle_frames = set()
     for r in rows:
+        if not (r["tcp.stream"] or r["udp.stream"]):
+            continue
         n = int(r["frame.number"])
         ev = by_frame.get(n)
+        checked += 1
+        oracle_frames.add(n)
+        if ev is None:
+            bad.append(f"frame {n}: missing" + ("" if r["tcp.stream"] else " (udp)"))
+            continue
         if r["tcp.stream"]:
-            checked += 1
-            oracle_frames.add(n)
-            if ev is None:
-                bad.append(f"frame {n}: missing")
-                continue
             flags = int(r["tcp.flags"], 16)
             want = {
                 "proto": "tcp",
@@ -71,16 +73,9 @@ def compare(rows: list[dict[str, str]], events: list[Any]) -> tuple[int, list[st
             }
             if flags & 0x01:
                 fin_seen.add(int(r["tcp.stream"]))
-        elif r["udp.stream"]:
-            checked += 1
-            oracle_frames.add(n)
-            if ev is None:
-                bad.append(f"frame {n}: missing (udp)")
-                continue
+        else:
             want = {"proto": "udp", "stream": int(r["udp.stream"]), "len": int(r["udp.length"]) - 8}
             got = {"proto": ev.proto, "stream": ev.stream, "len": ev.len}
-        else:
-            continue
         diffs = [f"{k} {got[k]!r}!={want[k]!r}" for k in want if got[k] != want[k]]
         if diffs:
             bad.append(f"frame {n}: " + ", ".join(diffs))

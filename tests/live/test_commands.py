@@ -24,6 +24,14 @@ needs_setpriv = pytest.mark.skipif(
 )
 
 
+def run_without_net_raw(*python_args: str) -> subprocess.CompletedProcess[str]:
+    """Run this Python with `python_args`, as root but without CAP_NET_RAW."""
+    return subprocess.run(
+        [*NO_NET_RAW, sys.executable, *python_args],
+        capture_output=True, text=True, cwd=ROOT, env=cli_env(), timeout=30, check=False,
+    )  # fmt: skip
+
+
 def test_demo_list_names_each_scenario_with_one_line():
     r = cli("demo", "--list")
     assert r.returncode == 0
@@ -79,15 +87,7 @@ def test_no_save_writes_nothing(tmp_path):
 
 @needs_setpriv
 def test_without_net_raw_demo_names_the_fix_and_exits_2():
-    r = subprocess.run(
-        [*NO_NET_RAW, sys.executable, "-m", "handshake_viz", "demo", "basic", "--print"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=cli_env(),
-        timeout=30,
-        check=False,
-    )
+    r = run_without_net_raw("-m", "handshake_viz", "demo", "basic", "--print")
     assert r.returncode == 2, r.stderr
     assert r.stderr.count("\n") == 1
     assert "sudo" in r.stderr and "setcap cap_net_raw+ep" in r.stderr
@@ -100,15 +100,7 @@ def test_without_net_raw_the_bare_command_replays_the_bundled_capture():
         "import argparse, sys; from handshake_viz.live.commands import run_default; "
         "sys.exit(run_default(argparse.Namespace(command=None, print_=True, format='jsonl')))"
     )
-    r = subprocess.run(
-        [*NO_NET_RAW, sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=cli_env(),
-        timeout=30,
-        check=False,
-    )
+    r = run_without_net_raw("-c", code)
     assert r.returncode == 0, r.stderr
     assert "replaying the bundled capture basic.pcap" in r.stderr
     packets = [json.loads(x) for x in r.stdout.splitlines() if '"packet"' in x]

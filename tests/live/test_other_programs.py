@@ -12,6 +12,8 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from livecheck import (
@@ -103,8 +105,10 @@ def test_curl_against_http_server_matches_tcpdump(host, tmp_path, tcpdump, reap)
     assert all(e["src"] == host for e in events if e["type"] == "packet")
 
 
-def echo_traffic(port: int, stop: threading.Event) -> None:
-    """Connections to a local echo server until `stop` (threads of the test process)."""
+@contextmanager
+def echo_traffic(port: int) -> Iterator[None]:
+    """Connections to a local echo server while the block runs (threads of the test process)."""
+    stop = threading.Event()
     srv = socket.create_server(("127.0.0.1", port), reuse_port=False)
     srv.settimeout(0.2)
 
@@ -119,32 +123,35 @@ def echo_traffic(port: int, stop: threading.Event) -> None:
                     conn.sendall(data)
         srv.close()
 
+    def connect() -> None:
+        while not stop.is_set():
+            with socket.create_connection(("127.0.0.1", port)) as c:
+                c.sendall(b"x")
+                c.recv(10)
+            time.sleep(0.005)
+
     threading.Thread(target=serve, daemon=True).start()
-    while not stop.is_set():
-        with socket.create_connection(("127.0.0.1", port)) as c:
-            c.sendall(b"x")
-            c.recv(10)
-        time.sleep(0.005)
+    traffic = threading.Thread(target=connect, daemon=True)
+    traffic.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        traffic.join(5)
 
 
 def test_a_capture_killed_with_sigkill_replays_every_packet_shown(tmp_path, reap):
     port = free_port("127.0.0.1", socket.AF_INET, "tcp", start=18100)
     ours = tmp_path / "killed.pcap"
     live = start_live(reap, "--port", str(port), "--save", str(ours), "--duration", "20")
-    stop = threading.Event()
-    traffic = threading.Thread(target=echo_traffic, args=(port, stop), daemon=True)
-    traffic.start()
     shown = []
-    try:
+    with echo_traffic(port):
         while len(shown) < 60:
             line = live.stdout.readline()
             assert line, "live ended early"
             shown.append(json.loads(line))
         live.send_signal(signal.SIGKILL)
         rest, _ = live.communicate(timeout=10)
-    finally:
-        stop.set()
-        traffic.join(5)
     shown += [e for e in map(parse_line, rest.splitlines()) if e is not None]
     shown = [e for e in shown if e["type"] == "packet"]
     replayed = {e.frame: e.to_dict() for e in ReplaySource(ours).events() if e.type == "packet"}
@@ -158,14 +165,8 @@ def test_live_stops_after_count_packets_and_saves_exactly_those(tmp_path, reap):
     port = free_port("127.0.0.1", socket.AF_INET, "tcp", start=18200)
     ours = tmp_path / "count.pcap"
     live = start_live(reap, "--port", str(port), "--save", str(ours), "--count", "7")
-    stop = threading.Event()
-    traffic = threading.Thread(target=echo_traffic, args=(port, stop), daemon=True)
-    traffic.start()
-    try:
+    with echo_traffic(port):
         stdout, stderr = live.communicate(timeout=20)
-    finally:
-        stop.set()
-        traffic.join(5)
     assert live.returncode == 0, stderr
     packets = [json.loads(x) for x in stdout.splitlines() if '"packet"' in x]
     assert [p["frame"] for p in packets] == list(range(1, 8))
