@@ -3,7 +3,7 @@
 Tracking is sequential within a stream, but tshark's rules only ever look at a stream's own
 packets, so streams can be tracked apart. Each of N worker processes reads the whole file and
 numbers every row, but decodes, tracks and builds rows (`RowBuilder`) only for the streams whose
-ports add up to its own number modulo N; the rows of the other workers' streams stay all zero,
+ports hash to its own number (`shard_of`); the rows of the other workers' streams stay all zero,
 so the parent ORs the workers' batches into its timeline (`Timeline.merge`). A frame of another
 worker's stream costs a glance at a few header bytes (`fast_tcp_ports`); anything off that fast
 path (other link types, IPv6, fragments, UDP) is decoded by every worker, which keeps the
@@ -40,6 +40,9 @@ BATCH_FRAMES = 16384
 CHUNK = 512
 """Frames each step (decode, track, build rows) takes at a time."""
 
+_MIX = 0x9E3779B1
+"""Knuth's multiplicative hash constant (2**32 / the golden ratio)."""
+
 _ZERO_ROW = (0,) * len(COLUMNS)
 _SUMMARY_FIELDS = tuple(f.name for f in dataclasses.fields(ConnectionSummary) if f.init)
 
@@ -50,7 +53,7 @@ def worker_batches(
 ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
     """One worker's messages: ("batch", RowBatch, counts, index) per run of frames, then the end.
 
-    A stream belongs to worker (sport + dport) mod `shards`, whichever way its packets go.
+    A stream belongs to worker `shard_of(sport + dport, shards)`, whichever way its packets go.
     `counts` is (skipped, truncated) frames of that run: every worker counts the same. With
     `index` (worker 0), `index` is where each frame of the run lies in the file (offsets,
     lengths and link types as array bytes), for the packet detail view. The last batch carries
@@ -99,18 +102,19 @@ def worker_batches(
                     offsets.extend([r[5] for r in chunk])
                     lengths.extend([len(r[3]) for r in chunk])
                     linktypes.extend([r[2] for r in chunk])
-                ports = [fast_tcp_ports(r[2], r[3]) for r in chunk]
-                todo = [r for r, pt in zip(chunk, ports) if pt < 0 or pt % shards == shard]
+                owners = [(-1 if (pt := fast_tcp_ports(r[2], r[3])) < 0
+                           else (pt * _MIX >> 16 & 0xFFFF) % shards) for r in chunk]  # fmt: skip
+                todo = [r for r, o in zip(chunk, owners) if o < 0 or o == shard]
                 decoded = iter([decode(r[0], r[1], r[2], r[3]) for r in todo])
                 mine: list[Packet] = []
                 at: list[int] = []
-                for pt in ports:
-                    if pt >= 0 and pt % shards != shard:
+                for o in owners:
+                    if o >= 0 and o != shard:
                         append(zero)
                         continue
                     p = next(decoded)
                     if type(p) is Packet:
-                        if (p.sport + p.dport) % shards == shard:
+                        if shard_of(p.sport + p.dport, shards) == shard:
                             mine.append(p)
                             at.append(len(rows))
                         append(zero)  # replaced below when mine
@@ -138,6 +142,16 @@ def worker_batches(
     ]
     yield last
     yield end
+
+
+def shard_of(port_sum: int, shards: int) -> int:
+    """The worker of a stream whose two ports add up to `port_sum` (the same both ways).
+
+    A hash, not `port_sum % shards`: Linux gives connect() even ephemeral ports, so on
+    loopback every client of one server port has a port sum of the same parity, and plain
+    modulo 2 would hand every stream to one worker.
+    """
+    return (port_sum * _MIX >> 16 & 0xFFFF) % shards
 
 
 def _row_batch(builder: RowBuilder, rows: list[tuple[Any, ...]]) -> RowBatch:

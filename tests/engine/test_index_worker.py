@@ -11,13 +11,14 @@ import math
 import multiprocessing
 import pickle
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from handshake_viz import decode_worker
 from handshake_viz.decode import FrameDecoder, Packet, fast_tcp_ports
-from handshake_viz.index_worker import ShardedIndex, worker_batches
+from handshake_viz.index_worker import ShardedIndex, shard_of, worker_batches
 from handshake_viz.pcapfile import CaptureFileError, read_records
 from handshake_viz.replay import ReplaySource
 from handshake_viz.source import SourceError
@@ -98,6 +99,16 @@ def test_fast_ports_only_for_frames_decode_reads_as_tcp() -> None:
         except CaptureFileError:
             pass  # bad files are the reader's business, tested elsewhere
     assert seen > 100
+
+
+@pytest.mark.parametrize("shards", [2, 3, 4])
+def test_the_streams_of_one_server_spread_evenly_over_the_workers(shards: int) -> None:
+    # Linux gives connect() even ephemeral ports, so the port sums of every client of one
+    # server port share a parity: plain modulo 2 would give every stream to one worker.
+    sums = [cport + 8000 for cport in range(32768, 61000, 2)]
+    counts = Counter(shard_of(s, shards) for s in sums)
+    assert sorted(counts) == list(range(shards))
+    assert min(counts.values()) > 0.95 * len(sums) / shards
 
 
 def write_loopback_capture(path: Path, connections: int) -> int:
