@@ -47,7 +47,12 @@ def _tcp_frame(src: int, dst: int, sport: int, dport: int, seq: int, ack: int, f
 
 
 def write_capture(path: Path, packets: int) -> None:
-    """Connections of 10 packets (handshake, a request, a reply, FIN teardown) on loopback."""
+    """Connections of 10 packets (handshake, a request, a reply, FIN teardown) on loopback.
+
+    As Linux makes them: the client ports are even (connect() takes even ephemeral ports) and
+    come round again every 14,116 connections, each time with new initial sequence numbers, so
+    every connection is a stream of its own (tshark marks the reuse of the port).
+    """
     lo = 0x7F000001
     with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
@@ -55,8 +60,8 @@ def write_capture(path: Path, packets: int) -> None:
         n = 0
         conn = 0
         while n < packets:
-            cp = 10000 + conn % 50000
-            c, s = 1000, 5000  # ISNs
+            cp = 32768 + 2 * (conn % 14116)
+            c, s = (conn * 2654435761) & 0x7FFFFFFF, (conn * 40503 + 12345) & 0x7FFFFFFF  # ISNs
             script = [
                 (lo, lo, cp, 8000, c, 0, 0x02, b""),
                 (lo, lo, 8000, cp, s, c + 1, 0x12, b""),
