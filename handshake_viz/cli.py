@@ -12,8 +12,6 @@ import signal
 import sys
 from pathlib import Path
 
-from handshake_viz import __version__
-
 EXIT_OK = 0
 EXIT_ERROR = 2
 
@@ -77,6 +75,16 @@ def _add_lang(p: argparse.ArgumentParser) -> None:
     )
 
 
+class _Version(argparse.Action):
+    """--version, reading the installed version only when asked (importlib.metadata is slow)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        import handshake_viz
+
+        print(f"handshake-viz {handshake_viz.__version__}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line, so that --help teaches."""
     parser = argparse.ArgumentParser(
@@ -85,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"handshake-viz {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     _add_lang(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -215,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_default(args)
     except KeyboardInterrupt:
         return 130
-    except Exception as e:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+    except Exception as e:
         if os.environ.get("HANDSHAKE_VIZ_DEBUG"):
             raise
         return error(

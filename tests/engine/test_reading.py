@@ -122,6 +122,17 @@ def test_bad_files_give_one_line_and_exit_2(tmp_path, content, needle):
     assert err.count("\n") == 1 and needle in err and "bad.pcap" in err
 
 
+def test_version_is_the_installed_one():
+    from importlib.metadata import version
+
+    import handshake_viz
+
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.decode().strip() == f"handshake-viz {version('handshake-viz')}"
+    assert handshake_viz.__version__ == version("handshake-viz")
+
+
 def test_missing_file_and_directory(tmp_path):
     for path, needle in ((tmp_path / "nope.pcap", "no such file"), (tmp_path, "directory")):
         result = run_cli("replay", str(path), "--print")
@@ -180,8 +191,9 @@ def test_text_ladder_reads_like_a_ladder():
 
 
 def test_read_records_raises_on_unsupported_link_type():
-    with pytest.raises(CaptureFileError, match="link type 182"):
-        list(read_records(open(TSHARK_DATA / "tcpdump__kday6.pcap", "rb"), "kday6"))
+    with open(TSHARK_DATA / "tcpdump__kday6.pcap", "rb") as f, \
+            pytest.raises(CaptureFileError, match="link type 182"):
+        list(read_records(f, "kday6"))
 
 
 @pytest.mark.parametrize("capture", ["zeek__tcp_retransmit-fast009.pcap",
