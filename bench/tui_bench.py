@@ -107,11 +107,13 @@ async def _headless(path: str, packets: int) -> dict[str, Any]:
     app = make_app(ReplaySource(path, parallel=True), autoplay=False)  # as the CLI runs it
     out: dict[str, Any] = {}
     async with app.run_test(size=(160, 48)) as pilot:
+        # Polled with plain sleeps: Pilot's pause waits for the app to settle each time, which
+        # costs the app's thread more than a second of CPU over a million-packet load.
         while app.first_row_at is None:
-            await pilot.pause(0.005)
+            await asyncio.sleep(0.005)
         out["first_screen_s"] = app.first_row_at - t0
         while not (app.timeline.done and app.view.matched == app.timeline.count):
-            await pilot.pause(0.01)
+            await asyncio.sleep(0.02)
         out["indexed_s"] = time.monotonic() - t0
         out["events"] = app.timeline.count
         keys = {}
@@ -196,12 +198,12 @@ def tmux_run(path: str, packets: int) -> dict[str, Any]:
     total = f"{packets:,}"
     out: dict[str, Any] = {}
 
-    def wait(pred: Any, timeout: float = 60.0) -> float:
+    def wait(pred: Any, timeout: float = 60.0, every: float = 0.005) -> float:
         t = time.monotonic()
         while time.monotonic() - t < timeout:
             if pred(_tmux(sock, "capture-pane", "-p", "-t", "b")):
                 return time.monotonic() - t
-            time.sleep(0.005)
+            time.sleep(every)
         raise TimeoutError(_tmux(sock, "capture-pane", "-p", "-t", "b"))
 
     t0 = time.monotonic()
@@ -209,7 +211,9 @@ def tmux_run(path: str, packets: int) -> dict[str, Any]:
     try:
         wait(lambda t: "SYN seq=0" in t)
         out["first_screen_s"] = time.monotonic() - t0
-        wait(lambda t: f"/{total} events" in t and "reading" not in t)
+        # Polled 10 times a second: each capture-pane is a process, and 200 a second would
+        # take a core from the app and its workers on a 2-core machine.
+        wait(lambda t: f"/{total} events" in t and "reading" not in t, every=0.1)
         out["indexed_s"] = time.monotonic() - t0
         pid = _tmux(sock, "display-message", "-p", "-t", "b", "#{pane_pid}").strip()
         keys = {}
