@@ -27,6 +27,7 @@ _u32 = struct.Struct("!I").unpack_from
 _ipv4_hdr = struct.Struct("!BBHHHBBH4s4s").unpack_from
 _tcp_hdr = struct.Struct("!HHIIHHHH").unpack_from
 _eth_ip4_tcp = struct.Struct("!12xHBxH2xH1xB2x4s4sHHIIHH").unpack_from
+_eth_ip4_tcp_ports = struct.Struct("!12xHBxH2xHxB10xHH8xB").unpack_from
 _tcp_hdr16 = struct.Struct("!HHIIHH").unpack_from
 _udp_hdr = struct.Struct("!HHHH").unpack_from
 
@@ -83,16 +84,18 @@ def fast_tcp_ports(linktype: int, data: bytes) -> int:
     """sport + dport of a frame `FrameDecoder.decode` reads on its fast path, else -1.
 
     The fast path: Ethernet, IPv4 without options, an unfragmented TCP segment whose header is
-    captured; such a frame always decodes to a `Packet`. A few byte comparisons, for the index
+    captured; such a frame always decodes to a `Packet`. One small unpack, for the index
     workers, which must tell whose stream a frame is without decoding the others' frames.
     """
-    if (linktype != 1 or len(data) < 54 or data[23] != 6 or data[14] != 0x45 or data[12] != 8
-            or data[13] or data[20] & 0x3F or data[21]):  # fmt: skip
+    if linktype != 1 or len(data) < 54:
         return -1
-    thl = (data[46] >> 4) << 2
-    if thl < 20 or len(data) < 34 + thl or ((data[16] << 8) | data[17]) < 20 + thl:
+    etype, vihl, total, frag, proto, sport, dport, offset = _eth_ip4_tcp_ports(data)
+    if etype != 0x0800 or vihl != 0x45 or proto != 6 or frag & 0x3FFF:
         return -1
-    return ((data[34] << 8) | data[35]) + ((data[36] << 8) | data[37])
+    thl = (offset >> 4) << 2
+    if thl < 20 or len(data) < 34 + thl or total < 20 + thl:
+        return -1
+    return sport + dport
 
 
 class Defragmenter:
