@@ -5,7 +5,6 @@ no UI, no sockets. ``live`` and ``demo`` feed it from the network, ``tui`` rende
 """
 
 
-
 def __getattr__(name: str) -> str:
     """``__version__``, looked up when asked: importlib.metadata costs ~0.1 s at every start
     (the CLI's, and each worker process's)."""

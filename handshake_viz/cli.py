@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_default(args)
     except KeyboardInterrupt:
         return 130
-    except Exception as e:
+    except Exception as e:  # the last line of defence: one line, not a traceback
         if os.environ.get("HANDSHAKE_VIZ_DEBUG"):
             raise
         return error(
