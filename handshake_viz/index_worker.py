@@ -103,7 +103,8 @@ def worker_batches(
                     lengths.extend([len(r[3]) for r in chunk])
                     linktypes.extend([r[2] for r in chunk])
                 owners = [(-1 if (pt := fast_tcp_ports(r[2], r[3])) < 0
-                           else (pt * _MIX >> 16 & 0xFFFF) % shards) for r in chunk]  # fmt: skip
+                           else (pt * _MIX >> 16 & 0xFFFF) % shards)  # shard_of, inlined
+                          for r in chunk]  # fmt: skip
                 todo = [r for r, o in zip(chunk, owners) if o < 0 or o == shard]
                 decoded = iter([decode(r[0], r[1], r[2], r[3]) for r in todo])
                 mine: list[Packet] = []

@@ -167,17 +167,18 @@ class TimelineApp(App[int]):
         tl = self.timeline
         error: str | None = None
         batch: list[Any] = []
-        # A file's stream infos (100,000 for a million packets) outlive the reading: the cyclic
-        # GC's full passes would walk them again and again while the rows come in (half of
-        # the merge's CPU time, measured). on_source_finished freezes them instead.
-        paused = not self.source.live and gc.isenabled()
-        if paused:
-            gc.disable()
+        paused = False
         try:
             index_rows = getattr(self.source, "index_rows", None)
             merged = index_rows() if index_rows is not None else None
             if merged is not None:
                 # A big file: worker processes build the rows, this thread only merges them.
+                # Its stream infos (100,000 for a million packets) outlive the reading: the
+                # cyclic GC's full passes would walk them again and again while the rows come
+                # in (half of the merge's CPU time, measured). A file ends, so the GC is off
+                # only until then; on_source_finished freezes those objects instead.
+                paused = gc.isenabled()
+                gc.disable()
                 with closing(merged):
                     for batches in merged:
                         tl.merge(batches)

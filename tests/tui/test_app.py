@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 
@@ -335,6 +336,7 @@ async def test_big_file_is_indexed_by_worker_processes(monkeypatch, tmp_path: Pa
     app = make_app(ReplaySource(path, parallel=True), autoplay=False)
     async with app.run_test(size=SIZE) as pilot:
         await wait_indexed(app, pilot, timeout=30)
+        assert gc.isenabled()  # paused while the rows came in, and only then
         assert app.timeline.count == packets and len(app.timeline.streams) == packets // 10
         assert "SYN seq=0" in ladder_lines(app)[1]
         await pilot.press("end")
