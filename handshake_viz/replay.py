@@ -56,6 +56,7 @@ class ReplaySource:
         self.linktypes = array("H")
         self.pipeline = PacketPipeline()
         self._stopped = False
+        self._size: int | None = None
 
     def _open(self) -> BinaryIO:
         if self.path == "-":
@@ -156,6 +157,22 @@ class ReplaySource:
             lengths.append(len(rec[3]))
             linktypes.append(rec[2])
             yield rec
+
+    def progress(self) -> float | None:
+        """How much of the file has been read, from 0 to 1; None for stdin or without the index.
+
+        Safe to call from another thread while reading: the lengths are written after the
+        offsets, so every frame counted in `lengths` has its offset.
+        """
+        n = len(self.lengths)
+        if not self.keep_index or not n:
+            return None
+        if self._size is None:
+            try:
+                self._size = os.path.getsize(self.path) or 1
+            except OSError:
+                return None
+        return min((self.offsets[n - 1] + self.lengths[n - 1]) / self._size, 1.0)
 
     def stop(self) -> None:
         self._stopped = True  # read once a packet: a plain attribute is the cheapest check

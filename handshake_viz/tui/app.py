@@ -252,9 +252,14 @@ class TimelineApp(App[int]):
         v = self.view
         new = v.visible_count - self.frozen_at if self.frozen_at is not None else 0
         stats = self.source.stats
+        progress = None
+        read_so_far = getattr(self.source, "progress", None)  # files know how far they are
+        if read_so_far is not None and not self.timeline.done:
+            progress = read_so_far()
         key = (
             v.visible_count, self.timeline.count, v.mode_text, self.timeline.done, v.filter.text,
             v.matched, new, self.error, stats.drops, stats.saved_to, len(self.timeline.streams),
+            None if progress is None else int(progress * 100),
         )  # fmt: skip
         if key == self._status_key:
             return
@@ -264,7 +269,7 @@ class TimelineApp(App[int]):
             shown=v.visible_count, indexed=self.timeline.count,
             streams=len(self.timeline.streams), mode=v.mode_text, done=self.timeline.done,
             filter_text=v.filter.text, matched=None if v.filter.empty else v.matched,
-            new_events=new, error=self.error,
+            new_events=new, error=self.error, progress=progress,
         )  # fmt: skip
         self.status_bar.update(text, layout=False)  # one docked line: its size never changes
 

@@ -42,13 +42,18 @@ def status_text(
     matched: int | None = None,
     new_events: int = 0,
     error: str | None = None,
+    progress: float | None = None,
 ) -> Text:
-    """source · packets · streams · drops · capture file · playback · filter."""
+    """source · packets · streams · drops · capture file · playback · filter.
+
+    `progress` (0 to 1) is how much of a file has been read, shown while reading.
+    """
     text = Text(" ")
     text.append(description, style="bold")
     text.append(f" · {shown:,}/{indexed:,} events")
     if not done:
-        text.append(" (reading…)", style="italic")
+        read = "" if progress is None else f" {int(progress * 100)}%"
+        text.append(f" (reading…{read})", style="italic")
     text.append(f" · streams {streams:,}")
     text.append(f" · drops {stats.drops}", style="bold red" if stats.drops else "")
     if stats.saved_to:

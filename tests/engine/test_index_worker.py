@@ -152,10 +152,14 @@ def test_replay_source_uses_workers_for_a_big_file_and_counts(monkeypatch, tmp_p
     source = ReplaySource(path, parallel=True)
     rows = source.index_rows()
     assert rows is not None
+    assert source.progress() is None  # nothing read yet
     tl = Timeline()
+    seen = []
     for batches in rows:
         tl.merge(batches)
+        seen.append(source.progress())
     assert tl.count == source.stats.packets == packets
+    assert seen == sorted(seen) and 0 < seen[0] < 1 and seen[-1] == 1.0  # the status bar's %
     assert source.raw_frame(packets) is not None  # the detail view can re-read the last one
     assert ReplaySource(path, parallel=False).index_rows() is None
 

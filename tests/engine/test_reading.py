@@ -105,6 +105,17 @@ def test_reading_keeps_file_offsets_to_reopen_one_packet():
     assert linktype == 1 and len(data) >= 54 + evs[3].len
 
 
+def test_progress_is_how_much_of_the_file_was_read():
+    src = ReplaySource(HTTP_GET)
+    assert src.progress() is None
+    events = src.events()
+    next(events)
+    assert 0 < src.progress() < 1
+    list(events)
+    assert src.progress() == 1.0  # a pcap's last record ends the file
+    assert ReplaySource("-").progress() is None  # stdin has no size
+
+
 @pytest.mark.parametrize(
     "content,needle",
     [
