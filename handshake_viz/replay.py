@@ -33,6 +33,7 @@ class ReplaySource:
         summaries: yield a `ConnectionSummary` per stream after the last packet.
         parallel: for a big file, read and decode in a second process while this one tracks
             (`decode_worker`).
+        stream: for path "-", the capture's stream if not `sys.stdin` (`capture_from_stdin`).
     """
 
     live = False
@@ -43,8 +44,10 @@ class ReplaySource:
         keep_index: bool = True,
         summaries: bool = True,
         parallel: bool = False,
+        stream: BinaryIO | None = None,
     ) -> None:
         self.path = str(path)
+        self._stdin = stream
         self.name = "stdin" if self.path == "-" else self.path
         self.description = self.name
         self.stats = CaptureStats(source=self.name)
@@ -60,7 +63,7 @@ class ReplaySource:
 
     def _open(self) -> BinaryIO:
         if self.path == "-":
-            return sys.stdin.buffer
+            return self._stdin or sys.stdin.buffer
         try:
             return open(self.path, "rb")
         except FileNotFoundError:
@@ -211,6 +214,30 @@ def _source_error(e: CaptureFileError, packets: int) -> SourceError:
     return SourceError(str(e))
 
 
+def capture_from_stdin() -> BinaryIO:
+    """The capture piped to stdin, on a descriptor of its own; stdin becomes the terminal.
+
+    For ``tcpdump -w - | handshake-viz replay -`` in the TUI, which reads its keys from stdin:
+    left as it was, the TUI would read the capture's bytes as keys, and the reader would miss
+    them. Raises SourceError where stdin is no pipe or there is no terminal to read keys from.
+    """
+    if sys.stdin.isatty():
+        raise SourceError(
+            "replay - reads a capture from stdin, and stdin is the terminal: pipe one in "
+            "(tcpdump -U -w - | handshake-viz replay -)"
+        )
+    try:
+        tty = os.open("/dev/tty", os.O_RDONLY)
+    except OSError:
+        raise SourceError(
+            "stdin carries the capture and there is no terminal for the TUI's keys: add --print"
+        ) from None
+    capture = os.fdopen(os.dup(0), "rb")
+    os.dup2(tty, 0)
+    os.close(tty)
+    return capture
+
+
 def run_replay(args: argparse.Namespace) -> int:
     """The ``replay`` command: the TUI, or with --print the events on stdout."""
     from handshake_viz.cli import error
@@ -221,8 +248,9 @@ def run_replay(args: argparse.Namespace) -> int:
         except ImportError:
             print("handshake-viz: the TUI is not available; printing instead", file=sys.stderr)
         else:
-            source = ReplaySource(args.file, parallel=True)
             try:
+                stdin = capture_from_stdin() if args.file == "-" else None
+                source = ReplaySource(args.file, parallel=True, stream=stdin)
                 source.check()
             except SourceError as e:
                 return error(str(e))

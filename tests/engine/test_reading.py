@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import struct
 import subprocess
 import sys
@@ -156,6 +157,31 @@ def test_stdin_is_read_to_the_end(tmp_path):
     assert result.returncode == 0
     kinds = [json.loads(x)["type"] for x in result.stdout.decode().splitlines()]
     assert kinds.count("packet") == 14 and kinds.count("connection") == 1
+
+
+def test_tui_replay_of_stdin_needs_a_pipe_and_a_terminal():
+    """The TUI reads its keys from the terminal and the capture from the pipe; without one of
+    them it says so in a line (the TUI's own run is in tests/tui/test_tmux.py)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "handshake_viz", "replay", "-"]
+    # a pipe, but no terminal for the keys (a new session has no controlling terminal)
+    piped = subprocess.run(cmd, input=HTTP_GET.read_bytes(), capture_output=True, env=env,
+                           start_new_session=True, timeout=30, check=False)  # fmt: skip
+    assert piped.returncode == 2
+    assert piped.stderr.decode() == (
+        "handshake-viz: stdin carries the capture and there is no terminal for the TUI's "
+        "keys: add --print\n"
+    )
+    # a terminal on stdin, where the capture should be
+    master, slave = pty.openpty()
+    try:
+        typed = subprocess.run(cmd, stdin=slave, capture_output=True, env=env, timeout=30,
+                               check=False)  # fmt: skip
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert typed.returncode == 2 and "pipe one in" in typed.stderr.decode()
+    assert "Traceback" not in piped.stderr.decode() + typed.stderr.decode()
 
 
 def test_stdin_is_streamed_events_appear_before_the_end():

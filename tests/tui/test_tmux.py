@@ -103,3 +103,15 @@ def test_replay_in_tmux_keys_and_clean_quit(pane: Pane) -> None:
     assert pane.flags() | {"command": ""} == {
         "alternate": "0", "mouse": "0", "cursor": "1", "command": "",
     }  # fmt: skip
+
+
+def test_replay_of_a_piped_capture_takes_its_keys_from_the_terminal(pane: Pane) -> None:
+    # tcpdump -w - | handshake-viz replay -: the capture on stdin, the keys from the terminal
+    pane.send(f"cat {HTTP_GET} | " + command("replay", "-", "--pause", "30") + "; echo EXIT=$?",
+              "Enter")  # fmt: skip
+    pane.wait_for(lambda t: "SYN seq=0 len=0" in t and "stdin" in t)
+    pane.send("End")
+    pane.wait_for(lambda t: "14/14 events" in t and "ACK seq=138 ack=5009" in t)
+    pane.send("q")
+    pane.wait_for(lambda t: "EXIT=0" in t, timeout=3)
+    assert "Traceback" not in pane.text()
