@@ -27,7 +27,6 @@ _u32 = struct.Struct("!I").unpack_from
 _ipv4_hdr = struct.Struct("!BBHHHBBH4s4s").unpack_from
 _tcp_hdr = struct.Struct("!HHIIHHHH").unpack_from
 _eth_ip4_tcp = struct.Struct("!12xHBxH2xH1xB2x4s4sHHIIHH").unpack_from
-_eth_ip4_tcp_ports = struct.Struct("!12xHBxH2xHxB10xHH8xB").unpack_from
 _tcp_hdr16 = struct.Struct("!HHIIHH").unpack_from
 _udp_hdr = struct.Struct("!HHHH").unpack_from
 
@@ -80,22 +79,32 @@ class Packet:
     """The snaplen cut the TCP options short."""
 
 
+def _fast_header(linktype: int, data: bytes) -> tuple[Any, ...] | None:
+    """`_eth_ip4_tcp`'s fields of a frame on the decoder's fast path, else None.
+
+    The fast path: Ethernet, IPv4 without options, an unfragmented TCP segment whose header is
+    captured; such a frame always decodes to a `Packet`. The one definition of it, for
+    `FrameDecoder.decode` and `fast_tcp_ports`.
+    """
+    if linktype != 1 or len(data) < 54:
+        return None
+    header = _eth_ip4_tcp(data)
+    etype, vihl, total, frag, proto, _, _, _, _, _, _, offflags, _ = header
+    thl = (offflags >> 12) << 2
+    if (etype != 0x0800 or vihl != 0x45 or proto != 6 or frag & 0x3FFF or thl < 20
+            or len(data) < 34 + thl or total < 20 + thl):  # fmt: skip
+        return None
+    return header
+
+
 def fast_tcp_ports(linktype: int, data: bytes) -> int:
     """sport + dport of a frame `FrameDecoder.decode` reads on its fast path, else -1.
 
-    The fast path: Ethernet, IPv4 without options, an unfragmented TCP segment whose header is
-    captured; such a frame always decodes to a `Packet`. One small unpack, for the index
-    workers, which must tell whose stream a frame is without decoding the others' frames.
+    One unpack, for the index workers, which must tell whose stream a frame is without
+    decoding the others' frames.
     """
-    if linktype != 1 or len(data) < 54:
-        return -1
-    etype, vihl, total, frag, proto, sport, dport, offset = _eth_ip4_tcp_ports(data)
-    if etype != 0x0800 or vihl != 0x45 or proto != 6 or frag & 0x3FFF:
-        return -1
-    thl = (offset >> 4) << 2
-    if thl < 20 or len(data) < 34 + thl or total < 20 + thl:
-        return -1
-    return sport + dport
+    header = _fast_header(linktype, data)
+    return -1 if header is None else header[7] + header[8]
 
 
 class Defragmenter:
@@ -146,20 +155,16 @@ class FrameDecoder:
         self, frame: int, time: float, linktype: int, data: bytes
     ) -> Packet | Truncated | None:
         """Decode one frame; None when it carries neither TCP nor UDP (or awaits fragments)."""
-        if linktype == 1 and len(data) >= 54:
+        header = _fast_header(linktype, data)
+        if header is not None:
             # The common case (Ethernet, IPv4 without options, unfragmented TCP) in one unpack.
-            etype, vihl, total, frag, proto, src, dst, sport, dport, seq, ack, offflags, window = (
-                _eth_ip4_tcp(data)
-            )
-            if etype == 0x0800 and vihl == 0x45 and proto == 6 and not frag & 0x3FFF:
-                thl = (offflags >> 12) << 2
-                opt_end = 34 + thl
-                if thl >= 20 and len(data) >= opt_end and total >= 20 + thl:
-                    s = _ntoa4.get(src) or ip4_str(src)
-                    d = _ntoa4.get(dst) or ip4_str(dst)
-                    return Packet(frame, time, 6, s, d, sport, dport, seq, ack, offflags & 0x1FF,
-                                  window, total - 20 - thl, data[54:opt_end],
-                                  data[opt_end : 14 + total])
+            _, _, total, _, _, src, dst, sport, dport, seq, ack, offflags, window = header
+            thl = (offflags >> 12) << 2
+            opt_end = 34 + thl
+            s = _ntoa4.get(src) or ip4_str(src)
+            d = _ntoa4.get(dst) or ip4_str(dst)
+            return Packet(frame, time, 6, s, d, sport, dport, seq, ack, offflags & 0x1FF, window,
+                          total - 20 - thl, data[54:opt_end], data[opt_end : 14 + total])  # fmt: skip
         off = 0
         if linktype == 1:  # Ethernet
             if len(data) < 14:

@@ -5,7 +5,7 @@ packets, so streams can be tracked apart. Each of N worker processes reads the w
 numbers every row, but decodes, tracks and builds rows (`RowBuilder`) only for the streams whose
 ports hash to its own number (`shard_of`); the rows of the other workers' streams stay all zero,
 so the parent ORs the workers' batches into its timeline (`Timeline.merge`). A frame of another
-worker's stream costs a glance at a few header bytes (`fast_tcp_ports`); anything off that fast
+worker's stream costs one unpack of its headers (`fast_tcp_ports`); anything off that fast
 path (other link types, IPv6, fragments, UDP) is decoded by every worker, which keeps the
 defragmenter and the row numbering the same in all of them.
 
@@ -102,8 +102,7 @@ def worker_batches(
                     offsets.extend([r[5] for r in chunk])
                     lengths.extend([len(r[3]) for r in chunk])
                     linktypes.extend([r[2] for r in chunk])
-                owners = [(-1 if (pt := fast_tcp_ports(r[2], r[3])) < 0
-                           else (pt * _MIX >> 16 & 0xFFFF) % shards)  # shard_of, inlined
+                owners = [-1 if (pt := fast_tcp_ports(r[2], r[3])) < 0 else shard_of(pt, shards)
                           for r in chunk]  # fmt: skip
                 todo = [r for r, o in zip(chunk, owners) if o < 0 or o == shard]
                 decoded = iter([decode(r[0], r[1], r[2], r[3]) for r in todo])
