@@ -44,6 +44,9 @@ def _find(port: int, state: TcpState, local_port: int | None = None):
 def test_accept_queue_of_a_listener_nobody_accepts(port: int, sockets: list[socket.socket]) -> None:
     srv = socket.socket()
     sockets.append(srv)
+    # pick_port counts a port in TIME-WAIT as free, as it is for the demo's servers, which
+    # set SO_REUSEADDR: so must this one.
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind(("127.0.0.1", port))
     srv.listen(5)
     (ls,) = _find(port, TcpState.LISTEN)
@@ -65,6 +68,7 @@ def test_accept_queue_of_a_listener_nobody_accepts(port: int, sockets: list[sock
 def test_time_wait_after_close_and_ipv6(sockets: list[socket.socket], port: int) -> None:
     srv = socket.socket(socket.AF_INET6)
     sockets.append(srv)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as above
     srv.bind(("::1", port))
     srv.listen(1)
     c = socket.create_connection(("::1", port), timeout=2)
