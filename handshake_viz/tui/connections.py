@@ -63,7 +63,7 @@ class ConnectionsView(ScrollView, can_focus=True, inherit_bindings=False):
         self.chosen: int | None = None
 
     def update_size(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self.timeline.streams) + 2)
+        self.virtual_size = Size(0, len(self.timeline.streams) + 2)  # no sideways scroll: as the ladder
         self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:

@@ -289,7 +289,10 @@ class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
         self.refresh()
 
     def update_size(self) -> None:
-        self.virtual_size = Size(self.size.width, self.view.visible_count + 1)
+        # Width 0: every line is drawn to the region's width, so nothing scrolls sideways. The
+        # widget's own width here made a horizontal scrollbar appear with the vertical one (one
+        # column narrower than the lines), which hid the newest row under it after End.
+        self.virtual_size = Size(0, self.view.visible_count + 1)
 
     def on_resize(self, event: events.Resize) -> None:
         self._cache.clear()

@@ -16,7 +16,7 @@ from handshake_viz.tui.detail import PacketDetail
 from handshake_viz.tui.help import HelpScreen
 from handshake_viz.tui.ladder import LadderView
 
-from .conftest import HTTP_GET, FakeSource, wait_dissection, wait_indexed
+from .conftest import DATA, HTTP_GET, FakeSource, wait_dissection, wait_indexed
 
 SIZE = (140, 36)
 
@@ -89,6 +89,21 @@ async def test_home_and_end(http_events: list[Event]) -> None:
         assert "ACK seq=138 ack=5009" in ladder_lines(app)[14]
         await pilot.press("home")
         assert app.view.visible_count == 1
+
+
+async def test_end_shows_the_last_row_of_a_file_longer_than_the_screen() -> None:
+    # 39 packets on a 26-line ladder: the vertical scrollbar shows, and once made a horizontal
+    # one appear too (lines one column wider than the room left), which covered the last row.
+    app = make_app(ReplaySource(DATA / "tshark" / "zeek__tcp_retransmit-fast009.pcap"), autoplay=False)
+    async with app.run_test(size=(150, 32)) as pilot:
+        await wait_indexed(app, pilot)
+        await pilot.press("end")
+        await pilot.pause()
+        ladder, connections = app.query_one(LadderView), app.query_one(ConnectionsView)
+        assert ladder.show_vertical_scrollbar
+        assert not ladder.show_horizontal_scrollbar
+        assert not connections.show_horizontal_scrollbar
+        assert "RST,ACK seq=475 ack=23784" in ladder_lines(app)[-1]
 
 
 async def test_ladder_shows_states_phases_and_socket_calls(demo_events: list[Event]) -> None:
