@@ -115,22 +115,50 @@ def _fmt_time(t: float) -> str:
     return f"{t:.6f}" if t < 1000 else f"{t:.3f}"
 
 
-def arrow_label(view: TimelineView, row: int) -> str:
-    """The words on a packet's arrow: flags, relative seq and ack, payload length, analysis."""
+SHORT_MARKS: dict[str, str] = {
+    "retransmission": "retrans", "fast_retransmission": "fast retrans",
+    "spurious_retransmission": "spurious retrans", "out_of_order": "out-of-order",
+    "previous_segment_not_captured": "prev seg lost", "ack_lost_segment": "acks unseen",
+    "duplicate_ack": "dup ack", "zero_window": "zero win", "zero_window_probe": "zw probe",
+    "zero_window_probe_ack": "zw probe ack", "keep_alive": "keep-alive",
+    "keep_alive_ack": "keep-alive ack", "window_update": "win update",
+    "port_reused": "port reused",
+}  # fmt: skip
+"""The analysis marks as an arrow says them when the full names do not fit."""
+
+
+def arrow_label(view: TimelineView, row: int, width: int | None = None) -> str:
+    """The words on a packet's arrow: flags, relative seq and ack, payload length, analysis.
+
+    With `width`, a label longer than that says its marks the short way (`SHORT_MARKS`), then
+    leaves out a zero length, and only then is cut after a whole word, with "…".
+    """
     tl = view.timeline
     if tl.kind[row] == KIND_UDP:
-        label = f"UDP len={tl.length[row]}"
+        head, length = f"UDP len={tl.length[row]}", ""
     else:
         parts = [",".join(flag_names(tl.flags[row])) or "—", f"seq={tl.seq[row]}"]
         if tl.ack[row] != NONE:
             parts.append(f"ack={tl.ack[row]}")
-        parts.append(f"len={tl.length[row]}")
-        label = " ".join(parts)
+        head, length = " ".join(parts), f" len={tl.length[row]}"
     mask = tl.analysis[row]
-    if mask:
-        names = [n for b, n in enumerate(tl.analysis_names) if mask >> b & 1]
-        label += " [" + ",".join(n.replace("_", " ") for n in names) + "]"
-    return label
+    names = [n for b, n in enumerate(tl.analysis_names) if mask >> b & 1] if mask else []
+    label = head + length + (" [" + ",".join(n.replace("_", " ") for n in names) + "]" if names else "")
+    if width is None or len(label) <= width:
+        return label
+    short = [SHORT_MARKS.get(n, n) for n in names]
+    if "retrans" in short and len(short) > 1 and any(m.endswith(" retrans") for m in short):
+        short.remove("retrans")  # "fast retrans" says it already
+    marks = " [" + ",".join(short) + "]" if short else ""
+    for candidate in (head + length + marks, head + ("" if length == " len=0" else length) + marks):
+        if len(candidate) <= width:
+            return candidate
+    cut = candidate[: max(width - 1, 0)]
+    if " " in cut and candidate[len(cut)] != " ":
+        cut = cut[: cut.rindex(" ") + 1]  # whole words only: "len=9…" would misread as nine
+    if " [" in cut:
+        cut = cut[: cut.index(" [") + 1]  # and the marks whole or not at all
+    return cut + "…"
 
 
 def socket_label(view: TimelineView, row: int) -> str:
@@ -195,7 +223,8 @@ def ladder_segments(view: TimelineView, index: int, cols: Columns) -> list[Segme
         arrow_style = sstyle
         if tl.analysis[row]:
             arrow_style = sstyle + Style(color="#ff5f5f")
-        text = _arrow(arrow_label(view, row), aw - 1, tl.dir[row] == S2C, kind == KIND_UDP)
+        label = arrow_label(view, row, aw - 6)  # the arrow's room for words (see _arrow)
+        text = _arrow(label, aw - 1, tl.dir[row] == S2C, kind == KIND_UDP)
         segs.append(Segment(text, arrow_style))
         segs.append(Segment("│"))
         segs.append(Segment(_pad(ss, sw), Style(color="#d7d7af")))

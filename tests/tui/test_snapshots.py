@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from handshake_viz.events import Event
 from handshake_viz.replay import ReplaySource
 from handshake_viz.tui.app import TimelineApp, make_app

@@ -21,7 +21,7 @@ from handshake_viz.timeline import (
     parse_filter,
 )
 
-from .conftest import HANDSHAKE_NANO, read_events
+from .conftest import DATA, HANDSHAKE_NANO, read_events
 
 
 def test_columns_hold_the_events(http_events: list[Event]) -> None:
@@ -156,3 +156,24 @@ def test_timeline_does_not_import_textual() -> None:
     code = "import sys, handshake_viz.timeline; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_narrow_arrow_shortens_its_marks_then_cuts_whole_words() -> None:
+    from handshake_viz.tui.ladder import arrow_label
+
+    tl = Timeline()
+    tl.extend(read_events(DATA / "tshark" / "zeek__tcp_retransmit-fast009.pcap"))
+    view = TimelineView(tl, live=True)
+    view.sync()
+    dup, psh = 28, 25  # a duplicate ACK, and a PSH,ACK with 903 bytes
+    assert arrow_label(view, dup) == "ACK seq=475 ack=12871 len=0 [duplicate ack]"
+    assert arrow_label(view, dup, 43) == "ACK seq=475 ack=12871 len=0 [duplicate ack]"
+    assert arrow_label(view, dup, 42) == "ACK seq=475 ack=12871 len=0 [dup ack]"
+    assert arrow_label(view, dup, 36) == "ACK seq=475 ack=12871 [dup ack]"
+    assert arrow_label(view, dup, 30) == "ACK seq=475 ack=12871 …"  # the marks whole or not at all
+    assert arrow_label(view, psh, 33) == "PSH,ACK seq=22881 ack=475 len=903"
+    assert arrow_label(view, psh, 32) == "PSH,ACK seq=22881 ack=475 …"  # never "len=9…"
+    fast = 31  # tshark marks it both retransmission and fast retransmission
+    assert arrow_label(view, fast) == (
+        "ACK seq=12871 ack=475 len=1430 [retransmission,fast retransmission]")
+    assert arrow_label(view, fast, 45) == "ACK seq=12871 ack=475 len=1430 [fast retrans]"
