@@ -99,7 +99,9 @@ class ConnectionsView(ScrollView, can_focus=True, inherit_bindings=False):
         streams = self.timeline.streams
         if y == 0:
             style = self.get_component_rich_style("connections--header")
-            text = f" {len(streams)} connections · hs rtt ↑c→s ↓s→c end · Enter/click shows one"
+            n = len(streams)
+            text = (f" {n} connection{'' if n == 1 else 's'} · hs rtt ↑c→s ↓s→c end · "
+                    "Enter/click shows one")  # fmt: skip
             return Strip([Segment(text[:width].ljust(width), style)])
         index = round(self.scroll_y) + y - 1
         if index > len(streams):

@@ -104,6 +104,7 @@ async def test_end_shows_the_last_row_of_a_file_longer_than_the_screen() -> None
         assert not ladder.show_horizontal_scrollbar
         assert not connections.show_horizontal_scrollbar
         assert "RST,ACK seq=475 ack=23784" in ladder_lines(app)[-1]
+        assert connections.render_line(0).text.startswith(" 1 connection ·")
 
 
 async def test_ladder_shows_states_phases_and_socket_calls(demo_events: list[Event]) -> None:
