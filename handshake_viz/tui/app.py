@@ -269,7 +269,7 @@ class TimelineApp(App[int]):
             shown=v.visible_count, indexed=self.timeline.count,
             streams=len(self.timeline.streams), mode=v.mode_text, done=self.timeline.done,
             filter_text=v.filter.text, matched=None if v.filter.empty else v.matched,
-            new_events=new, error=self.error, progress=progress,
+            new_events=new, error=self.error, progress=progress, live=v.live,
         )  # fmt: skip
         self.status_bar.update(text, layout=False)  # one docked line: its size never changes
 

@@ -43,15 +43,17 @@ def status_text(
     new_events: int = 0,
     error: str | None = None,
     progress: float | None = None,
+    live: bool = False,
 ) -> Text:
     """source · packets · streams · drops · capture file · playback · filter.
 
-    `progress` (0 to 1) is how much of a file has been read, shown while reading.
+    `progress` (0 to 1) is how much of a file has been read, shown while reading. A `live`
+    capture is never done until it stops, and says so with its mode, not "reading".
     """
     text = Text(" ")
     text.append(description, style="bold")
     text.append(f" · {shown:,}/{indexed:,} events")
-    if not done:
+    if not done and not live:
         read = "" if progress is None else f" {int(progress * 100)}%"
         text.append(f" (reading…{read})", style="italic")
     text.append(f" · streams {streams:,}")

@@ -333,14 +333,15 @@ def test_status_bar_says_how_much_of_a_file_is_read() -> None:
     from handshake_viz.events import CaptureStats
     from handshake_viz.tui.statusbar import status_text
 
-    def line(done: bool = False, progress: float | None = None) -> str:
+    def line(done: bool = False, progress: float | None = None, live: bool = False) -> str:
         text = status_text("big.pcap", CaptureStats(source="big.pcap"), shown=1, indexed=5000,
-                           streams=500, mode="⏸ 1x", done=done, progress=progress)  # fmt: skip
+                           streams=500, mode="⏸ 1x", done=done, progress=progress, live=live)  # fmt: skip
         return str(text)
 
     assert "1/5,000 events (reading… 45%)" in line(progress=0.456)
-    assert "1/5,000 events (reading…) ·" in line()  # stdin, live: no size to compare with
+    assert "1/5,000 events (reading…) ·" in line()  # stdin: no size to compare with
     assert "reading" not in line(done=True, progress=1.0)
+    assert "reading" not in line(live=True)  # a capture going on is not a file being read
 
 
 async def test_source_error_is_shown(tmp_path: Path) -> None:
