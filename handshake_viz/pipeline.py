@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from handshake_viz.decode import FrameDecoder, Packet
 from handshake_viz.events import ConnectionSummary, PacketEvent
@@ -13,9 +13,9 @@ from handshake_viz.tracker import ConnectionTracker
 class PacketPipeline:
     """Decoder and tracker for one capture; frames must be fed in capture order."""
 
-    def __init__(self) -> None:
+    def __init__(self, listening: Callable[[str, int, float], bool] | None = None) -> None:
         self.decoder = FrameDecoder()
-        self.tracker = ConnectionTracker()
+        self.tracker = ConnectionTracker(listening)
         self.skipped = 0
         """Frames that carried neither TCP nor UDP (or were pieces of a fragmented datagram)."""
         self.truncated: list[Truncated] = []

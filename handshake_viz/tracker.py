@@ -11,7 +11,7 @@ Pure code: no UI, no sockets, no files.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from handshake_viz.decode import Packet
 from handshake_viz.events import (
@@ -221,7 +221,11 @@ class ConnectionTracker:
     returned, so a stream (stdin, a live capture) is shown as it arrives.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, listening: Callable[[str, int, float], bool] | None = None) -> None:
+        """`listening(addr, port, time)`, where known (traced sockets: `ListenerLog`), says
+        whether anything listened where a SYN went; without it the server end of a SYN is
+        taken to be in LISTEN until a RST says otherwise."""
+        self._listening = listening
         self._tcp: dict[tuple[str, int, str, int], _Conversation] = {}
         self._udp: dict[tuple[str, int, str, int], ConnectionSummary] = {}
         self._convs: list[_Conversation] = []
@@ -359,6 +363,9 @@ class ConnectionTracker:
         if flags & 0x07 or fwd.state is not _ESTABLISHED or rev.state is not \
                 _ESTABLISHED:
             _transition(fwd, rev, flags, seq, ack, length)
+            if (syn_ack == 0x02 and rev.state is S.LISTEN and self._listening is not None
+                    and not self._listening(p.dst, dport, now)):  # fmt: skip
+                rev.state = S.CLOSED  # nothing listens there: the kernel will answer RST
 
         conv.packets += 1
         conv.last_frame = p.frame

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from handshake_viz.events import Event, PacketEvent, SocketEvent
+from handshake_viz.listeners import ListenerLog
 
 WAITING = "waiting"
 """Result of a call shown before it returned (it blocked longer than the hold cap)."""
@@ -56,6 +57,8 @@ class TimelineMerger:
         self._sockets: list[tuple[float, int, SocketEvent]] = []
         self._pending: dict[int, PendingCall] = {}
         self._order = itertools.count()
+        self.listeners = ListenerLog()
+        """Where the traced sockets listened, and when (for the tracker's SYNs)."""
 
     def add_packet(self, event: PacketEvent) -> None:
         with self._cond:
@@ -67,6 +70,7 @@ class TimelineMerger:
             self._packets.extend(events)
 
     def add_socket(self, event: SocketEvent) -> None:
+        self.listeners.add(event)
         with self._cond:
             heapq.heappush(self._sockets, (event.time, next(self._order), event))
 
@@ -87,6 +91,7 @@ class TimelineMerger:
             pending = self._pending.pop(token)
             event = build(pending.announced)
             if event is not None:
+                self.listeners.add(event)
                 heapq.heappush(self._sockets, (event.time, next(self._order), event))
 
     def pending(self) -> int:

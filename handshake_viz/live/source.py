@@ -118,7 +118,9 @@ class LiveSource:
         self.activity = activity
         self.tail = tail
         self.merger = TimelineMerger(delay=DEMO_MERGE_DELAY if activity else 0.0)
-        self.pipeline = PacketPipeline()
+        # With an activity, its traced sockets say where something listens (refused SYNs);
+        # other programs' sockets are not traced, so then a SYN's server is taken as LISTEN.
+        self.pipeline = PacketPipeline(self.merger.listeners.listening if activity else None)
         self.description = name or f"{iface}: {self.sniffer.expression}"
         self.stats = CaptureStats(
             source=self.description, saved_to=str(self.save) if self.save else None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from handshake_viz.decode import FrameDecoder, Packet
 from handshake_viz.events import ConnectionSummary, PacketEvent
+from handshake_viz.pcapfile import read_records
 from handshake_viz.replay import ReplaySource
 from tests.conftest import TSHARK_DATA
 
@@ -11,6 +13,13 @@ def replay(name: str) -> tuple[list[PacketEvent], list[ConnectionSummary]]:
     evs = list(ReplaySource(TSHARK_DATA / name).events())
     return ([e for e in evs if isinstance(e, PacketEvent)],
             [e for e in evs if isinstance(e, ConnectionSummary)])
+
+
+def decoded(name: str) -> list[Packet]:
+    """The TCP/UDP packets of a capture, decoded but not tracked."""
+    decode = FrameDecoder().decode
+    with open(TSHARK_DATA / name, "rb") as f:
+        return [p for r in read_records(f) if type(p := decode(*r[:4])) is Packet]
 
 
 def test_a_whole_connection_walks_through_rfc_9293_states():
@@ -68,3 +77,23 @@ def test_udp_has_no_handshake():
     assert {str(e.phase) for e in packets} == {"datagram"}
     assert all(e.client_state is None and e.seq is None for e in packets)
     assert summaries and summaries[0].proto == "udp"
+
+
+def test_a_syn_where_nothing_listens_leaves_the_server_closed_when_that_is_known():
+    # Packets alone cannot tell (one pass: the server is taken to listen until a RST says
+    # otherwise); a `listening` oracle (the demo's traced sockets) can.
+    from handshake_viz.tracker import ConnectionTracker
+
+    syn, rst = decoded("zeek__irc-353.pcap")[:2]
+    asked: list[tuple[str, int, float]] = []
+
+    def nobody(addr: str, port: int, at: float) -> bool:
+        asked.append((addr, port, at))
+        return False
+
+    for listening, expected in ((None, "LISTEN"), (nobody, "CLOSED"), (lambda *a: True, "LISTEN")):
+        tracker = ConnectionTracker(listening)
+        first, second = tracker.feed(syn), tracker.feed(rst)
+        assert (first.client_state, first.server_state) == ("SYN-SENT", expected)
+        assert (second.client_state, second.server_state) == ("CLOSED", "CLOSED")
+    assert asked == [(syn.dst, syn.dport, syn.time)]  # asked once, at the SYN only

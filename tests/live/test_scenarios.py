@@ -118,6 +118,15 @@ def test_refused_connect_reports_econnrefused_beside_the_rst(runs, tmp_path, tcp
     syn, rst = packets(timed)
     assert syn.flags == SYN and rst.flags == RST | ACK and rst.phase == "reset"
     assert timed.index(connect) == timed.index(rst) + 1
+    # The demo's sockets are traced, so the SYN already knows nothing listens there.
+    assert (syn.client_state, syn.server_state) == ("SYN-SENT", "CLOSED")
+    assert (rst.client_state, rst.server_state) == ("CLOSED", "CLOSED")
+
+
+def test_a_syn_to_the_traced_listener_finds_it_listening(runs, tmp_path, tcpdump):
+    events, _, _ = scenario_run("basic", runs, tmp_path, tcpdump)
+    syn = next(p for p in packets(events) if p.flags == SYN)
+    assert (syn.client_state, syn.server_state) == ("SYN-SENT", "LISTEN")
 
 
 def test_backlog_completes_two_handshakes_then_syns_are_retransmitted(runs, tmp_path, tcpdump):
