@@ -80,10 +80,6 @@ class ClassroomApp(TimelineApp):
         Binding("space,right,pagedown", "forward", "Next step", key_display="→",
                 priority=True),
         Binding("left,pageup", "back", "Previous step", key_display="←", priority=True),
-        # n and p still step the ladder one event, as in the timeline app, whose footer entry
-        # ("→/n Step forward") would name arrows that here move through the lesson.
-        Binding("n", "step(1)", "Step forward", show=False),
-        Binding("p", "step(-1)", "Step back", show=False),
         Binding("g", "autoplay", "Autoplay"),
         Binding("e", "export", "Export"),
         Binding("b", "toggle_side", "Side panel", show=False),

@@ -64,6 +64,9 @@ class SourceFinished(Message):
         self.error = error
 
 
+_PLAYBACK_ACTIONS = frozenset({"toggle_play", "step", "faster", "slower"})
+
+
 class TimelineApp(App[int]):
     """Ladder timeline of one event source, for replay (playback) and live capture (follow)."""
 
@@ -78,7 +81,7 @@ class TimelineApp(App[int]):
         Binding("minus", "slower", "Slower (then step mode)", key_display="-"),
         Binding("home", "home", "First event", show=False),
         Binding("end", "end", "Last event / follow", show=False),
-        Binding("f", "follow", "Follow newest (live)", show=False),
+        Binding("f", "follow", "Follow newest"),
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("1", "tab('connections')", "Connections", show=False),
@@ -398,10 +401,20 @@ class TimelineApp(App[int]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.key_sections()))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Playback keys belong to a replay, follow to a live capture: each is hidden (from
+        the footer, the help and the palette) and inert in the other."""
+        if action in _PLAYBACK_ACTIONS:
+            return not self.view.live
+        if action == "follow":
+            return self.view.live
+        return True
+
     def key_sections(self) -> list[tuple[str, list[Binding]]]:
-        """Every key, by where it works (the help screen's content)."""
+        """Every key that works here, by where it works (the help screen's content)."""
         return [
-            ("Everywhere", [b for b in self.BINDINGS if isinstance(b, Binding)]),
+            ("Everywhere", [b for b in self.BINDINGS if isinstance(b, Binding)
+                            and self.check_action(b.action.split("(")[0], ()) is not False]),
             ("Ladder", [b for b in LadderView.BINDINGS if isinstance(b, Binding)]),
             ("Connections", [b for b in ConnectionsView.BINDINGS if isinstance(b, Binding)]),
             ("Command palette", [Binding("ctrl+p", "command_palette", "Every action by name")]),
