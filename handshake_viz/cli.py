@@ -173,11 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "serve",
         help="serve the TUI to a browser (for a projector)",
-        description="Serve the classroom TUI to a web browser with textual-serve.",
+        description="Serve the classroom TUI to a web browser with textual-serve: open the "
+        "address it prints on the projector's machine; each browser tab gets its own lesson.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8008, help="port (default 8008)")
-    p.add_argument("scenario", nargs="?", default="basic")
+    p.add_argument("scenario", nargs="?", default="basic",
+                   help="scenario to teach (default basic; see demo --list)")  # fmt: skip
     _add_lang(p)
     return parser
 
