@@ -84,6 +84,20 @@ def flag_bits(names: list[str] | tuple[str, ...]) -> int:
     return sum(lookup[n] for n in names)
 
 
+def endpoint(addr: str, port: int | None) -> str:
+    """ "addr:port", with brackets around an IPv6 address ("[::1]:9000"), as the JSONL writes
+    socket endpoints."""
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
+
+
+def split_endpoint(text: str) -> tuple[str, int] | None:
+    """ "addr:port" or "[addr]:port" as (addr, port); None if it is neither."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        return None
+    return host.strip("[]"), int(port)
+
+
 @dataclass(slots=True)
 class PacketEvent:
     """One TCP segment or UDP datagram, as the tracker reads it.

@@ -13,17 +13,9 @@ from __future__ import annotations
 
 import threading
 
-from handshake_viz.events import SocketEvent
+from handshake_viz.events import SocketEvent, split_endpoint
 
 _ANY = {"0.0.0.0", "::"}
-
-
-def split_endpoint(text: str) -> tuple[str, int] | None:
-    """ "addr:port" or "[addr]:port" as (addr, port); None if it is neither."""
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit():
-        return None
-    return host.strip("[]"), int(port)
 
 
 class ListenerLog:

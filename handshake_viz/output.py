@@ -17,6 +17,7 @@ from handshake_viz.events import (
     Event,
     PacketEvent,
     SocketEvent,
+    endpoint,
     flag_names,
 )
 from handshake_viz.tcpoptions import parse_tcp_options, timestamp_offset
@@ -127,13 +128,6 @@ def event_jsonl(e: Event) -> str:
 
 
 ARROW_WIDTH = 40
-
-
-def endpoint(addr: str, port: int | None) -> str:
-    """"addr:port", with brackets around IPv6 addresses."""
-    if ":" in addr:
-        return f"[{addr}]:{port}"
-    return f"{addr}:{port}"
 
 
 def packet_label(e: PacketEvent) -> str:

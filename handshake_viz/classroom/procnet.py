@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from handshake_viz.events import TcpState
+from handshake_viz.events import TcpState, endpoint
 
 PROC_FILES = (Path("/proc/net/tcp"), Path("/proc/net/tcp6"))
 
@@ -107,10 +107,6 @@ def decode_address(text: str) -> tuple[str, int]:
     return host, int(port_hex, 16)
 
 
-def _endpoint(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
 def parse(text: str) -> list[KernelSocket]:
     """The sockets listed in the text of /proc/net/tcp or /proc/net/tcp6 (header skipped)."""
     out: list[KernelSocket] = []
@@ -126,8 +122,8 @@ def parse(text: str) -> list[KernelSocket]:
             kernel = KERNEL_STATES.get(code, f"0x{code:02X}")
             out.append(
                 KernelSocket(
-                    local=_endpoint(lhost, lport),
-                    remote=_endpoint(rhost, rport),
+                    local=endpoint(lhost, lport),
+                    remote=endpoint(rhost, rport),
                     local_port=lport,
                     remote_port=rport,
                     kernel_state=kernel,

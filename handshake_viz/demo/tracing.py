@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from handshake_viz.events import SocketEvent
+from handshake_viz.events import SocketEvent, endpoint
 
 Address = tuple[Any, ...]
 
@@ -72,8 +72,7 @@ def addr_text(addr: Address | None) -> str | None:
     """ "127.0.0.1:9000", or "[::1]:9000" for IPv6, as the JSONL writes endpoints."""
     if not addr:
         return None
-    host, port = addr[0], addr[1]
-    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+    return endpoint(str(addr[0]), addr[1])
 
 
 def errno_name(exc: OSError) -> tuple[str, int | None]:

@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from handshake_viz.events import endpoint
 from handshake_viz.timeline import StreamInfo, Timeline
 from handshake_viz.tui.ladder import stream_marker, stream_style
 
@@ -30,7 +31,7 @@ def connection_text(s: StreamInfo) -> str:
     rtt_text = "—" if rtt is None else f"{rtt * 1000:.3f}ms"
     return (
         f"{s.proto} {s.stream:<4} {hs} {rtt_text:>9} ↑{s.bytes_c2s}B ↓{s.bytes_s2c}B "
-        f"{s.ended:<4} {s.packets}p  {s.client}:{s.cport} → {s.server}:{s.sport}"
+        f"{s.ended:<4} {s.packets}p  {endpoint(s.client, s.cport)} → {endpoint(s.server, s.sport)}"
     )
 
 

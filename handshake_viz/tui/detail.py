@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
+from handshake_viz.events import endpoint
 from handshake_viz.timeline import Row, Timeline
 from handshake_viz.tui.explain import explain
 from handshake_viz.tui.frames import FrameReader
@@ -42,7 +43,8 @@ def row_summary(row: Row, lang: str = "en") -> Text:
     text.append(f"  {s.proto} stream {s.stream}  +{row.since_first:.6f} s  phase ")
     text.append(phase, style=PHASE_COLOURS[row.phase])
     arrow = "→" if row.dir == 0 else "←"
-    text.append(f"\nclient {s.client}:{s.cport} {arrow} server {s.server}:{s.sport}")
+    text.append(f"\nclient {endpoint(s.client, s.cport)} {arrow} server "
+                f"{endpoint(s.server, s.sport)}")
     if s.proto == "tcp":
         text.append(
             f"\nflags {row.flag_text or '—'}  seq {row.seq}  ack "

@@ -21,7 +21,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from handshake_viz.events import Phase, flag_names
+from handshake_viz.events import Phase, endpoint, flag_names
 from handshake_viz.timeline import (
     CLIENT_CHANGED,
     KIND_SOCKET,
@@ -251,8 +251,8 @@ def header_text(view: TimelineView, cols: Columns) -> str:
         clients = {(s.client, s.cport) for s in streams[:50]}
         servers = {(s.server, s.sport) for s in streams[:50]}
         c0, s0 = streams[0], streams[0]
-        client = f"client {c0.client}:{c0.cport}" if len(clients) == 1 else "clients"
-        server = f"server {s0.server}:{s0.sport}" if len(servers) == 1 else "servers"
+        client = f"client {endpoint(c0.client, c0.cport)}" if len(clients) == 1 else "clients"
+        server = f"server {endpoint(s0.server, s0.sport)}" if len(servers) == 1 else "servers"
     text = _pad("time", cols.time_w - 1, True) + " "
     if cols.delta:
         text += _pad("Δ prev", 9, True) + " "
@@ -261,8 +261,10 @@ def header_text(view: TimelineView, cols: Columns) -> str:
     aw = cols.arrow_w - 1
     if len(client) + len(server) + 2 > aw:  # drop the role words before cutting addresses
         client, server = client.removeprefix("client "), server.removeprefix("server ")
-    if len(client) + len(server) + 2 > aw:
-        client, server = client[: aw // 2 - 1], server[: aw // 2 - 1]
+    if len(client) + len(server) + 2 > aw:  # cut addresses from the left: the port stays
+        room = aw // 2 - 1
+        client, server = (t if len(t) <= room else "…" + t[len(t) - room + 1 :]
+                          for t in (client, server))  # fmt: skip
     text += client + " " * (aw - len(client) - len(server)) + server
     text += "│" + _pad("state", cols.state_w)
     if cols.frame:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from handshake_viz.events import SocketEvent
-from handshake_viz.listeners import ListenerLog, split_endpoint
+from handshake_viz.events import SocketEvent, endpoint, split_endpoint
+from handshake_viz.listeners import ListenerLog
 
 
 def call(t: float, call: str, local: str | None, remote: str | None = None,
@@ -38,7 +38,8 @@ def test_failed_calls_udp_and_wildcards() -> None:
     assert log.listening("::1", 9003, 2.0) and not log.listening("127.0.0.1", 9003, 2.0)
 
 
-def test_split_endpoint() -> None:
+def test_endpoints_written_and_read_back() -> None:
+    assert endpoint("127.0.0.1", 80) == "127.0.0.1:80" and endpoint("::1", 443) == "[::1]:443"
     assert split_endpoint("127.0.0.1:80") == ("127.0.0.1", 80)
     assert split_endpoint("[::1]:443") == ("::1", 443)
     assert split_endpoint("nonsense") is None

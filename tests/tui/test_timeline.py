@@ -177,3 +177,17 @@ def test_a_narrow_arrow_shortens_its_marks_then_cuts_whole_words() -> None:
     assert arrow_label(view, fast) == (
         "ACK seq=12871 ack=475 len=1430 [retransmission,fast retransmission]")
     assert arrow_label(view, fast, 45) == "ACK seq=12871 ack=475 len=1430 [fast retrans]"
+
+
+def test_the_header_keeps_each_ends_port_when_it_cuts_addresses() -> None:
+    from handshake_viz.tui.ladder import Columns, header_text
+
+    tl = Timeline()
+    tl.extend(read_events(DATA / "tshark" / "zeek__communityid_ipv6.pcap"))
+    view = TimelineView(tl, live=True)
+    view.sync()
+    wide = header_text(view, Columns.fit(160))
+    assert "[2001:470:e5bf:dead:4957:2174:e82c:4887]:63943" in wide  # IPv6 in brackets
+    assert "[2607:f8b0:400c:c03::1a]:25" in wide
+    narrow = header_text(view, Columns.fit(80))
+    assert "…82c:4887]:63943" in narrow and "…00c:c03::1a]:25│" in narrow
