@@ -24,7 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -48,6 +48,9 @@ TICK = 1 / 30
 """Seconds between two looks at the timeline (playback step, new rows, status)."""
 NARROW = 120
 """Terminals narrower than this open with the side panel hidden."""
+SIDE_BY_SIDE = 100
+"""Terminals narrower than this show the side panel instead of the ladder, not beside it: at
+80 columns the ladder beside it kept 44 and its arrows had room for one letter."""
 SLOW_TICK = 0.25
 """Seconds between two redraws of the counters (status bar, connections) while reading."""
 LIVE_BATCH = 1
@@ -154,6 +157,7 @@ class TimelineApp(App[int]):
         self.explain_area = self.query_one("#explain", Static)
         self.sub_title = self.source.description
         self.filter_box.display = False
+        self.ladder_pane = self.query_one("#ladder-pane", Vertical)
         if self.size.width < NARROW:
             self.side.display = False  # the ladder needs the width; 1, 2 or b bring it back
         self.ladder.focus()
@@ -291,6 +295,8 @@ class TimelineApp(App[int]):
 
     @on(ConnectionsView.Chosen)
     def _connection_chosen(self, message: ConnectionsView.Chosen) -> None:
+        if not self.ladder_pane.display:
+            self._show_side(False)  # narrow: show the ladder the choice filtered
         if message.sid is None:
             self._apply_filter(Filter())
         else:
@@ -382,21 +388,38 @@ class TimelineApp(App[int]):
         box = self.filter_box
         if box.display:
             self._close_filter_box()
+        elif not self.ladder_pane.display:
+            self._show_side(False)  # a narrow screen showing the side panel: back to the ladder
         elif not self.view.filter.empty:
             self._apply_filter(Filter())
             self.connections.chosen = None
 
     def action_tab(self, tab: str) -> None:
-        side = self.side
-        side.display = True
-        side.active = tab
+        self._show_side(True)
+        self.side.active = tab
         if tab == "connections":
             self.connections.focus()  # the detail follows the ladder, which keeps the keys
 
     def action_toggle_side(self) -> None:
-        side = self.side
-        side.display = not side.display
-        self.ladder.reset()
+        self._show_side(not self.side.display)
+
+    def _show_side(self, show: bool, width: int | None = None) -> None:
+        """Show or hide the side panel; on a narrow screen it takes the ladder's place."""
+        was_shown = self.side.display
+        self.side.display = show
+        alone = show and (self.size.width if width is None else width) < SIDE_BY_SIDE
+        self.ladder_pane.display = not alone
+        self.side.set_class(alone, "alone")
+        if alone and not was_shown:
+            self.notify("Esc or b: back to the ladder", timeout=3)
+        if not alone and not self.ladder.has_focus and not self.connections.has_focus:
+            self.ladder.focus()
+        if show != was_shown:
+            self.ladder.reset()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if hasattr(self, "ladder_pane"):  # mounted
+            self._show_side(self.side.display, event.size.width)  # side by side, or not
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.key_sections()))

@@ -431,3 +431,27 @@ async def test_playback_keys_in_a_replay_follow_in_a_live_capture(http_events: l
         await pilot.press("space", "plus")  # inert: nothing to play in a live capture
         assert live.view.speed == 1.0
         source.close()
+
+
+async def test_a_narrow_screen_shows_the_side_panel_instead_of_the_ladder(
+    http_events: list[Event],
+) -> None:
+    app = make_app(FakeSource(http_events), autoplay=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_indexed(app, pilot)
+        pane, side = app.query_one("#ladder-pane"), app.query_one("#side")
+        assert pane.display and not side.display  # 80 columns: the ladder alone
+        await pilot.press("end", "enter")  # the packet detail of the last row
+        assert side.display and not pane.display and side.has_class("alone")
+        assert side.size.width == 80
+        await pilot.press("escape")  # back, with the keys on the ladder again
+        assert pane.display and not side.display and app.ladder.has_focus
+        await pilot.press("1", "down", "enter")  # a connection chosen: its ladder shows
+        await pilot.pause()
+        assert pane.display and not side.display
+        assert app.view.filter.sids == frozenset({0})
+        await pilot.press("b")
+        assert not pane.display
+        await pilot.resize_terminal(140, 30)  # wide enough: side by side
+        await pilot.pause()
+        assert pane.display and side.display and not side.has_class("alone")
