@@ -29,6 +29,7 @@ from handshake_viz.events import (
     RST,
     SYN,
     ConnectionSummary,
+    PacketEvent,
     Phase,
     SocketEvent,
     TcpState,
@@ -561,6 +562,25 @@ class Row:
     @property
     def flag_text(self) -> str:
         return ",".join(flag_names(self.flags))
+
+    def event(self) -> PacketEvent | SocketEvent:
+        """The event this row shows, rebuilt (the timeline keeps columns, not events); a
+        packet's options and payload are not kept, so it has none."""
+        if self.socket is not None:
+            return self.socket
+        s = self.stream
+        assert s is not None
+        c2s = self.dir == C2S
+        return PacketEvent(
+            frame=self.frame, time=self.time, proto=s.proto, stream=s.stream,
+            src=s.client if c2s else s.server, sport=s.cport if c2s else s.sport,
+            dst=s.server if c2s else s.client, dport=s.sport if c2s else s.cport,
+            dir="c2s" if c2s else "s2c", flags=self.flags, seq=self.seq, ack=self.ack,
+            len=self.length, window=self.window, raw_options=b"", phase=self.phase,
+            client_state=None if self.kind == KIND_UDP else self.client_state,
+            server_state=None if self.kind == KIND_UDP else self.server_state,
+            analysis=self.analysis,
+        )  # fmt: skip
 
 
 # -- filters ----------------------------------------------------------------------------------

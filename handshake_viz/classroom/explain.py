@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from handshake_viz.classroom.catalog import Catalog, load
-from handshake_viz.events import ACK, FIN, RST, SYN, PacketEvent, Phase, SocketEvent, TcpState
+from handshake_viz.events import ACK, FIN, PSH, RST, SYN, PacketEvent, Phase, SocketEvent, TcpState
 
 PACKET_KINDS = (
     "syn", "syn_retransmission", "synack", "handshake_ack", "data", "data_ack", "fin",
@@ -23,6 +23,11 @@ SOCKET_KINDS = (
     "send", "recv", "recv_eof", "sendto", "recvfrom", "shutdown", "close", "abort", "failed",
 )  # fmt: skip
 """Every kind of socket call the catalogs explain (``call.<kind>``)."""
+
+NOTE_KINDS = (
+    "retransmission", "fast_retransmission", "out_of_order", "duplicate_ack", "zero_window",
+)  # fmt: skip
+"""tshark's marks that add a sentence (``note.<mark>``); ``note.push`` is the other note."""
 
 _HEARD_FIN = {TcpState.CLOSE_WAIT, TcpState.TIME_WAIT, TcpState.CLOSING}
 """States a sender is in only once it has received the peer's FIN: a pure ACK sent from one
@@ -113,13 +118,30 @@ def socket_values(ev: SocketEvent, cat: Catalog) -> dict[str, Any]:
     }
 
 
-def explain(event: PacketEvent | SocketEvent, lang: str = "en") -> str:
-    """One or two sentences on what `event` does and why its numbers are what they are."""
+def packet_notes(ev: PacketEvent) -> list[str]:
+    """What else to say about a packet (keys of ``[note]``): tshark's marks, and PSH."""
+    kind = packet_kind(ev)
+    notes = [n for n in NOTE_KINDS if n in ev.analysis]
+    if "fast_retransmission" in notes:
+        notes.remove("retransmission")  # the fast one says it
+    if kind == "syn_retransmission" and "retransmission" in notes:
+        notes.remove("retransmission")  # its own message says it
+    if kind == "data" and ev.flags & PSH:
+        notes.append("push")
+    return notes
+
+
+def explain(event: PacketEvent | SocketEvent, lang: str = "en", states: bool = True) -> str:
+    """One or two sentences on what `event` does and why its numbers are what they are.
+
+    `states`: end with both ends' TCP states after it (the timeline shows them beside it).
+    """
     cat = load(lang)
     if isinstance(event, SocketEvent):
         return cat.text(f"call.{socket_kind(event)}", **socket_values(event, cat))
     values = packet_values(event, cat)
-    text = cat.text(f"packet.{packet_kind(event)}", **values)
-    if event.proto == "tcp":
-        text += " " + cat.text("packet.states", **values)
-    return text
+    parts = [cat.text(f"packet.{packet_kind(event)}", **values)]
+    parts += [cat.text(f"note.{n}", **values) for n in packet_notes(event)]
+    if states and event.proto == "tcp":
+        parts.append(cat.text("packet.states", **values))
+    return cat.text("meta.sentence_gap").join(parts)

@@ -28,8 +28,6 @@ from handshake_viz.classroom.explain import explain
 from handshake_viz.classroom.guided import SCRIPTS, GuidedRun, Script
 from handshake_viz.classroom.procnet import read_sockets
 from handshake_viz.classroom.stepper import CLIENT_ACTIONS, SERVER_ACTIONS, Action, Stepper
-from handshake_viz.events import PacketEvent, SocketEvent
-from handshake_viz.timeline import C2S, KIND_UDP, Row
 from handshake_viz.tui.app import TimelineApp
 from handshake_viz.tui.ladder import LadderView
 
@@ -45,25 +43,6 @@ class StepDone(Message):
     def __init__(self, error: str | None = None) -> None:
         super().__init__()
         self.error = error
-
-
-def row_event(row: Row) -> PacketEvent | SocketEvent:
-    """The event a ladder row shows, rebuilt for `explain` (the timeline keeps columns)."""
-    if row.socket is not None:
-        return row.socket
-    s = row.stream
-    assert s is not None
-    c2s = row.dir == C2S
-    return PacketEvent(
-        frame=row.frame, time=row.time, proto=s.proto, stream=s.stream,
-        src=s.client if c2s else s.server, sport=s.cport if c2s else s.sport,
-        dst=s.server if c2s else s.client, dport=s.sport if c2s else s.cport,
-        dir="c2s" if c2s else "s2c", flags=row.flags, seq=row.seq, ack=row.ack,
-        len=row.length, window=row.window, raw_options=b"", phase=row.phase,
-        client_state=None if row.kind == KIND_UDP else row.client_state,
-        server_state=None if row.kind == KIND_UDP else row.server_state,
-        analysis=row.analysis,
-    )  # fmt: skip
 
 
 class ClassroomApp(TimelineApp):
@@ -188,7 +167,7 @@ class ClassroomApp(TimelineApp):
         if message.row is None:
             words.update("")
             return
-        words.update(explain(row_event(self.timeline.row(message.row)), self.lang))
+        words.update(explain(self.timeline.row(message.row).event(), self.lang))
 
     # -- keys -----------------------------------------------------------------------------
 

@@ -33,11 +33,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
+from handshake_viz.classroom.explain import explain
 from handshake_viz.source import EventSource, SourceError
 from handshake_viz.timeline import Filter, FilterError, Timeline, TimelineView, parse_filter
 from handshake_viz.tui.connections import ConnectionsView
 from handshake_viz.tui.detail import PacketDetail
-from handshake_viz.tui.explain import explain
 from handshake_viz.tui.export import export_mermaid, export_text
 from handshake_viz.tui.frames import frame_reader_for
 from handshake_viz.tui.help import HelpScreen
@@ -285,7 +285,8 @@ class TimelineApp(App[int]):
     @on(LadderView.Selected)
     def _selected(self, message: LadderView.Selected) -> None:
         self.detail.show(message.row)
-        text = "" if message.row is None else explain(self.timeline.row(message.row))
+        text = "" if message.row is None else explain(self.timeline.row(message.row).event(),
+                                                      self.lang, states=False)  # fmt: skip
         self.explain_area.update(text)
 
     @on(LadderView.FollowChanged)

@@ -16,9 +16,9 @@ from textual.message import Message
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
+from handshake_viz.classroom.explain import explain
 from handshake_viz.events import endpoint
 from handshake_viz.timeline import Row, Timeline
-from handshake_viz.tui.explain import explain
 from handshake_viz.tui.frames import FrameReader
 from handshake_viz.tui.ladder import PHASE_COLOURS, PHASE_LABELS_ZH
 
@@ -124,7 +124,7 @@ class PacketDetail(VerticalScroll):
             return
         r = self.timeline.row(row)
         summary.update(row_summary(r, self.lang))
-        explanation.update(Text(explain(r), style="italic"))
+        explanation.update(Text(explain(r.event(), self.lang, states=False), style="italic"))
         if r.socket is not None:
             dissection.update("")
         elif self.frames is None:

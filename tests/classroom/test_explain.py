@@ -77,3 +77,19 @@ def test_socket_call_sides_are_translated() -> None:
     ev = _sock("socket", "ok", side="server")
     assert "server" in explain(ev, "en")
     assert "服务器" in explain(ev, "zh")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_tsharks_marks_and_psh_add_a_sentence(lang: str) -> None:
+    evs = packets("tshark/zeek__tcp_retransmit-fast009.pcap")
+    dup = next(e for e in evs if "duplicate_ack" in e.analysis)
+    fast = next(e for e in evs if "fast_retransmission" in e.analysis)
+    psh = next(e for e in evs if e.flags & 0x08 and e.len and not e.analysis)
+    words = {"en": ("duplicate ACK", "fast retransmission", "PSH", "A retransmission"),
+             "zh": ("重复 ACK", "快速重传", "PSH", "重传：这些字节")}[lang]  # fmt: skip
+    assert words[0] in explain(dup, lang) and f"{dup.ack}" in explain(dup, lang)
+    assert words[1] in explain(fast, lang) and words[3] not in explain(fast, lang)
+    assert words[2] in explain(psh, lang)
+    assert "After it" not in explain(psh, "en", states=False)
+    if lang == "zh":
+        assert "。 " not in explain(dup, lang)  # Chinese sentences follow without a space

@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import Static
 
 from handshake_viz.classroom.guided import SCRIPTS, missing
-from handshake_viz.classroom.screen import ClassroomApp, make_classroom_app, row_event
+from handshake_viz.classroom.screen import ClassroomApp, make_classroom_app
 from handshake_viz.events import PacketEvent
 from handshake_viz.timeline import KIND_SOCKET
 
@@ -21,7 +21,7 @@ def ladder_packets(app: ClassroomApp) -> list[PacketEvent]:
     out = []
     for i in range(tl.count):
         if tl.kind[i] != KIND_SOCKET:
-            ev = row_event(tl.row(i))
+            ev = tl.row(i).event()
             assert isinstance(ev, PacketEvent)
             out.append(ev)
     return out

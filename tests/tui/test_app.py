@@ -455,3 +455,12 @@ async def test_a_narrow_screen_shows_the_side_panel_instead_of_the_ladder(
         await pilot.resize_terminal(140, 30)  # wide enough: side by side
         await pilot.pause()
         assert pane.display and side.display and not side.has_class("alone")
+
+
+async def test_the_explanations_speak_the_apps_language(http_events: list[Event]) -> None:
+    app = make_app(FakeSource(http_events), autoplay=False, lang="zh")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_indexed(app, pilot)
+        await pilot.press("right")  # the SYN-ACK
+        words = str(app.query_one("#explain", Static).render())
+        assert "SYN-ACK" in words and "客户端的 ISN + 1" in words
