@@ -203,8 +203,12 @@ class TracedSocket:
 
             self.recorder.end(token, build)
 
-    def _waiting(self, call: str, fn: Callable[[], Any], ok: Callable[[Any], str]) -> Any:
-        """A call that waits for the peer: stamped when it returns."""
+    def _waiting(
+        self, call: str, fn: Callable[[], Any], ok: Callable[[Any], str],
+        peer: Callable[[Any], Address] | None = None,
+    ) -> Any:  # fmt: skip
+        """A call that waits for the peer: stamped when it returns. `peer` gives the remote
+        end from the call's value (accept(): the new connection's client)."""
         self.gate(self.side, call)
         try:
             value = fn()
@@ -214,7 +218,7 @@ class TracedSocket:
             raise
         t1 = time.time()
         self._learn_local()
-        self._event(call, t1, ok(value))
+        self._event(call, t1, ok(value), remote=None if peer is None else addr_text(peer(value)))
         return value
 
     # -- the socket API ---------------------------------------------------------------------
@@ -236,7 +240,7 @@ class TracedSocket:
         def ok(value: tuple[socket.socket, Address]) -> str:
             return f"new socket from {addr_text(value[1])}"
 
-        conn, addr = self._waiting("accept", self.sock.accept, ok)
+        conn, addr = self._waiting("accept", self.sock.accept, ok, lambda value: value[1])
         return TracedSocket(self.recorder, self.side, sock=conn, gate=self.gate, remote=addr), addr
 
     def connect(self, addr: Address) -> None:

@@ -91,6 +91,7 @@ def test_listen_comes_before_the_first_syn_and_accept_after_the_handshake(
         if accept.errno is not None:
             continue
         _host, port = accept.result.rsplit(" ", 1)[-1].rsplit(":", 1)
+        assert accept.remote == accept.result.rsplit(" ", 1)[-1]  # the new connection's client
         last_ack = next(
             p
             for p in packets(events)
