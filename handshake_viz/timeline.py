@@ -34,6 +34,7 @@ from handshake_viz.events import (
     SocketEvent,
     TcpState,
     flag_names,
+    split_endpoint,
 )
 
 PHASES: tuple[Phase, ...] = tuple(Phase)
@@ -332,6 +333,10 @@ class Timeline:
         self._gsid: dict[int, int] = {}
         """`merge`: our sid of each worker's sid (worker sids differ between workers)."""
         self._next_stream = {"tcp": 0, "udp": 0}
+        self._by_client: dict[tuple[str, str, int], list[int]] = {}
+        """(proto, client address, client port): the sids of the streams from that end."""
+        self._by_client_upto = 0
+        """How many of `streams` `_by_client` has taken in."""
         self.count = 0
         """Rows published to readers (every column holds at least this many)."""
         self.first_time: float | None = None
@@ -466,6 +471,31 @@ class Timeline:
     def sid_of(self, proto: str, stream: int) -> int | None:
         """The dense index of tshark's stream `stream` of `proto`, if it has been seen."""
         return self._sid_of.get((proto, stream))
+
+    def socket_sid(self, row: int) -> int | None:
+        """The stream a socket call's row belongs to, None for the listening socket's calls
+        and calls made before their socket had an address.
+
+        The client's end names it: the call's own address on the client side, its peer's on
+        the server side (accept(), and the accepted socket's send, recv and close). Where a
+        client port served several streams, the latest one begun by this row; else the first
+        one after it (connect() comes before its SYN).
+        """
+        ev = self.sockets.get(row)
+        if ev is None:
+            return None
+        end = split_endpoint((ev.local if ev.side == "client" else ev.remote) or "")
+        if end is None:
+            return None
+        streams = self.streams
+        for info in streams[self._by_client_upto :]:
+            self._by_client.setdefault((info.proto, info.client, info.cport), []).append(info.sid)
+        self._by_client_upto = len(streams)
+        sids = self._by_client.get((ev.proto, *end))
+        if not sids:
+            return None
+        begun = [sid for sid in sids if streams[sid].first_row <= row]
+        return begun[-1] if begun else sids[0]
 
     def stream_rows(self, sids: Iterable[int], start: int, stop: int) -> list[int]:
         """The rows in [start, stop) of the streams `sids`, ascending.

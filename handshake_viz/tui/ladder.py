@@ -200,7 +200,12 @@ def ladder_segments(view: TimelineView, index: int, cols: Columns) -> list[Segme
     sid = tl.sid[row]
     sw, aw = cols.state_w, cols.arrow_w
     if kind == KIND_SOCKET:
-        segs.append(Segment(" " * cols.conn_w))
+        own = tl.socket_sid(row)  # which connection's call, where its endpoints say
+        if own is None:
+            segs.append(Segment(" " * cols.conn_w))
+        else:
+            conn = f"{stream_marker(own)}{tl.streams[own].stream}"
+            segs.append(Segment(_pad(" " + conn, cols.conn_w), stream_style(own)))
         side_server = tl.dir[row] == S2C
         label = socket_label(view, row)
         style = Style(italic=True, color=colour)
@@ -308,7 +313,7 @@ class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
         self.view = view
         self.selected: int | None = None
         """Visible index of the selected row."""
-        self._cache: LRUCache[tuple[int, int, int, bool], Strip] = LRUCache(1024)
+        self._cache: LRUCache[tuple[int, int, int, bool, int], Strip] = LRUCache(1024)
         self._auto_scroll = False
 
     # -- data changes
@@ -421,7 +426,9 @@ class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
         row = self.view.row_at(index)
         prev = self.view.row_at(index - 1) if index else -1
         selected = index == self.selected
-        key = (row, prev, width, selected)
+        # A socket call's connection may be known only once its SYN is in (connect() first).
+        streams = len(self.view.timeline.streams) if row in self.view.timeline.sockets else 0
+        key = (row, prev, width, selected, streams)
         strip = self._cache.get(key)
         if strip is None:
             segs = ladder_segments(self.view, index, cols)

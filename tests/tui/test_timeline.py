@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from handshake_viz.events import Event, PacketEvent, Phase, TcpState
+from handshake_viz.events import Event, PacketEvent, Phase, SocketEvent, TcpState
 from handshake_viz.timeline import (
     CLIENT_CHANGED,
     KIND_SOCKET,
@@ -191,3 +191,32 @@ def test_the_header_keeps_each_ends_port_when_it_cuts_addresses() -> None:
     assert "[2607:f8b0:400c:c03::1a]:25" in wide
     narrow = header_text(view, Columns.fit(80))
     assert "…82c:4887]:63943" in narrow and "…00c:c03::1a]:25│" in narrow
+
+
+def test_a_socket_calls_row_knows_its_connection_by_the_clients_end(
+    http_events: list[Event],
+) -> None:
+    packets = [e for e in http_events if isinstance(e, PacketEvent)]
+    t0, client, server = packets[0].time, "141.142.228.5:59856", "192.150.187.43:80"
+    calls = [
+        SocketEvent(t0 - 0.002, "server", "listen", local=server, result="backlog 5"),
+        SocketEvent(t0 - 0.001, "client", "socket", result="ok"),  # no address yet
+        SocketEvent(t0 - 0.0001, "client", "connect", local=client, remote=server, result="ok"),
+    ]
+    accept = SocketEvent(packets[2].time + 0.0001, "server", "accept", local=server,
+                         remote=client, result=f"new socket from {client}")  # fmt: skip
+    tl = Timeline()
+    tl.extend([*calls, *packets[:3], accept, *packets[3:]])
+    rows = {tl.sockets[r].call: r for r in tl.sockets}
+    assert tl.socket_sid(rows["listen"]) is None  # the listening socket: every connection's
+    assert tl.socket_sid(rows["socket"]) is None
+    assert tl.socket_sid(rows["connect"]) == 0  # before its SYN: the stream that follows
+    assert tl.socket_sid(rows["accept"]) == 0  # the server side: by its peer's end
+    assert tl.socket_sid(rows["accept"] + 1) is None  # a packet's row is not a call's
+    from handshake_viz.tui.ladder import ladder_text
+
+    view = TimelineView(tl, live=True)
+    view.sync()
+    lines = ladder_text(view, 160)
+    assert "●0" in lines[1 + rows["connect"]] and "connect()" in lines[1 + rows["connect"]]
+    assert "●0" not in lines[1 + rows["listen"]]
