@@ -714,8 +714,16 @@ def matching_rows(tl: Timeline, flt: Filter, start: int, stop: int) -> array[int
         proto_sids = {s.sid for s in tl.streams[:] if s.proto == wanted}
         sids = proto_sids if sids is None else sids & proto_sids
 
+    # A stream's own socket calls (connect(), accept(), send() ...) stay with it.
+    calls: list[int] = []
+    if (flt.sids or flt.streams) and not flt.flags and sids:
+        codes0 = {_PHASE_CODE[p] for p in flt.phases}
+        calls = [r for r in sorted(tl.sockets) if start <= r < stop
+                 and tl.socket_sid(r) in sids and (not codes0 or tl.phase[r] in codes0)]  # fmt: skip
+
     if sids is not None and not flt.flags and not flt.phases and not socket_ok:
-        out.extend(tl.stream_rows(sids, start, stop))  # stream-only: within the streams' spans
+        rows = tl.stream_rows(sids, start, stop)  # stream-only: within the streams' spans
+        out.extend(sorted(rows + calls) if calls else rows)
         return out
 
     # The most selective criteria first; the first pass enumerates a slice of one column
@@ -748,7 +756,8 @@ def matching_rows(tl: Timeline, flt: Filter, start: int, stop: int) -> array[int
             cand = [start + i for i, s in enumerate(col[start:stop]) if s in keep]
         else:
             cand = [i for i in cand if col[i] in keep]
-    out.extend(range(start, stop) if cand is None else cand)
+    rows = range(start, stop) if cand is None else cand
+    out.extend(sorted({*rows, *calls}) if calls else rows)
     return out
 
 

@@ -220,3 +220,9 @@ def test_a_socket_calls_row_knows_its_connection_by_the_clients_end(
     lines = ladder_text(view, 160)
     assert "●0" in lines[1 + rows["connect"]] and "connect()" in lines[1 + rows["connect"]]
     assert "●0" not in lines[1 + rows["listen"]]
+    # Choosing the connection keeps its calls with its packets; the listener's stay out.
+    flt = parse_filter("stream:0")
+    kept = list(matching_rows(tl, flt, 0, tl.count))
+    assert rows["connect"] in kept and rows["accept"] in kept
+    assert rows["listen"] not in kept and rows["socket"] not in kept
+    assert kept == sorted(kept) and len(kept) == len(packets) + 2
