@@ -47,11 +47,23 @@ class TimelineMerger:
         delay: seconds every event waits for earlier ones still on their way (0 for live
             capture without socket events: packets then pass straight through).
         hold_cap: longest a call in progress holds back later packets.
+        paced: nothing is released until the capture has caught up with it (`caught_up`):
+            a packet reaches us through another process, a file and a thread that competes
+            with the TUI for the GIL, and can take longer than `delay`; a socket call then
+            stood above the SYN it caused (seen once in four tmux runs of the live demo).
     """
 
-    def __init__(self, delay: float = 0.02, hold_cap: float = 0.3):
+    CAUGHT_UP_MARGIN = 0.005
+    """Seconds a packet may take from the kernel into the capture file (another process)."""
+    PACE_CAP = 0.25
+    """Longest anything waits for the capture to catch up (a steady stream of packets never
+    lets the reader find the file's end)."""
+
+    def __init__(self, delay: float = 0.02, hold_cap: float = 0.3, paced: bool = False):
         self.delay = delay
         self.hold_cap = hold_cap
+        self._caught_up = 0.0 if paced else None
+        """Wall time when the capture's reader last found nothing more to read."""
         self._cond = threading.Condition()
         self._packets: deque[PacketEvent] = deque()
         self._sockets: list[tuple[float, int, SocketEvent]] = []
@@ -94,6 +106,11 @@ class TimelineMerger:
                 self.listeners.add(event)
                 heapq.heappush(self._sockets, (event.time, next(self._order), event))
 
+    def caught_up(self, at: float) -> None:
+        """The capture's reader read everything written before `at` (wall clock)."""
+        with self._cond:
+            self._caught_up = at
+
     def pending(self) -> int:
         with self._cond:
             return len(self._pending)
@@ -103,6 +120,9 @@ class TimelineMerger:
         now = time.time() if now is None else now
         with self._cond:
             watermark = float("inf") if final else now - self.delay
+            if self._caught_up is not None and not final:
+                caught_up = max(self._caught_up - self.CAUGHT_UP_MARGIN, now - self.PACE_CAP)
+                watermark = min(watermark, caught_up)
             for call in self._pending.values():
                 if call.announced:
                     continue

@@ -52,25 +52,29 @@ class _GrowingFile:
     """A file that another process is still appending to, read like a stream.
 
     ``read1`` waits for more bytes (calling `idle` first, so that work done so far is handed
-    on) until `finished` says the writer has ended; then the end of the file is the end.
+    on, with the time the read that found nothing began) until `finished` says the writer has
+    ended; then the end of the file is the end.
     """
 
     POLL = 0.002
     """Seconds between looks at the file's end: well under the 100 ms a person notices."""
 
-    def __init__(self, f: BinaryIO, finished: Callable[[], bool], idle: Callable[[], None]):
+    def __init__(
+        self, f: BinaryIO, finished: Callable[[], bool], idle: Callable[[float], None]
+    ) -> None:
         self._f = f
         self._finished = finished
         self._idle = idle
 
     def read1(self, n: int = -1) -> bytes:
         while True:
+            began = time.time()
             data = self._f.read(n)
             if data:
                 return data
             if self._finished():
                 return self._f.read(n)  # what the writer wrote just before it ended
-            self._idle()
+            self._idle(began)
             time.sleep(self.POLL)
 
     read = read1
@@ -117,7 +121,8 @@ class LiveSource:
         self.duration = duration
         self.activity = activity
         self.tail = tail
-        self.merger = TimelineMerger(delay=DEMO_MERGE_DELAY if activity else 0.0)
+        self.merger = TimelineMerger(delay=DEMO_MERGE_DELAY if activity else 0.0,
+                                     paced=activity is not None)  # fmt: skip
         # With an activity, its traced sockets say where something listens (refused SYNs);
         # other programs' sockets are not traced, so then a SYN's server is taken as LISTEN.
         self.pipeline = PacketPipeline(self.merger.listeners.listening if activity else None)
@@ -261,7 +266,13 @@ class LiveSource:
 
         try:
             assert self._reader is not None
-            with _GrowingFile(self._reader, self._worker_done, idle) as f:
+            def at_end(began: float) -> None:
+                """A read that began at `began` found nothing: every packet written before
+                then is in (and handed on)."""
+                idle()
+                merger.caught_up(began)
+
+            with _GrowingFile(self._reader, self._worker_done, at_end) as f:
                 for frame, t, _lt, data, wirelen, offset in read_records(f, str(self.writer.path)):
                     offsets.append(offset)
                     lengths.append(len(data))

@@ -57,6 +57,22 @@ def test_a_call_reported_late_still_comes_before_the_packets_it_caused():
     assert [e.type for e in out] == ["socket", "packet"]
 
 
+def test_paced_by_the_capture_a_call_waits_for_the_packets_before_it_however_late():
+    # The SYN (10.000) reaches the merger 100 ms late: the TUI held the GIL, say. A send()
+    # made after it (10.005) must still not go first.
+    m = TimelineMerger(delay=0.02, paced=True)
+    m.add_socket(call(10.005, "send", "6 bytes"))
+    assert m.take(now=10.100) == []  # the capture has not said it caught up
+    m.caught_up(9.990)
+    assert m.take(now=10.100) == []  # it has, but only with what came before 9.990
+    m.add_packet(packet(10.000))
+    m.caught_up(10.100)
+    assert [e.type for e in m.take(now=10.120)] == ["packet", "socket"]
+    m.add_socket(call(11.0, "recv", "6 bytes"))  # and never longer than PACE_CAP
+    assert m.take(now=11.0 + m.PACE_CAP - 0.01) == []
+    assert len(m.take(now=11.0 + m.PACE_CAP + 0.01)) == 1
+
+
 def test_without_socket_events_packets_pass_straight_through():
     m = TimelineMerger(delay=0.0)
     m.add_packet(packet(5.0))
