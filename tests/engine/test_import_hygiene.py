@@ -3,7 +3,8 @@
 import subprocess
 import sys
 
-CORE = ["events", "pcapfile", "decode", "tcpoptions", "tracker", "pipeline", "output", "replay",
+CORE = ["events", "pcapfile", "decode", "tcpoptions", "tracker", "listeners", "pipeline", "output",
+        "replay",
         "source", "timeline", "index_worker", "decode_worker"]
 
 
