@@ -756,8 +756,8 @@ def matching_rows(tl: Timeline, flt: Filter, start: int, stop: int) -> array[int
             cand = [start + i for i, s in enumerate(col[start:stop]) if s in keep]
         else:
             cand = [i for i in cand if col[i] in keep]
-    rows = range(start, stop) if cand is None else cand
-    out.extend(sorted({*rows, *calls}) if calls else rows)
+    survivors: Iterable[int] = range(start, stop) if cand is None else cand
+    out.extend(sorted({*survivors, *calls}) if calls else survivors)
     return out
 
 
