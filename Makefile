@@ -1,5 +1,5 @@
 # The two commands of the README's Quick start: `make demo` and `make test`.
-.PHONY: demo test bootstrap bench
+.PHONY: demo test bootstrap bench bench-tui
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -12,3 +12,10 @@ test: bootstrap
 
 bench: bootstrap
 	.venv/bin/python bench/engine_bench.py
+
+# The TUI at 100,000 and 1,000,000 packets, headless and in tmux, beside termshark on the same
+# files (installed here if missing: the tests do not need it).
+bench-tui: bootstrap
+	@command -v termshark >/dev/null || { SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq termshark >/dev/null; }
+	.venv/bin/python bench/tui_bench.py
