@@ -66,11 +66,13 @@ def _add_save_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-save", action="store_true", help="do not write a capture file")
 
 
-def _add_lang(p: argparse.ArgumentParser) -> None:
+def _add_lang(p: argparse.ArgumentParser, top: bool = False) -> None:
+    """--lang, before the command or after it. Only the top level has a default: a command's
+    own default would overwrite a `--lang zh` given before the command."""
     p.add_argument(
         "--lang",
         choices=("en", "zh"),
-        default=os.environ.get("HANDSHAKE_VIZ_LANG", "en"),
+        default=os.environ.get("HANDSHAKE_VIZ_LANG", "en") if top else argparse.SUPPRESS,
         help="language of the explanations: en (default) or zh (中文)",
     )
 
@@ -94,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
-    _add_lang(parser)
+    _add_lang(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser(

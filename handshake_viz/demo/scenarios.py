@@ -43,10 +43,10 @@ class DemoContext:
 
 @dataclass(frozen=True)
 class Scenario:
-    """One demo: its name, what it teaches in a line, and how to run it."""
+    """One demo: its name and how to run it (what it teaches, in a line, is the catalogs'
+    ``scenario.<name>``, in each language)."""
 
     name: str
-    teaches: str
     run: Callable[[DemoContext], None]
     family: int = socket.AF_INET
     proto: str = "tcp"
@@ -347,61 +347,15 @@ def http_get(ctx: DemoContext) -> None:
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
-        Scenario(
-            "basic",
-            "connect, echo one line, close: listen, the three-way handshake, "
-            "data, and the FIN of each side",
-            basic,
-        ),
-        Scenario(
-            "refused",
-            "connect where nothing listens: the SYN is answered by RST-ACK and "
-            "connect() fails with ECONNREFUSED",
-            refused,
-            listens=False,
-        ),
-        Scenario(
-            "concurrent",
-            "three clients at once, a thread each: one listening socket, "
-            "three connections, told apart by the client port",
-            concurrent,
-        ),
-        Scenario(
-            "backlog",
-            "listen(1) and never accept(): the kernel still completes two "
-            "handshakes, then drops SYNs, which the clients retransmit",
-            backlog,
-        ),
-        Scenario(
-            "half-close",
-            "the client shuts down writing (FIN) and the server goes on "
-            "sending: each direction closes on its own",
-            half_close,
-        ),
-        Scenario(
-            "abort",
-            "close with SO_LINGER 0: one RST instead of the FIN exchange, and the "
-            "server's recv() reports ECONNRESET",
-            abort,
-        ),
-        Scenario(
-            "udp",
-            "sendto and recvfrom over UDP: datagrams with no handshake, no ACK, no teardown",
-            udp,
-            proto="udp",
-        ),
-        Scenario(
-            "ipv6",
-            "the basic exchange over ::1: the same handshake, bigger headers",
-            ipv6,
-            family=socket.AF_INET6,
-        ),
-        Scenario(
-            "http",
-            "python's http.server and urllib: a real protocol, a GET and its "
-            "response, riding on the same handshake",
-            http_get,
-        ),
+        Scenario("basic", basic),
+        Scenario("refused", refused, listens=False),
+        Scenario("concurrent", concurrent),
+        Scenario("backlog", backlog),
+        Scenario("half-close", half_close),
+        Scenario("abort", abort),
+        Scenario("udp", udp, proto="udp"),
+        Scenario("ipv6", ipv6, family=socket.AF_INET6),
+        Scenario("http", http_get),
     )
 }
 """Every scenario, in the order ``demo --list`` shows them."""

@@ -54,14 +54,16 @@ def _save_path(args: argparse.Namespace, name: str) -> Path | None:
 # -- demo ----------------------------------------------------------------------------------
 
 
-def list_scenarios(stream: Any = None) -> None:
-    """One line per scenario: its name and what it teaches."""
+def list_scenarios(stream: Any = None, lang: str = "en") -> None:
+    """One line per scenario: its name and what it teaches (in `lang`)."""
+    from handshake_viz.classroom.catalog import load
     from handshake_viz.demo.scenarios import SCENARIOS
 
+    cat = load(lang)
     out = stream or sys.stdout
     width = max(len(n) for n in SCENARIOS)
-    for s in SCENARIOS.values():
-        out.write(f"{s.name:<{width}}  {s.teaches}\n")
+    for name in SCENARIOS:
+        out.write(f"{name:<{width}}  {cat.text(f'scenario.{name}')}\n")
 
 
 def step_gate() -> Callable[[str, str], None]:
@@ -111,7 +113,7 @@ def demo_source(
 def run_demo(args: argparse.Namespace) -> int:
     """``handshake-viz demo [SCENARIO]``."""
     if getattr(args, "list", False):
-        list_scenarios()
+        list_scenarios(lang=getattr(args, "lang", None) or "en")
         return EXIT_OK
     name = getattr(args, "scenario", None) or "basic"
     gate = step_gate() if getattr(args, "step", False) else None

@@ -133,3 +133,14 @@ def test_under_sudo_root_is_dropped_and_the_file_belongs_to_the_user(tmp_path):
     assert (save.stat().st_uid, save.stat().st_gid) == (65534, 65534)
     assert save.parent.stat().st_uid == 65534
     assert len(pcap_frames(save)) == 10
+
+
+def test_lang_works_before_or_after_the_command():
+    from handshake_viz.cli import build_parser
+
+    parse = build_parser().parse_args
+    assert parse(["--lang", "zh", "classroom", "basic"]).lang == "zh"
+    assert parse(["classroom", "basic", "--lang", "zh"]).lang == "zh"
+    assert parse(["replay", "x.pcap"]).lang == "en"
+    r = cli("--lang", "zh", "demo", "--list")
+    assert r.returncode == 0 and "三次握手" in r.stdout  # the scenarios, in Chinese
