@@ -24,6 +24,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
+from rich.console import Console
+from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
@@ -33,6 +36,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
+from handshake_viz.classroom.catalog import load
 from handshake_viz.classroom.explain import explain
 from handshake_viz.source import EventSource, SourceError
 from handshake_viz.timeline import Filter, FilterError, Timeline, TimelineView, parse_filter
@@ -68,6 +72,20 @@ class SourceFinished(Message):
 
 
 _PLAYBACK_ACTIONS = frozenset({"toggle_play", "step", "faster", "slower"})
+EXPLAIN_LINES = 3
+"""Lines of the explanation under the ladder (its CSS height)."""
+
+
+def fit_lines(text: str, width: int, lines: int, more: str, console: Console) -> Text:
+    """`text` wrapped to `width` cells; past `lines` lines, cut with `more` at the end."""
+    wrapped = Text(text).wrap(console, width)
+    if len(wrapped) <= lines:
+        return Text(text)
+    last = wrapped[lines - 1]
+    last.truncate(max(width - cell_len(more), 0))
+    last.rstrip()
+    last.append(more, style="bold")
+    return Text("\n").join(wrapped[:lines])
 
 
 class TimelineApp(App[int]):
@@ -123,6 +141,8 @@ class TimelineApp(App[int]):
         self._last_tick = time.monotonic()
         self._last_slow = 0.0
         self._shown_streams = -1
+        self._explained: int | None = None
+        """The row whose explanation is under the ladder."""
         self._status_key: tuple[Any, ...] = ()
 
     # -- layout
@@ -285,9 +305,21 @@ class TimelineApp(App[int]):
     @on(LadderView.Selected)
     def _selected(self, message: LadderView.Selected) -> None:
         self.detail.show(message.row)
-        text = "" if message.row is None else explain(self.timeline.row(message.row).event(),
-                                                      self.lang, states=False)  # fmt: skip
-        self.explain_area.update(text)
+        self._explained = message.row
+        self._show_explanation()
+
+    def _show_explanation(self) -> None:
+        """The selected row's explanation under the ladder, cut to its three lines with a
+        pointer to the whole of it (the packet detail) where it is longer."""
+        row = self._explained
+        if row is None:
+            self.explain_area.update("")
+            return
+        text = explain(self.timeline.row(row).event(), self.lang, states=False)
+        width = self.explain_area.content_size.width
+        more = load(self.lang).text("ui.more")
+        self.explain_area.update(fit_lines(text, width, EXPLAIN_LINES, more, self.console)
+                                 if width > 0 else text)  # fmt: skip
 
     @on(LadderView.FollowChanged)
     def _follow_changed(self, message: LadderView.FollowChanged) -> None:
@@ -421,6 +453,7 @@ class TimelineApp(App[int]):
     def on_resize(self, event: events.Resize) -> None:
         if hasattr(self, "ladder_pane"):  # mounted
             self._show_side(self.side.display, event.size.width)  # side by side, or not
+            self.call_after_refresh(self._show_explanation)  # its width changed too
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.key_sections()))

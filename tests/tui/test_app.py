@@ -464,3 +464,32 @@ async def test_the_explanations_speak_the_apps_language(http_events: list[Event]
         await pilot.press("right")  # the SYN-ACK
         words = str(app.query_one("#explain", Static).render())
         assert "SYN-ACK" in words and "客户端的 ISN + 1" in words
+
+
+async def test_a_long_explanation_is_cut_to_its_box_and_points_to_the_rest() -> None:
+    from handshake_viz.tui.app import EXPLAIN_LINES
+
+    app = make_app(ReplaySource(DATA / "tshark" / "zeek__tcp_retransmit-fast009.pcap"),
+                   autoplay=False)  # fmt: skip
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_indexed(app, pilot)
+        await pilot.press("end", *["up"] * 7)  # the fast retransmission: four lines at 78
+        await pilot.pause()
+        lines = str(app.query_one("#explain", Static).render()).splitlines()
+        assert len(lines) == EXPLAIN_LINES and lines[-1].endswith("… (Enter: all of it)")
+        assert all(len(line) <= 78 for line in lines)
+        await pilot.press("enter")  # the whole of it, in the packet detail
+        detail = str(app.query_one(PacketDetail).query_one("#explanation", Static).render())
+        assert "did not wait for its timer" in detail
+
+
+def test_fit_lines_counts_cells_not_characters() -> None:
+    from rich.console import Console
+
+    from handshake_viz.tui.app import fit_lines
+
+    zh = "服务器发出 1430 字节数据：第 12871 到第 14300 字节。" * 4  # two cells a character
+    text = fit_lines(zh, 40, 3, " …（更多）", Console(width=40))
+    lines = text.plain.splitlines()
+    assert len(lines) == 3 and lines[-1].endswith("…（更多）")
+    assert fit_lines("short", 40, 3, " …", Console()).plain == "short"
