@@ -104,7 +104,7 @@ class TimelineApp(App[int]):
         Binding("end", "end", "Last event / follow", show=False),
         Binding("f", "follow", "Follow newest"),
         Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("escape", "clear_filter", "Clear filter (narrow screen: back to the ladder)", show=False),
         Binding("1", "tab('connections')", "Connections", show=False),
         Binding("2", "tab('packet')", "Packet detail", show=False),
         Binding("b", "toggle_side", "Side panel", show=False),
