@@ -548,13 +548,7 @@ class Timeline:
 
     def memory_bytes(self) -> int:
         """Bytes held by the columns (buffers only; a figure for the bench)."""
-        cols = (
-            self.kind, self.frame, self.time, self.sid, self.dir, self.flags, self.seq, self.ack,
-            self.length, self.window, self.phase, self.client_state, self.server_state,
-            self.changed, self.analysis,
-        )  # fmt: skip
-        total = sum(c.buffer_info()[1] * c.itemsize for c in cols)
-        return total
+        return sum(c.buffer_info()[1] * c.itemsize for c in self.columns)
 
 
 def _state(code: int) -> TcpState | None:
@@ -714,12 +708,12 @@ def matching_rows(tl: Timeline, flt: Filter, start: int, stop: int) -> array[int
         proto_sids = {s.sid for s in tl.streams[:] if s.proto == wanted}
         sids = proto_sids if sids is None else sids & proto_sids
 
+    codes = {_PHASE_CODE[p] for p in flt.phases}
     # A stream's own socket calls (connect(), accept(), send() ...) stay with it.
     calls: list[int] = []
     if (flt.sids or flt.streams) and not flt.flags and sids:
-        codes0 = {_PHASE_CODE[p] for p in flt.phases}
         calls = [r for r in sorted(tl.sockets) if start <= r < stop
-                 and tl.socket_sid(r) in sids and (not codes0 or tl.phase[r] in codes0)]  # fmt: skip
+                 and tl.socket_sid(r) in sids and (not codes or tl.phase[r] in codes)]  # fmt: skip
 
     if sids is not None and not flt.flags and not flt.phases and not socket_ok:
         rows = tl.stream_rows(sids, start, stop)  # stream-only: within the streams' spans
@@ -732,8 +726,7 @@ def matching_rows(tl: Timeline, flt: Filter, start: int, stop: int) -> array[int
     if flt.flags:  # socket rows have no flags: a flag filter drops them by itself
         m = flt.flags
         cand = [start + i for i, f in enumerate(tl.flags[start:stop]) if f & m == m]
-    if flt.phases:
-        codes = {_PHASE_CODE[p] for p in flt.phases}
+    if codes:
         if cand is None:
             cand = [start + i for i, p in enumerate(tl.phase[start:stop]) if p in codes]
         else:
