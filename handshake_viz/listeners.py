@@ -50,10 +50,8 @@ class ListenerLog:
     def listening(self, addr: str, port: int, at: float) -> bool:
         """Did a traced socket listen on `addr`:`port` at time `at`?"""
         with self._lock:
-            for (a, p), since in self._open.items():
-                if p == port and (a == addr or a in _ANY) and since <= at:
-                    return True
+            spans = [(a, p, since, float("inf")) for (a, p), since in self._open.items()]
             return any(
                 p == port and (a == addr or a in _ANY) and since <= at <= until
-                for a, p, since, until in self._closed
+                for a, p, since, until in spans + self._closed
             )

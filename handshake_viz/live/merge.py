@@ -50,7 +50,7 @@ class TimelineMerger:
         paced: nothing is released until the capture has caught up with it (`caught_up`):
             a packet reaches us through another process, a file and a thread that competes
             with the TUI for the GIL, and can take longer than `delay`; a socket call then
-            stood above the SYN it caused (seen once in four tmux runs of the live demo).
+            stood above the SYN it caused (seen once in 15 tmux runs of the live demo).
     """
 
     CAUGHT_UP_MARGIN = 0.005
@@ -82,9 +82,13 @@ class TimelineMerger:
             self._packets.extend(events)
 
     def add_socket(self, event: SocketEvent) -> None:
-        self.listeners.add(event)
         with self._cond:
-            heapq.heappush(self._sockets, (event.time, next(self._order), event))
+            self._push(event)
+
+    def _push(self, event: SocketEvent) -> None:
+        """A call's event into the queue (and into `listeners`); under the lock."""
+        self.listeners.add(event)
+        heapq.heappush(self._sockets, (event.time, next(self._order), event))
 
     def begin(self, provisional: SocketEvent) -> int:
         """Announce a call starting at ``provisional.time``; returns a token for `end`."""
@@ -103,8 +107,7 @@ class TimelineMerger:
             pending = self._pending.pop(token)
             event = build(pending.announced)
             if event is not None:
-                self.listeners.add(event)
-                heapq.heappush(self._sockets, (event.time, next(self._order), event))
+                self._push(event)
 
     def caught_up(self, at: float) -> None:
         """The capture's reader read everything written before `at` (wall clock)."""
@@ -128,8 +131,7 @@ class TimelineMerger:
                     continue
                 if now - call.start > self.hold_cap or final:
                     call.announced = True
-                    prov = call.provisional
-                    heapq.heappush(self._sockets, (prov.time, next(self._order), prov))
+                    self._push(call.provisional)
                 else:
                     watermark = min(watermark, call.start)
             out: list[Event] = []
