@@ -58,8 +58,9 @@ def worker_batches(
     `index` (worker 0), `index` is where each frame of the run lies in the file (offsets,
     lengths and link types as array bytes), for the packet detail view. The last batch carries
     the summaries. The end is ("end",), or ("cut", message) or ("bad", message) after every
-    complete frame (`decode_worker.end_of`). Messages share objects with the worker's state: pickle them (as the worker
-    process does) before giving them to `Timeline.merge`, which adopts the stream infos.
+    complete frame (`decode_worker.end_of`). Messages share objects with the worker's state:
+    pickle them (as the worker process does) before giving them to `Timeline.merge`, which
+    adopts the stream infos.
     """
     decode = FrameDecoder().decode
     tracker = ConnectionTracker()

@@ -31,7 +31,8 @@ def connection_text(s: StreamInfo) -> str:
     rtt_text = "—" if rtt is None else f"{rtt * 1000:.3f}ms"
     return (
         f"{s.proto} {s.stream:<4} {hs} {rtt_text:>9} ↑{s.bytes_c2s}B ↓{s.bytes_s2c}B "
-        f"{s.ended:<4} {s.packets}p  {endpoint(s.client, s.cport)} → {endpoint(s.server, s.sport)}"
+        f"{s.ended:<4} {s.packets}p  "
+        f"{endpoint(s.client, s.cport)} → {endpoint(s.server, s.sport)}"
     )
 
 
@@ -64,7 +65,8 @@ class ConnectionsView(ScrollView, can_focus=True, inherit_bindings=False):
         self.chosen: int | None = None
 
     def update_size(self) -> None:
-        self.virtual_size = Size(0, len(self.timeline.streams) + 2)  # no sideways scroll: as the ladder
+        # Width 0: no sideways scrolling, as in the ladder (see LadderView.update_size).
+        self.virtual_size = Size(0, len(self.timeline.streams) + 2)
         self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:

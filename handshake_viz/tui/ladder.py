@@ -143,14 +143,15 @@ def arrow_label(view: TimelineView, row: int, width: int | None = None) -> str:
         head, length = " ".join(parts), f" len={tl.length[row]}"
     mask = tl.analysis[row]
     names = [n for b, n in enumerate(tl.analysis_names) if mask >> b & 1] if mask else []
-    label = head + length + (" [" + ",".join(n.replace("_", " ") for n in names) + "]" if names else "")
+    marks = " [" + ",".join(n.replace("_", " ") for n in names) + "]" if names else ""
+    label = head + length + marks
     if width is None or len(label) <= width:
         return label
     short = [SHORT_MARKS.get(n, n) for n in names]
     if "retrans" in short and len(short) > 1 and any(m.endswith(" retrans") for m in short):
         short.remove("retrans")  # "fast retrans" says it already
-    marks = " [" + ",".join(short) + "]" if short else ""
-    for candidate in (head + length + marks, head + ("" if length == " len=0" else length) + marks):
+    brief = " [" + ",".join(short) + "]" if short else ""
+    for candidate in (head + length + brief, head + ("" if length == " len=0" else length) + brief):
         if len(candidate) <= width:
             return candidate
     cut = candidate[: max(width - 1, 0)]
