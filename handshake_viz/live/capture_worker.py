@@ -22,7 +22,7 @@ import socket
 import sys
 
 from handshake_viz.live.pcapwriter import record_bytes
-from handshake_viz.live.privileges import drop_root
+from handshake_viz.live.privileges import drop_privileges
 from handshake_viz.live.sniffer import Sniffer
 
 _stop = False
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(OSError):
         os.nice(-5)  # while still root: reading the socket must not wait behind the tracking
-    drop_root()  # the socket and the file are open: root is no longer needed
+    drop_privileges()  # the socket and the file are open: no privilege is needed any more
     try:
         run(args.sock_fd, args.file_fd, args.iface, args.count, args.parent)
     except OSError as e:

@@ -44,11 +44,21 @@ def default_save_path(name: str, when: float | None = None) -> Path:
     return Path("captures") / f"live-{stamp}-{name}.pcap"
 
 
-def _save_path(args: argparse.Namespace, name: str) -> Path | None:
+def _save_path(args: argparse.Namespace, name: str) -> tuple[Path | None, bool]:
+    """Where to save, and whether that is the default name (which may take a suffix)."""
     if getattr(args, "no_save", False):
-        return None
+        return None, False
     save = getattr(args, "save", None)
-    return Path(save) if save is not None else default_save_path(name)
+    return (Path(save), False) if save is not None else (default_save_path(name), True)
+
+
+def _give_up_privileges() -> None:
+    """After the capture socket is open: as plain root, drop every capability (under sudo the
+    source already became the user). Only the command does this, never the library, so a
+    test that opens sources in its own process keeps its privileges."""
+    from handshake_viz.live.privileges import drop_privileges
+
+    drop_privileges()
 
 
 # -- demo ----------------------------------------------------------------------------------
@@ -84,6 +94,7 @@ def demo_source(
     save: Path | None,
     gate: Callable[[str, str], None] | None = None,
     port: int | None = None,
+    rename_if_taken: bool = False,
 ) -> Any:
     """A `LiveSource` that runs scenario `name` under the sniffer (its port only).
 
@@ -103,6 +114,7 @@ def demo_source(
         save=save,
         activity=lambda: scenario.run(ctx),
         name=f"demo {name}: lo port {ctx.port}",
+        rename_if_taken=rename_if_taken,
     )
     ctx.recorder = source.merger
     source.scenario = scenario  # type: ignore[attr-defined]
@@ -118,12 +130,14 @@ def run_demo(args: argparse.Namespace) -> int:
     name = getattr(args, "scenario", None) or "basic"
     gate = step_gate() if getattr(args, "step", False) else None
     try:
-        source = demo_source(name, _save_path(args, name), gate)
+        save, default = _save_path(args, name)
+        source = demo_source(name, save, gate, rename_if_taken=default)
         source.open()
     except KeyError as exc:
         return _error(str(exc.args[0]))
     except (SourceError, OSError) as exc:
         return _error(str(exc))
+    _give_up_privileges()
     return _show(source, args)
 
 
@@ -144,18 +158,21 @@ def run_live(args: argparse.Namespace) -> int:
     if args.duration is not None and args.duration <= 0:
         return _error("--duration must be a positive number of seconds")
     name = "all" if args.all else "port-" + "-".join(str(p) for p in sorted(set(args.port)))
+    save, default = _save_path(args, name)
     try:
         source = LiveSource(
             args.iface,
             args.port,
             all_ports=args.all,
-            save=_save_path(args, name),
+            save=save,
+            rename_if_taken=default,
             count=args.count,
             duration=args.duration,
         )
         source.open()
     except (SourceError, OSError) as exc:
         return _error(str(exc))
+    _give_up_privileges()
     if getattr(args, "print_", False):
         saving = f", saving to {source.save}" if source.save else ""
         _note(f"capturing on {source.description}{saving}; Ctrl-C to stop")

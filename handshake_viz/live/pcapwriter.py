@@ -28,22 +28,35 @@ class PcapWriter:
     """Append packets to a pcap file.
 
     Args:
-        path: where to write; the parent directory must exist.
+        path: where to write (created or truncated); the parent directory must exist. None
+            with `fd`.
         linktype: the pcap LINKTYPE of every frame (1 for ``lo``).
         snaplen: the snap length recorded in the header.
         flush_every: records per ``write()``; 1 (the default) writes each packet as it comes.
             The benchmark may batch to measure what per-packet writes cost.
+        fd: an open descriptor to write to instead (a file `savefile` created safely); `path`
+            then only names it.
     """
 
-    def __init__(self, path: Path, linktype: int, snaplen: int = 262144, flush_every: int = 1):
-        self.path = Path(path)
+    def __init__(
+        self,
+        path: Path | None,
+        linktype: int,
+        snaplen: int = 262144,
+        flush_every: int = 1,
+        fd: int | None = None,
+    ):
+        self.path = Path(path) if path is not None else None
         self.flush_every = max(1, flush_every)
         self.packets = 0
         self._pending: list[bytes] = []
         self.offsets = array("Q")
         """File offset of each record's header (frame N at offsets[N-1]): 8 bytes a packet."""
         self.lengths = array("I")
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        if fd is None:
+            assert self.path is not None
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        self._fd = fd
         os.write(self._fd, _GLOBAL.pack(PCAP_MAGIC_US, 2, 4, 0, 0, snaplen, linktype))
         self._end = _GLOBAL.size
 

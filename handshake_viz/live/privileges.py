@@ -1,22 +1,26 @@
-"""Capture privileges: check for CAP_NET_RAW, give up root once the socket is open, and hand
-the files we write to the user who ran sudo.
+"""Capture privileges: check for CAP_NET_RAW, and give up what is not needed once the
+packet socket is open.
 
-Like tcpdump's ``-Z``: the only privileged act is opening the packet socket. Under ``sudo`` we
-then become ``SUDO_UID``/``SUDO_GID`` again, so the scenario's sockets, the TUI and every file
-run and are owned as the user; run as plain root (CI), nothing changes.
+Like tcpdump's ``-Z``: the only privileged act is opening the packet socket (and, for a
+lesson, making its network namespace). Under ``sudo`` we then become ``SUDO_UID``/``SUDO_GID``
+again, so the scenario's sockets, the TUI and every file run as the user. As plain root (no
+sudo user to become) the process keeps uid 0, so it can still write root's files, but drops
+every capability from its effective, permitted and bounding sets and sets no-new-privileges:
+it can no longer open packet sockets, override file permissions, or regain either by running
+a program.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
-import sys
 from pathlib import Path
 
 CAP_NET_RAW = 13
 
 NO_PRIVILEGE_MESSAGE = (
-    "capturing packets needs root or CAP_NET_RAW: run with sudo, or grant it once with "
-    f"`sudo setcap cap_net_raw+ep {os.path.realpath(sys.executable)}`"
+    "capturing packets needs root or CAP_NET_RAW: run it with sudo (it gives up root once "
+    "the capture socket is open)"
 )
 
 
@@ -50,16 +54,6 @@ def invoking_user() -> tuple[int, int] | None:
     return uid, gid
 
 
-def give_to_user(path: Path) -> None:
-    """Make `path` owned by the user who ran sudo (no-op otherwise)."""
-    user = invoking_user()
-    if user is not None:
-        try:
-            os.chown(path, *user)
-        except OSError:
-            pass
-
-
 def drop_root() -> bool:
     """Become the user who ran sudo; True if privileges were dropped.
 
@@ -74,3 +68,53 @@ def drop_root() -> bool:
     os.setgid(gid)
     os.setuid(uid)
     return True
+
+
+_PR_CAPBSET_DROP = 24
+_PR_SET_NO_NEW_PRIVS = 38
+_CAPABILITY_VERSION_3 = 0x20080522
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
+
+
+def drop_capabilities() -> bool:
+    """As plain root: keep uid 0 but give up every capability, for good; True if done.
+
+    The bounding set is emptied first (so no program this process runs regains them), then
+    the effective, permitted and inheritable sets; no-new-privileges stops set-uid programs.
+    """
+    if os.geteuid() != 0 or effective_capabilities() == 0:
+        return False
+    try:
+        last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
+    except (OSError, ValueError):
+        last = 40
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in range(last + 1):
+        libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)
+    libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    header = _CapHeader(_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    if libc.capset(ctypes.byref(header), data) != 0:
+        return False
+    return effective_capabilities() == 0
+
+
+def drop_privileges() -> str:
+    """Give up what capturing no longer needs: become the sudo user, or as plain root drop
+    every capability. Returns what was done ("user", "capabilities" or "" for nothing)."""
+    if drop_root():
+        return "user"
+    if drop_capabilities():
+        return "capabilities"
+    return ""

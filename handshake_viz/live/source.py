@@ -24,10 +24,10 @@ import resource  # noqa: F401 - os.wait4 imports it lazily, after root (and /roo
 import signal
 import subprocess
 import sys
-import tempfile
 from array import array
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 from pathlib import Path
@@ -35,7 +35,8 @@ from pathlib import Path
 from handshake_viz.events import CaptureStats, Event, PacketEvent
 from handshake_viz.live.merge import TimelineMerger
 from handshake_viz.live.pcapwriter import PcapWriter
-from handshake_viz.live.privileges import drop_root, give_to_user
+from handshake_viz.live.privileges import drop_root
+from handshake_viz.live.savefile import anonymous_capture_file, create_capture_file
 from handshake_viz.live.sniffer import SNAPLEN, Sniffer
 from handshake_viz.pcapfile import CaptureCutShort, read_records
 from handshake_viz.pipeline import PacketPipeline
@@ -83,7 +84,7 @@ class _GrowingFile:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._f.close()
+        pass  # the source keeps its descriptor open for `raw_frame`
 
 
 class LiveSource:
@@ -99,6 +100,8 @@ class LiveSource:
         activity: run in a thread once capture is on (the demo's scenario); the source ends
             `tail` seconds after it returns. It reports socket calls through `merger`.
         name: what the status bar calls the source.
+        rename_if_taken: `save` is a default name: if it exists, add a random suffix
+            (an explicit path that exists is refused).
     """
 
     live = True
@@ -114,7 +117,9 @@ class LiveSource:
         activity: Callable[[], None] | None = None,
         tail: float = TAIL,
         name: str | None = None,
+        rename_if_taken: bool = False,
     ) -> None:
+        self.rename_if_taken = rename_if_taken
         self.sniffer = Sniffer(iface, ports, all_ports)
         self.save = Path(save) if save is not None else None
         self.count = count
@@ -156,47 +161,41 @@ class LiveSource:
         """Open the capture socket and the file, then give up root; idempotent.
 
         Call it before starting a UI, so that a missing privilege is one line and exit 2.
+        The file is created, never opened (`savefile`): no link is followed and no existing
+        file reused; with ``--no-save`` it has no name at all.
 
         Raises:
-            SourceError: no privilege, no such interface, file not writable.
+            SourceError: no privilege, no such interface, file not writable or taken.
         """
         if self._opened:
             return
         self.sniffer.open()
         try:
             if self.save is not None:
-                self._make_dirs(self.save.parent)
-                path = self.save
-            else:  # --no-save: a private file hands frames over, removed at the end
-                fd, name = tempfile.mkstemp(prefix="handshake-viz-", suffix=".pcap")
-                os.close(fd)
-                path = Path(name)
-            self.writer = PcapWriter(path, self.sniffer.linktype, SNAPLEN)
+                fd, self.save = create_capture_file(self.save, self.rename_if_taken)
+                self.stats.saved_to = str(self.save)
+            else:  # --no-save: an unnamed file hands frames over, gone with its descriptors
+                fd = anonymous_capture_file()
+            self.writer = PcapWriter(self.save, self.sniffer.linktype, SNAPLEN, fd=fd)
+            # A second open file description, with its own offset, for the reader (the
+            # writer's is handed to the capture process); it works for the unnamed file too.
+            self._reader = open(f"/proc/self/fd/{fd}", "rb", buffering=0)  # noqa: SIM115
+            weakref.finalize(self, self._reader.close)
+        except SourceError:
+            self.sniffer.close()
+            raise
         except OSError as exc:
             self.sniffer.close()
             raise SourceError(
                 f'cannot write the capture file "{self.save}": {exc.strerror or exc} '
                 "(choose another with --save PATH, or --no-save)"
             ) from None
-        give_to_user(path)
         # The capture process starts now, while this one may still read the interpreter
-        # (under sudo it can live in root's home); it gives up root itself.
+        # (under sudo it can live in root's home); it gives up its privileges itself.
         self._start_worker()
         self.writer.close()  # the worker appends now; this process only reads
-        self._reader = open(path, "rb", buffering=0)  # noqa: SIM115 - opened before root goes
         self.dropped_root = drop_root()
         self._opened = True
-
-    @staticmethod
-    def _make_dirs(path: Path) -> None:
-        missing = []
-        p = path
-        while not p.exists():
-            missing.append(p)
-            p = p.parent
-        for d in reversed(missing):
-            d.mkdir()
-            give_to_user(d)
 
     # -- the threads --------------------------------------------------------------------------
 
@@ -273,7 +272,7 @@ class LiveSource:
                 merger.caught_up(began)
 
             with _GrowingFile(self._reader, self._worker_done, at_end) as f:
-                for frame, t, _lt, data, wirelen, offset in read_records(f, str(self.writer.path)):
+                for frame, t, _lt, data, wirelen, offset in read_records(f, str(self.save or 'the capture')):
                     offsets.append(offset)
                     lengths.append(len(data))
                     self.captured = frame
@@ -372,20 +371,25 @@ class LiveSource:
     def _close_file(self) -> None:
         if self.writer is not None:
             self.writer.close()
-            if self.save is None:  # --no-save: the file was only the hand-over
-                with contextlib.suppress(OSError):
-                    os.unlink(self.writer.path)
 
     def raw_frame(self, frame: int) -> tuple[int, bytes] | None:
         """The link type and bytes of one captured frame (1-based), re-read from the file.
 
-        For the TUI's packet detail; None when the capture is not saved.
+        For the TUI's packet detail: read from the capture's own descriptor while it is open,
+        so an unsaved capture works too; afterwards from the saved file.
         """
-        if self.save is None or not 0 < frame <= len(self.offsets):
+        if not 0 < frame <= len(self.offsets):
+            return None
+        offset, length = self.offsets[frame - 1], self.lengths[frame - 1]
+        reader = self._reader
+        if reader is not None and not reader.closed:
+            with contextlib.suppress(OSError, ValueError):
+                return self.sniffer.linktype, os.pread(reader.fileno(), length, offset)
+        if self.save is None:
             return None
         with open(self.save, "rb") as f:
-            f.seek(self.offsets[frame - 1])
-            return self.sniffer.linktype, f.read(self.lengths[frame - 1])
+            f.seek(offset)
+            return self.sniffer.linktype, f.read(length)
 
     def _stop_worker(self) -> None:
         """Ask the capture process to drain and stop; kill it if it does not."""

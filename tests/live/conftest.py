@@ -42,3 +42,19 @@ def reap() -> Iterator[list[subprocess.Popen]]:
         if p.poll() is None:
             p.kill()
         p.wait()
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A folder anyone may write (mode 1777, like /tmp), reachable by every user.
+
+    pytest's own tmp_path sits under a folder only root may enter, so a test that plays the
+    sudo user (uid 65534) needs one of these instead.
+    """
+    import shutil
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="hv-shared-", dir="/tmp"))
+    path.chmod(0o1777)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

@@ -90,7 +90,8 @@ def test_without_net_raw_demo_names_the_fix_and_exits_2():
     r = run_without_net_raw("-m", "handshake_viz", "demo", "basic", "--print")
     assert r.returncode == 2, r.stderr
     assert r.stderr.count("\n") == 1
-    assert "sudo" in r.stderr and "setcap cap_net_raw+ep" in r.stderr
+    assert "sudo" in r.stderr
+    assert "setcap" not in r.stderr  # a capability on the interpreter is every program's
     assert r.stdout == ""
 
 
@@ -109,9 +110,8 @@ def test_without_net_raw_the_bare_command_replays_the_bundled_capture():
 
 @needs_capture
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to play sudo")
-def test_under_sudo_root_is_dropped_and_the_file_belongs_to_the_user(tmp_path):
-    tmp_path.chmod(0o777)
-    save = tmp_path / "sub" / "basic.pcap"
+def test_under_sudo_root_is_dropped_and_the_file_belongs_to_the_user(shared_dir):
+    save = shared_dir / "sub" / "basic.pcap"
     env = {**cli_env(), "SUDO_UID": "65534", "SUDO_GID": "65534"}
     code = (
         "import argparse, os, sys; from handshake_viz.live.commands import demo_source; "
