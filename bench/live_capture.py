@@ -37,9 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from handshake_viz.demo.scenarios import free_port
-from handshake_viz.events import PacketEvent
-from handshake_viz.live.source import LiveSource
-from handshake_viz.pcapfile import read_records
+from handshake_viz.core.events import PacketEvent
+from handshake_viz.sources.live.source import LiveSource
+from handshake_viz.core.pcapfile import read_records
 
 GENERATOR = r"""
 import socket, sys, threading, time
@@ -183,7 +183,7 @@ def main() -> int:
     args = ap.parse_args()
     if (
         os.geteuid() != 0
-        and not __import__("handshake_viz.live.privileges", fromlist=["can_capture"]).can_capture()
+        and not __import__("handshake_viz.sources.live.privileges", fromlist=["can_capture"]).can_capture()
     ):
         print("live_capture.py: needs root or CAP_NET_RAW", file=sys.stderr)
         return 2

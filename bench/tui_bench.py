@@ -99,8 +99,8 @@ def peak_mb(pid: int | str = "self") -> float:
 
 
 async def _headless(path: str, packets: int) -> dict[str, Any]:
-    from handshake_viz import decode_worker
-    from handshake_viz.replay import ReplaySource
+    from handshake_viz.sources.parallel import decode_worker
+    from handshake_viz.sources.replay import ReplaySource
     from handshake_viz.tui.app import make_app
 
     t0 = time.monotonic()
@@ -140,8 +140,8 @@ async def _live_latency() -> float:
     import queue
     import statistics
 
-    from handshake_viz.events import CaptureStats
-    from handshake_viz.replay import ReplaySource
+    from handshake_viz.core.events import CaptureStats
+    from handshake_viz.sources.replay import ReplaySource
     from handshake_viz.tui.app import make_app
 
     sample = ROOT / "tests" / "data" / "zeek__http_get.pcap"

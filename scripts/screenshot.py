@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from handshake_viz.events import CaptureStats, Event, PacketEvent, SocketEvent
-from handshake_viz.replay import ReplaySource
+from handshake_viz.core.events import CaptureStats, Event, PacketEvent, SocketEvent
+from handshake_viz.sources.replay import ReplaySource
 from handshake_viz.tui.app import make_app
 
 

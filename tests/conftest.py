@@ -1,32 +1,74 @@
-"""Shared fixtures: where the test data lives, and how to run the real command."""
+"""Fixtures shared by every test folder: tcpdump as the oracle, processes and folders that are
+never left behind.
+
+These tests capture for real (CI runs as root). Without CAP_NET_RAW they skip, saying so;
+a machine without tcpdump or tshark skips the comparisons that need them, saying so.
+"""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
-TSHARK_DATA = DATA / "tshark"
-
-
-def run_cli(*args: str, input: bytes | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    """Run ``python -m handshake_viz ARGS`` as a user would, capturing both streams."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run(
-        [sys.executable, "-m", "handshake_viz", *args],
-        input=input,
-        capture_output=True,
-        timeout=timeout,
-        env=env,
-        cwd=ROOT,
-    )
+from handshake_viz.core.events import Event, PacketEvent
+from tests.helpers.fakes import read_events, socket_calls
+from tests.helpers.live import Tcpdump
+from tests.helpers.paths import HTTP_GET
 
 
 @pytest.fixture
-def cli():
-    return run_cli
+def tcpdump(tmp_path: Path) -> Iterator[Callable[..., Tcpdump]]:
+    """Start tcpdump on ports; stopped (never left behind) at the end of the test."""
+    started: list[Tcpdump] = []
+
+    def start(ports: list[int], name: str = "tcpdump.pcap") -> Tcpdump:
+        t = Tcpdump(tmp_path / name, ports)
+        started.append(t)
+        return t
+
+    yield start
+    for t in started:
+        t.stop()
+
+
+@pytest.fixture
+def reap() -> Iterator[list[subprocess.Popen]]:
+    """Processes a test starts: killed at the end if still running."""
+    procs: list[subprocess.Popen] = []
+    yield procs
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A folder anyone may write (mode 1777, like /tmp), reachable by every user.
+
+    pytest's own tmp_path sits under a folder only root may enter, so a test that plays the
+    sudo user (uid 65534) needs one of these instead.
+    """
+    import shutil
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="hv-shared-", dir="/tmp"))
+    path.chmod(0o1777)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def http_events() -> list[Event]:
+    return read_events(HTTP_GET)
+
+
+@pytest.fixture
+def demo_events(http_events: list[Event]) -> list[Event]:
+    """Socket calls, then the HTTP connection's packets (as the demo would produce)."""
+    first = next(e for e in http_events if isinstance(e, PacketEvent))
+    return [*socket_calls(first.time), *http_events]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from handshake_viz.events import Event
-from handshake_viz.timeline import Timeline, TimelineView
-from handshake_viz.tui.export import export_mermaid, export_text
+from handshake_viz.core.events import Event
+from handshake_viz.model.timeline import Timeline, TimelineView
+from handshake_viz.render.export import export_mermaid, export_text
 
 HANDOUT_WIDTH = 120
 
@@ -53,7 +53,7 @@ def export_handout(
     """
     import socket
 
-    from handshake_viz.classroom.capture import Collector, LessonSource
+    from handshake_viz.classroom.lesson import Collector, LessonSource
     from handshake_viz.classroom.guided import SCRIPTS, GuidedRun
     from handshake_viz.classroom.stepper import Stepper
     from handshake_viz.demo.scenarios import free_port

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from handshake_viz.events import TcpState, endpoint
+from handshake_viz.core.events import TcpState, endpoint
 
 PROC_FILES = (Path("/proc/net/tcp"), Path("/proc/net/tcp6"))
 

@@ -22,9 +22,9 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Static
 
-from handshake_viz.classroom.capture import LessonSource
-from handshake_viz.classroom.catalog import load
-from handshake_viz.classroom.explain import explain
+from handshake_viz.classroom.lesson import LessonSource
+from handshake_viz.words.catalog import load
+from handshake_viz.words.explain import explain
 from handshake_viz.classroom.guided import SCRIPTS, GuidedRun, Script
 from handshake_viz.classroom.procnet import read_sockets
 from handshake_viz.classroom.stepper import CLIENT_ACTIONS, SERVER_ACTIONS, Action, Stepper

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from handshake_viz.classroom.catalog import load
+from handshake_viz.words.catalog import load
 from handshake_viz.demo.tracing import Recorder, TracedSocket
 
 LINE = b"hello, server\n"

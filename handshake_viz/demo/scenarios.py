@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from handshake_viz.demo import client as cl
 from handshake_viz.demo.server import Server, reply_after_half_close, until_reset
 from handshake_viz.demo.tracing import Gate, Recorder, TracedSocket, addr_text, no_gate
-from handshake_viz.events import SocketEvent, endpoint
+from handshake_viz.core.events import SocketEvent, endpoint
 
 DEFAULT_PORT = 9000
 PORT_TRIES = 200

@@ -22,13 +22,13 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from handshake_viz.events import SocketEvent, endpoint
+from handshake_viz.core.events import SocketEvent, endpoint
 
 Address = tuple[Any, ...]
 
 
 class Recorder(Protocol):
-    """Where socket events go (`handshake_viz.live.merge.TimelineMerger` is one)."""
+    """Where socket events go (`handshake_viz.sources.live.merge.TimelineMerger` is one)."""
 
     def add_socket(self, event: SocketEvent) -> None: ...
 

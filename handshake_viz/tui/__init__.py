@@ -1,8 +1,4 @@
-"""The Textual timeline app (issue 4): `make_app` for tests and embedding, `run_tui` for the CLI.
+"""The Textual timeline app: `app.make_app` for tests and embedding, `app.run_tui` for the CLI.
 
-Importing this package imports textual; the core modules never import it.
+Importing this package does not import the app (nor textual): import `handshake_viz.tui.app`.
 """
-
-from handshake_viz.tui.app import TimelineApp, make_app, run_tui
-
-__all__ = ["TimelineApp", "make_app", "run_tui"]

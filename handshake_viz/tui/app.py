@@ -36,14 +36,20 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from handshake_viz.classroom.catalog import load
-from handshake_viz.classroom.explain import explain
-from handshake_viz.source import EventSource, SourceError
-from handshake_viz.timeline import Filter, FilterError, Timeline, TimelineView, parse_filter
+from handshake_viz.words.catalog import load
+from handshake_viz.words.explain import explain
+from handshake_viz.core.source import EventSource, FrameSource, Progress, SourceError
+from handshake_viz.model.timeline import (
+    Filter,
+    FilterError,
+    Indexed,
+    Timeline,
+    TimelineView,
+    parse_filter,
+)
 from handshake_viz.tui.connections import ConnectionsView
 from handshake_viz.tui.detail import PacketDetail
-from handshake_viz.tui.export import export_mermaid, export_text
-from handshake_viz.tui.frames import frame_reader_for
+from handshake_viz.render.export import export_mermaid, export_text
 from handshake_viz.tui.help import HelpScreen
 from handshake_viz.tui.ladder import LadderView
 from handshake_viz.tui.statusbar import Legend, StatusBar, status_text
@@ -158,9 +164,8 @@ class TimelineApp(App[int]):
                 with TabPane("Connections", id="connections"):
                     yield ConnectionsView(self.timeline, id="connections-view")
                 with TabPane("Packet", id="packet"):
-                    yield PacketDetail(
-                        self.timeline, frame_reader_for(self.source), self.lang, id="detail"
-                    )
+                    frames = self.source if isinstance(self.source, FrameSource) else None
+                    yield PacketDetail(self.timeline, frames, self.lang, id="detail")
         yield Input(placeholder="filter: 80 syn confirm stream:3 udp  (Enter applies, Esc closes)",
                     id="filter")  # fmt: skip
         yield StatusBar("", id="status")
@@ -197,8 +202,8 @@ class TimelineApp(App[int]):
         batch: list[Any] = []
         paused = False
         try:
-            index_rows = getattr(self.source, "index_rows", None)
-            merged = index_rows() if index_rows is not None else None
+            source = self.source
+            merged = source.index_rows() if isinstance(source, Indexed) else None
             if merged is not None:
                 # A big file: worker processes build the rows, this thread only merges them.
                 # Its stream infos (100,000 for a million packets) outlive the reading: the
@@ -281,9 +286,8 @@ class TimelineApp(App[int]):
         new = v.visible_count - self.frozen_at if self.frozen_at is not None else 0
         stats = self.source.stats
         progress = None
-        read_so_far = getattr(self.source, "progress", None)  # files know how far they are
-        if read_so_far is not None and not self.timeline.done:
-            progress = read_so_far()
+        if isinstance(self.source, Progress) and not self.timeline.done:
+            progress = self.source.progress()  # files know how far they are
         key = (
             v.visible_count, self.timeline.count, v.mode_text, self.timeline.done, v.filter.text,
             v.matched, new, self.error, stats.drops, stats.saved_to, len(self.timeline.streams),

@@ -17,9 +17,9 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from handshake_viz.events import endpoint
-from handshake_viz.timeline import StreamInfo, Timeline
-from handshake_viz.tui.ladder import stream_marker, stream_style
+from handshake_viz.core.events import endpoint
+from handshake_viz.model.timeline import StreamInfo, Timeline
+from handshake_viz.render.palette import stream_marker, stream_style
 
 
 def connection_text(s: StreamInfo) -> str:

@@ -16,11 +16,11 @@ from textual.message import Message
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from handshake_viz.classroom.explain import explain
-from handshake_viz.events import endpoint
-from handshake_viz.timeline import Row, Timeline
-from handshake_viz.tui.frames import FrameReader
-from handshake_viz.tui.ladder import PHASE_COLOURS, PHASE_LABELS_ZH
+from handshake_viz.words.explain import explain
+from handshake_viz.core.events import endpoint
+from handshake_viz.core.source import FrameSource
+from handshake_viz.model.timeline import Row, Timeline
+from handshake_viz.render.palette import PHASE_COLOURS, PHASE_LABELS_ZH
 
 
 def row_summary(row: Row, lang: str = "en") -> Text:
@@ -96,7 +96,7 @@ class PacketDetail(VerticalScroll):
             self.text = text
 
     def __init__(
-        self, timeline: Timeline, frames: FrameReader | None, lang: str = "en", **kw: Any
+        self, timeline: Timeline, frames: FrameSource | None, lang: str = "en", **kw: Any
     ) -> None:
         super().__init__(**kw)
         self.timeline = timeline
@@ -137,7 +137,7 @@ class PacketDetail(VerticalScroll):
     def _dissect(self, row: int, frame: int) -> None:
         assert self.frames is not None
         try:
-            got = self.frames.read(frame)
+            got = self.frames.raw_frame(frame)
             text = "(frame not found in the capture file)" if got is None else dissect(*got)
         except Exception as exc:  # noqa: BLE001 - a bad frame must not take the app down; say what happened
             text = f"(could not dissect frame {frame}: {exc})"

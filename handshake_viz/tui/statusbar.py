@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from handshake_viz.events import CaptureStats, Phase
-from handshake_viz.tui.ladder import PHASE_COLOURS, PHASE_LABELS_ZH
+from handshake_viz.core.events import CaptureStats, Phase
+from handshake_viz.render.palette import PHASE_COLOURS, PHASE_LABELS_ZH
 
 
 def legend_text(lang: str = "en") -> Text:

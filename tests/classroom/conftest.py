@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from handshake_viz.classroom.capture import Collector, LessonSource
+from handshake_viz.classroom.lesson import Collector, LessonSource
 from handshake_viz.demo.scenarios import free_port
-from handshake_viz.live.privileges import can_capture
+from handshake_viz.sources.live.privileges import can_capture
 
 PORT_BASE = 17000
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from handshake_viz.classroom.handout import export_handout
-from handshake_viz.events import PacketEvent
-from handshake_viz.replay import ReplaySource
+from handshake_viz.core.events import PacketEvent
+from handshake_viz.sources.replay import ReplaySource
 
 
 def test_refused_handout(need_capture: None, port: int, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import socket
 import time
 
 from handshake_viz.classroom.procnet import decode_address, parse, read_sockets
-from handshake_viz.events import TcpState
+from handshake_viz.core.events import TcpState
 
 # Two lines as this kernel printed them (a listener on 127.0.0.1:9000, a TIME-WAIT).
 SAMPLE = """\

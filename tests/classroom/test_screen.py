@@ -10,8 +10,8 @@ from textual.widgets import Static
 
 from handshake_viz.classroom.guided import SCRIPTS, missing
 from handshake_viz.classroom.screen import ClassroomApp, make_classroom_app
-from handshake_viz.events import PacketEvent
-from handshake_viz.timeline import KIND_SOCKET
+from handshake_viz.core.events import PacketEvent
+from handshake_viz.model.timeline import KIND_SOCKET
 
 SIZE = (160, 48)
 

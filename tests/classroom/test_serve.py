@@ -16,7 +16,7 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 SERVE = """
 import argparse, sys
-from handshake_viz.classroom.serve import run_serve
+from handshake_viz.cli.serve import run_serve
 sys.exit(run_serve(argparse.Namespace(host=sys.argv[2], port=int(sys.argv[1]),
                                       scenario="basic", lang="en")))
 """
@@ -54,7 +54,7 @@ def test_serve_answers_on_loopback(served: str) -> None:
 
 
 def test_no_warning_on_loopback_and_a_warning_elsewhere() -> None:
-    from handshake_viz.classroom.serve import LOOPBACK
+    from handshake_viz.cli.serve import LOOPBACK
 
     assert "127.0.0.1" in LOOPBACK and "0.0.0.0" not in LOOPBACK
 

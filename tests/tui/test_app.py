@@ -9,15 +9,16 @@ from pathlib import Path
 from textual.binding import Binding
 from textual.widgets import Input, Static, TabbedContent
 
-from handshake_viz.events import Event, PacketEvent
-from handshake_viz.replay import ReplaySource
+from handshake_viz.core.events import Event, PacketEvent
+from handshake_viz.sources.replay import ReplaySource
 from handshake_viz.tui.app import TimelineApp, make_app
 from handshake_viz.tui.connections import ConnectionsView
 from handshake_viz.tui.detail import PacketDetail
 from handshake_viz.tui.help import HelpScreen
 from handshake_viz.tui.ladder import LadderView
 
-from .conftest import DATA, HTTP_GET, FakeSource, wait_dissection, wait_indexed
+from tests.helpers.fakes import FakeSource, wait_dissection, wait_indexed
+from tests.helpers.paths import DATA, HTTP_GET
 
 SIZE = (140, 36)
 
@@ -190,7 +191,7 @@ async def test_connections_choose_one_then_all(http_events: list[Event]) -> None
     syn = next(e for e in events if isinstance(e, PacketEvent))
     from dataclasses import replace
 
-    from handshake_viz.events import Phase, TcpState
+    from handshake_viz.core.events import Phase, TcpState
 
     second = [
         replace(syn, frame=100, stream=1, sport=40000, time=syn.time + 1),
@@ -338,7 +339,7 @@ async def test_quit_stops_the_source(http_events: list[Event]) -> None:
 
 
 def test_status_bar_says_how_much_of_a_file_is_read() -> None:
-    from handshake_viz.events import CaptureStats
+    from handshake_viz.core.events import CaptureStats
     from handshake_viz.tui.statusbar import status_text
 
     def line(done: bool = False, progress: float | None = None, live: bool = False) -> str:
@@ -365,8 +366,8 @@ async def test_source_error_is_shown(tmp_path: Path) -> None:
 
 
 async def test_big_file_is_indexed_by_worker_processes(monkeypatch, tmp_path: Path) -> None:
-    from handshake_viz import decode_worker
-    from tests.engine.test_index_worker import write_loopback_capture
+    from handshake_viz.sources.parallel import decode_worker
+    from tests.helpers.captures import write_loopback_capture
 
     path = tmp_path / "big.pcap"
     packets = write_loopback_capture(path, 2_000)
@@ -390,8 +391,8 @@ async def test_big_file_is_indexed_by_worker_processes(monkeypatch, tmp_path: Pa
 async def test_quit_while_workers_index_leaves_no_process(monkeypatch, tmp_path: Path) -> None:
     import multiprocessing
 
-    from handshake_viz import decode_worker
-    from tests.engine.test_index_worker import write_loopback_capture
+    from handshake_viz.sources.parallel import decode_worker
+    from tests.helpers.captures import write_loopback_capture
 
     path = tmp_path / "big.pcap"
     write_loopback_capture(path, 30_000)

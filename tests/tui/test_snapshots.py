@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from handshake_viz.events import Event
-from handshake_viz.replay import ReplaySource
+from handshake_viz.core.events import Event
+from handshake_viz.sources.replay import ReplaySource
 from handshake_viz.tui.app import TimelineApp, make_app
 
-from .conftest import HTTP_GET, FakeSource, wait_dissection, wait_indexed
+from tests.helpers.fakes import FakeSource, wait_dissection, wait_indexed
+from tests.helpers.paths import HTTP_GET
 
 SIZE = (150, 34)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import HTTP_GET
+from tests.helpers.paths import HTTP_GET
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 

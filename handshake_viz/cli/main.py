@@ -1,0 +1,236 @@
+"""The ``handshake-viz`` command: argument parsing and dispatch, nothing else.
+
+Every error that reaches the user is one line on stderr naming the problem and the fix, with
+exit status 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_ERROR = 2
+
+DESCRIPTION = """\
+See a TCP connection being made, packet by packet.
+
+  1. listen   (服务器监听)  the server binds, listens and waits: no packet yet
+  2. request  (客户端请求)  the client's SYN
+  3. confirm  (连接确认)    the server's SYN-ACK and the client's ACK; accept() returns
+  then data, teardown (FIN) and reset (RST). UDP has no handshake at all.
+
+Run with no command to watch the default demo live (needs root or CAP_NET_RAW to capture;
+without it, a bundled capture is replayed instead).
+"""
+
+EPILOG = """\
+examples:
+  handshake-viz                                 the basic demo, live, in the TUI
+  handshake-viz demo --list                     what each scenario teaches
+  handshake-viz demo refused --print            a refused connection, as text
+  handshake-viz classroom basic --lang zh       step through the handshake key by key, in Chinese
+  handshake-viz replay captures/basic.pcap      open a capture in the TUI
+  handshake-viz replay trace.pcapng --print --format jsonl | jq .phase
+  tcpdump -i lo -U -w - port 8000 | handshake-viz replay - --print
+  sudo handshake-viz live --port 8000           watch curl against python -m http.server 8000
+"""
+
+
+def _add_output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--print",
+        dest="print_",
+        action="store_true",
+        help="no TUI: print the events to stdout as they come, then exit",
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "jsonl"),
+        default="text",
+        help="with --print: a readable ladder (text, default) or one JSON object per line (jsonl)",
+    )
+
+
+def _add_save_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
+        "--save",
+        metavar="PATH",
+        type=Path,
+        help="write the capture here (default: captures/<date>-<name>.pcap)",
+    )
+    g.add_argument("--no-save", action="store_true", help="do not write a capture file")
+
+
+def _add_lang(p: argparse.ArgumentParser, top: bool = False) -> None:
+    """--lang, before the command or after it. Only the top level has a default: a command's
+    own default would overwrite a `--lang zh` given before the command."""
+    p.add_argument(
+        "--lang",
+        choices=("en", "zh"),
+        default=os.environ.get("HANDSHAKE_VIZ_LANG", "en") if top else argparse.SUPPRESS,
+        help="language of the explanations: en (default) or zh (中文)",
+    )
+
+
+class _Version(argparse.Action):
+    """--version, reading the installed version only when asked (importlib.metadata is slow)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        import handshake_viz
+
+        print(f"handshake-viz {handshake_viz.__version__}")
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line, so that --help teaches."""
+    parser = argparse.ArgumentParser(
+        prog="handshake-viz",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
+    _add_lang(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "replay",
+        help="replay a pcap or pcapng file (or - for stdin)",
+        description="Replay a saved capture (pcap or pcapng; - reads stdin as it arrives). "
+        "Without --print, opens the timeline TUI with play, pause, step and speed.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="keys in the TUI: space play/pause, → ← step, + - speed, Home End, / filter, ? help",
+    )
+    p.add_argument("file", metavar="FILE|-", help="capture file, or - to read stdin")
+    _add_output_options(p)
+    p.add_argument(
+        "--pause",
+        type=float,
+        default=0.6,
+        metavar="SECONDS",
+        help="TUI playback: seconds per event at 1x speed (default 0.6: loopback is too fast "
+        "to watch in real time)",
+    )
+    p.add_argument(
+        "--speed", type=float, default=1.0, help="TUI playback speed, 0.01 to 100 (default 1)"
+    )
+    _add_lang(p)
+
+    p = sub.add_parser(
+        "demo",
+        help="run a built-in client/server scenario under the sniffer",
+        description="Run one of the built-in scenarios (a stdlib client and server on loopback) "
+        "while sniffing it, and show packets and socket calls on one timeline.",
+    )
+    p.add_argument("scenario", nargs="?", default="basic", help="scenario name (see --list)")
+    p.add_argument("--list", action="store_true", help="list the scenarios and what each teaches")
+    _add_output_options(p)
+    _add_save_options(p)
+    _add_lang(p)
+    p.add_argument(
+        "--step", action="store_true", help="classroom mode: each socket call waits for a key"
+    )
+
+    p = sub.add_parser(
+        "live",
+        help="watch other programs' loopback traffic",
+        description="Sniff the loopback interface and show the TCP/UDP traffic of the given "
+        "ports (for instance curl against python -m http.server 8000) until Ctrl-C, "
+        "--count packets or --duration seconds.",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        action="append",
+        default=[],
+        metavar="P",
+        help="a port to watch (repeatable)",
+    )
+    p.add_argument("--all", action="store_true", help="every port (other programs' traffic too)")
+    p.add_argument("--iface", default="lo", help="interface (default lo)")
+    p.add_argument("--count", type=int, metavar="N", help="stop after N packets")
+    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    _add_output_options(p)
+    _add_save_options(p)
+    _add_lang(p)
+
+    p = sub.add_parser(
+        "classroom",
+        help="step through a scenario key by key, with explanations (en or zh)",
+        description="Classroom mode: the paired client and server run inside the TUI and each "
+        "socket call happens on a key (l listen, a accept, c connect, s send, w shutdown, "
+        "x close, r abort), its packets appearing in the ladder with an explanation. "
+        "Space, → and PgDn go forward through the guided steps, ← and PgUp back.",
+    )
+    p.add_argument("scenario", nargs="?", default="basic", help="scenario (see demo --list)")
+    p.add_argument("--free", action="store_true", help="no script: the keys only")
+    _add_lang(p)
+
+    p = sub.add_parser(
+        "serve",
+        help="serve the TUI to a browser (for a projector)",
+        description="Serve the classroom TUI to a web browser with textual-serve: open the "
+        "address it prints on the projector's machine; each browser tab gets its own lesson.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8008, help="port (default 8008)")
+    p.add_argument("scenario", nargs="?", default="basic",
+                   help="scenario to teach (default basic; see demo --list)")  # fmt: skip
+    _add_lang(p)
+    return parser
+
+
+def error(message: str) -> int:
+    """Print one line on stderr and return the error exit status."""
+    print(f"handshake-viz: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # A closed pipe (| head) ends quietly, as other Unix tools do.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        if args.command == "replay":
+            from handshake_viz.sources.replay import run_replay
+
+            return run_replay(args)
+        if args.command == "demo":
+            if args.step and not args.print_ and not args.list:
+                from handshake_viz.cli.classroom import run_classroom
+
+                return run_classroom(args.scenario, args.lang)
+            from handshake_viz.cli.live import run_demo
+
+            return run_demo(args)
+        if args.command == "live":
+            from handshake_viz.cli.live import run_live
+
+            return run_live(args)
+        if args.command == "classroom":
+            from handshake_viz.cli.classroom import run_classroom
+
+            return run_classroom(None if args.free else args.scenario, args.lang)
+        if args.command == "serve":
+            from handshake_viz.cli.serve import run_serve
+
+            return run_serve(args)
+        from handshake_viz.cli.live import run_default
+
+        return run_default(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # the last line of defence: one line, not a traceback
+        if os.environ.get("HANDSHAKE_VIZ_DEBUG"):
+            raise
+        return error(
+            f"internal error: {type(e).__name__}: {e} "
+            "(please report it; HANDSHAKE_VIZ_DEBUG=1 shows the traceback)"
+        )

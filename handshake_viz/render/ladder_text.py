@@ -1,0 +1,248 @@
+"""The ladder's lines as text and Rich segments, without a terminal UI.
+
+One line per event between a client column and a server column: the time, the phase band,
+the connection's marker, each end's TCP state where it changes, and an arrow labelled with
+flags, relative seq and ack, length and tshark's marks (socket calls on their own side).
+`LadderView` (the TUI) draws these segments for the rows on screen; the text export and the
+handout write them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+
+from handshake_viz.core.events import endpoint, flag_names
+from handshake_viz.model.timeline import (
+    CLIENT_CHANGED,
+    KIND_SOCKET,
+    KIND_UDP,
+    NONE,
+    PHASES,
+    S2C,
+    SERVER_CHANGED,
+    STATES,
+    TimelineView,
+)
+from handshake_viz.render.palette import PHASE_COLOURS, stream_marker, stream_style
+
+
+SHORT_STATES = {
+    "ESTABLISHED": "ESTAB",
+    "SYN-RECEIVED": "SYN-RCVD",
+    "FIN-WAIT-1": "FIN-WT1",
+    "FIN-WAIT-2": "FIN-WT2",
+    "CLOSE-WAIT": "CLOSE-WT",
+    "TIME-WAIT": "TIME-WT",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Where each column of a ladder line goes, for a given width (narrow screens drop some)."""
+
+    width: int
+    delta: bool
+    frame: bool
+    state_w: int
+    time_w: int = 11
+    band_w: int = 9
+    conn_w: int = 6
+
+    @classmethod
+    def fit(cls, width: int) -> Columns:
+        delta = width >= 100
+        frame = width >= 130
+        state_w = 12 if width >= 90 else 8
+        return cls(width, delta, frame, state_w)
+
+    @property
+    def arrow_w(self) -> int:
+        fixed = self.time_w + self.band_w + self.conn_w + 2 * self.state_w + 2
+        fixed += 10 if self.delta else 0
+        fixed += 9 if self.frame else 0
+        return max(self.width - fixed, 8)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    text = text[:width]
+    return text.rjust(width) if right else text.ljust(width)
+
+
+def _fmt_time(t: float) -> str:
+    return f"{t:.6f}" if t < 1000 else f"{t:.3f}"
+
+
+SHORT_MARKS: dict[str, str] = {
+    "retransmission": "retrans", "fast_retransmission": "fast retrans",
+    "spurious_retransmission": "spurious retrans", "out_of_order": "out-of-order",
+    "previous_segment_not_captured": "prev seg lost", "ack_lost_segment": "acks unseen",
+    "duplicate_ack": "dup ack", "zero_window": "zero win", "zero_window_probe": "zw probe",
+    "zero_window_probe_ack": "zw probe ack", "keep_alive": "keep-alive",
+    "keep_alive_ack": "keep-alive ack", "window_update": "win update",
+    "port_reused": "port reused",
+}  # fmt: skip
+"""The analysis marks as an arrow says them when the full names do not fit."""
+
+
+def arrow_label(view: TimelineView, row: int, width: int | None = None) -> str:
+    """The words on a packet's arrow: flags, relative seq and ack, payload length, analysis.
+
+    With `width`, a label longer than that says its marks the short way (`SHORT_MARKS`), then
+    leaves out a zero length, and only then is cut after a whole word, with "…".
+    """
+    tl = view.timeline
+    if tl.kind[row] == KIND_UDP:
+        head, length = f"UDP len={tl.length[row]}", ""
+    else:
+        parts = [",".join(flag_names(tl.flags[row])) or "—", f"seq={tl.seq[row]}"]
+        if tl.ack[row] != NONE:
+            parts.append(f"ack={tl.ack[row]}")
+        head, length = " ".join(parts), f" len={tl.length[row]}"
+    mask = tl.analysis[row]
+    names = [n for b, n in enumerate(tl.analysis_names) if mask >> b & 1] if mask else []
+    marks = " [" + ",".join(n.replace("_", " ") for n in names) + "]" if names else ""
+    label = head + length + marks
+    if width is None or len(label) <= width:
+        return label
+    short = [SHORT_MARKS.get(n, n) for n in names]
+    if "retrans" in short and len(short) > 1 and any(m.endswith(" retrans") for m in short):
+        short.remove("retrans")  # "fast retrans" says it already
+    brief = " [" + ",".join(short) + "]" if short else ""
+    for candidate in (head + length + brief, head + ("" if length == " len=0" else length) + brief):
+        if len(candidate) <= width:
+            return candidate
+    cut = candidate[: max(width - 1, 0)]
+    if " " in cut and candidate[len(cut)] != " ":
+        cut = cut[: cut.rindex(" ") + 1]  # whole words only: "len=9…" would misread as nine
+    if " [" in cut:
+        cut = cut[: cut.index(" [") + 1]  # and the marks whole or not at all
+    return cut + "…"
+
+
+def socket_label(view: TimelineView, row: int) -> str:
+    ev = view.timeline.sockets[row]
+    text = f"{ev.call}()"
+    if ev.result:
+        text += f" → {ev.result}"
+    return text
+
+
+def _arrow(label: str, width: int, leftward: bool, dashed: bool) -> str:
+    """An arrow of exactly `width` cells with the label in its middle."""
+    line = "╌" if dashed else "─"
+    label = f" {label} "
+    body = width - 1
+    if len(label) > body - 2:
+        label = label[: max(body - 2, 0)]
+    left = (body - len(label)) // 2
+    right = body - len(label) - left
+    text = line * left + label + line * right
+    return ("◀" + text) if leftward else (text + "▶")
+
+
+def ladder_segments(view: TimelineView, index: int, cols: Columns) -> list[Segment]:
+    """The segments of visible row `index` (unstyled by selection; the widget adds that)."""
+    tl = view.timeline
+    row = view.row_at(index)
+    t = tl.time[row]
+    first = tl.first_time or 0.0
+    segs: list[Segment] = [Segment(pad(_fmt_time(t - first), cols.time_w - 1, True) + " ")]
+    if cols.delta:
+        prev = tl.time[view.row_at(index - 1)] if index > 0 else t
+        segs.append(Segment(pad("+" + _fmt_time(t - prev), 9, True) + " ", Style(dim=True)))
+    phase = PHASES[tl.phase[row]]
+    colour = PHASE_COLOURS[phase]
+    segs.append(Segment("▌", Style(color=colour)))
+    segs.append(Segment(pad(phase.value, cols.band_w - 1), Style(color=colour, bold=True)))
+    kind = tl.kind[row]
+    sid = tl.sid[row]
+    sw, aw = cols.state_w, cols.arrow_w
+    if kind == KIND_SOCKET:
+        own = tl.socket_sid(row)  # which connection's call, where its endpoints say
+        if own is None:
+            segs.append(Segment(" " * cols.conn_w))
+        else:
+            conn = f"{stream_marker(own)}{tl.streams[own].stream}"
+            segs.append(Segment(pad(" " + conn, cols.conn_w), stream_style(own)))
+        side_server = tl.dir[row] == S2C
+        label = socket_label(view, row)
+        style = Style(italic=True, color=colour)
+        segs.append(Segment(" " * sw + "│"))
+        if side_server:
+            text = pad(label + " ●", aw - 1, True)
+        else:
+            text = pad("● " + label, aw - 1)
+        segs.append(Segment(text, style))
+        segs.append(Segment("│" + " " * sw))
+    else:
+        sstyle = stream_style(sid)
+        conn = f"{stream_marker(sid)}{tl.streams[sid].stream}"
+        segs.append(Segment(pad(" " + conn, cols.conn_w), sstyle))
+        changed = tl.changed[row]
+        cs = _state_text(tl.client_state[row], sw) if changed & CLIENT_CHANGED else ""
+        ss = _state_text(tl.server_state[row], sw) if changed & SERVER_CHANGED else ""
+        segs.append(Segment(pad(cs, sw, True), Style(color="#d7d7af")))
+        segs.append(Segment("│"))
+        arrow_style = sstyle
+        if tl.analysis[row]:
+            arrow_style = sstyle + Style(color="#ff5f5f")
+        label = arrow_label(view, row, aw - 6)  # the arrow's room for words (see _arrow)
+        text = _arrow(label, aw - 1, tl.dir[row] == S2C, kind == KIND_UDP)
+        segs.append(Segment(text, arrow_style))
+        segs.append(Segment("│"))
+        segs.append(Segment(pad(ss, sw), Style(color="#d7d7af")))
+    if cols.frame:
+        f = tl.frame[row]
+        segs.append(Segment(pad(f"#{f}" if f else "", 9, True), Style(dim=True)))
+    return segs
+
+
+def _state_text(code: int, width: int) -> str:
+    if code == NONE:
+        return ""
+    name = STATES[code].value
+    return SHORT_STATES.get(name, name) if len(name) > width else name
+
+
+def header_text(view: TimelineView, cols: Columns) -> str:
+    """Column names, and the two ends (or how many) above their columns."""
+    tl = view.timeline
+    streams = tl.streams
+    if not streams:
+        client, server = "client", "server"
+    else:
+        clients = {(s.client, s.cport) for s in streams[:50]}
+        servers = {(s.server, s.sport) for s in streams[:50]}
+        c0, s0 = streams[0], streams[0]
+        client = f"client {endpoint(c0.client, c0.cport)}" if len(clients) == 1 else "clients"
+        server = f"server {endpoint(s0.server, s0.sport)}" if len(servers) == 1 else "servers"
+    text = pad("time", cols.time_w - 1, True) + " "
+    if cols.delta:
+        text += pad("Δ prev", 9, True) + " "
+    text += pad(" phase", cols.band_w) + pad(" conn", cols.conn_w)
+    text += pad("state", cols.state_w, True) + "│"
+    aw = cols.arrow_w - 1
+    if len(client) + len(server) + 2 > aw:  # drop the role words before cutting addresses
+        client, server = client.removeprefix("client "), server.removeprefix("server ")
+    if len(client) + len(server) + 2 > aw:  # cut addresses from the left: the port stays
+        room = aw // 2 - 1
+        client, server = (t if len(t) <= room else "…" + t[len(t) - room + 1 :]
+                          for t in (client, server))  # fmt: skip
+    text += client + " " * (aw - len(client) - len(server)) + server
+    text += "│" + pad("state", cols.state_w)
+    if cols.frame:
+        text += pad("frame", 9, True)
+    return text
+
+
+def ladder_text(view: TimelineView, width: int = 120, limit: int | None = None) -> list[str]:
+    """The visible ladder as plain text lines (header first), for the text export."""
+    cols = Columns.fit(width)
+    lines = [header_text(view, cols).rstrip()]
+    n = view.visible_count if limit is None else min(view.visible_count, limit)
+    for i in range(n):
+        lines.append("".join(s.text for s in ladder_segments(view, i, cols)).rstrip())
+    return lines

@@ -1,0 +1,249 @@
+"""Headless output: events as a readable text ladder, or as JSON Lines.
+
+The JSONL of a packet event is formatted by hand (with ``json.dumps``'s own separators) because
+``json.dumps`` of a dict per packet would cost more than decoding and tracking together; a test
+checks that both give the same objects.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Iterable
+from typing import TextIO
+
+from handshake_viz.core.events import (
+    ConnectionSummary,
+    Event,
+    PacketEvent,
+    SocketEvent,
+    endpoint,
+    flag_names,
+)
+from handshake_viz.core.tcpoptions import parse_tcp_options, timestamp_offset
+
+_dumps = json.dumps
+_FLAGS_JSON: dict[int, str] = {}
+
+
+def _flags_json(bits: int) -> str:
+    s = _FLAGS_JSON.get(bits)
+    if s is None:
+        s = _FLAGS_JSON[bits] = _dumps(list(flag_names(bits)))
+    return s
+
+
+
+
+_OPTION_TEMPLATES: dict[bytes, tuple[str, str] | None] = {}
+_TS_AT = struct.Struct("!II").unpack_from
+
+
+def options_json(raw: bytes) -> str:
+    """The options object as JSON.
+
+    A SYN's options differ from the previous SYN's only in the timestamp values, so the JSON
+    around the timestamps is made once per layout and reused (parsing costs 10 µs a SYN).
+    """
+    i = timestamp_offset(raw)
+    if i is None:
+        return _dumps(parse_tcp_options(raw))
+    key = raw[: i + 2] + raw[i + 10 :]
+    if key in _OPTION_TEMPLATES:
+        template = _OPTION_TEMPLATES[key]
+    else:
+        template = _option_template(raw, i)
+        if len(_OPTION_TEMPLATES) < 10_000:
+            _OPTION_TEMPLATES[key] = template
+    if template is None:
+        return _dumps(parse_tcp_options(raw))
+    val, ecr = _TS_AT(raw, i + 2)
+    return f"{template[0]}{val}, {ecr}{template[1]}"
+
+
+def _option_template(raw: bytes, i: int) -> tuple[str, str] | None:
+    """JSON before and after the timestamp values, if the bytes at `i` really are the TS option."""
+    parsed = parse_tcp_options(raw)
+    if parsed.get("ts") != list(_TS_AT(raw, i + 2)):
+        return None
+    marker = [0x7AB1E, 0xC0FFEE]
+    parsed["ts"] = marker
+    text = _dumps(parsed)
+    pos = text.find("[%d, %d]" % tuple(marker))
+    if pos < 0:
+        return None
+    return text[: pos + 1], text[pos + len("[%d, %d]" % tuple(marker)) - 1 :]
+
+
+_TAILS: dict[tuple[object, ...], str] = {}
+
+
+def _tail(e: PacketEvent) -> str:
+    """The fields that take few distinct values, formatted once per combination."""
+    cs = e.client_state
+    ss = e.server_state
+    s = (
+        f'"dir": "{e.dir}", "flags": {_flags_json(e.flags)}, "phase": "{e.phase}", '
+        f'"client_state": {"null" if cs is None else _dumps(str(cs))}, '
+        f'"server_state": {"null" if ss is None else _dumps(str(ss))}, '
+        f'"analysis": {_dumps(list(e.analysis))}'
+        + (', "truncated": true}' if e.truncated else "}")
+    )
+    if len(_TAILS) < 100_000:
+        _TAILS[(e.dir, e.flags, e.phase, cs, ss, e.analysis, e.truncated)] = s
+    return s
+
+
+def packet_jsonl(e: PacketEvent) -> str:
+    """The JSONL line of a packet event (without newline).
+
+    Same object as ``json.dumps(e.to_dict())``; the few-valued fields come last, from a cache.
+    """
+    tail = _TAILS.get((e.dir, e.flags, e.phase, e.client_state, e.server_state, e.analysis,
+                       e.truncated)) or _tail(e)
+    ack = e.ack
+    window = e.window
+    raw = e.raw_options
+    if not raw:
+        opts = "{}"
+    elif len(raw) == 12 and raw[:4] == b"\x01\x01\x08\x0a":  # NOP NOP timestamps: loopback
+        val, ecr = _TS_AT(raw, 4)
+        opts = f'{{"ts": [{val}, {ecr}]}}'
+    else:
+        opts = options_json(raw)
+    return (
+        f'{{"type": "packet", "frame": {e.frame}, "time": {e.time!r}, "proto": "{e.proto}", '
+        f'"stream": {e.stream}, "src": "{e.src}", "sport": {e.sport}, "dst": "{e.dst}", '
+        f'"dport": {e.dport}, "seq": {"null" if e.seq is None else e.seq}, '
+        f'"ack": {"null" if ack is None else ack}, "len": {e.len}, '
+        f'"window": {"null" if window is None else window}, "options": {opts}, {tail}'
+    )
+
+
+def event_jsonl(e: Event) -> str:
+    """The JSONL line of any event."""
+    if type(e) is PacketEvent:
+        return packet_jsonl(e)
+    return _dumps(e.to_dict(), ensure_ascii=False)
+
+
+ARROW_WIDTH = 40
+
+
+def packet_label(e: PacketEvent) -> str:
+    """What the arrow of a packet says: flags, relative seq and ack, length."""
+    if e.proto == "udp":
+        return f"UDP len={e.len}"
+    flags = ",".join(flag_names(e.flags)) or "none"
+    ack = f" ack={e.ack}" if e.ack is not None else ""
+    return f"{flags} seq={e.seq}{ack} len={e.len}"
+
+
+def arrow(label: str, c2s: bool, width: int = ARROW_WIDTH) -> str:
+    """A ladder arrow carrying `label`, pointing right for client to server."""
+    body = f" {label} "
+    pad = max(width - len(body) - 2, 2)
+    left = pad // 2
+    if c2s:
+        return "─" * left + body + "─" * (pad - left) + "─▶"
+    return "◀─" + "─" * left + body + "─" * (pad - left)
+
+
+class TextLadder:
+    """Formats events as one readable line each: time, client, arrow, server, phase, states."""
+
+    def __init__(self) -> None:
+        self.t0: float | None = None
+        self.ends: dict[tuple[str, int], tuple[str, str]] = {}
+
+    def header(self) -> str:
+        return (
+            f"{'time':>10}  {'frame':>6} {'st':>3}  {'client':>22}  "
+            f"{'':{ARROW_WIDTH}}  {'server':<22}  {'phase':<9} client/server state"
+        )
+
+    def line(self, e: Event) -> str | None:
+        t = getattr(e, "time", None)
+        if t is not None and self.t0 is None:
+            self.t0 = t
+        rel = (t - self.t0) if t is not None and self.t0 is not None else 0.0
+        if type(e) is PacketEvent:
+            c2s = e.dir == "c2s"
+            client = endpoint(e.src, e.sport) if c2s else endpoint(e.dst, e.dport)
+            server = endpoint(e.dst, e.dport) if c2s else endpoint(e.src, e.sport)
+            states = f"{e.client_state}/{e.server_state}" if e.client_state else ""
+            marks = f"  [{', '.join(e.analysis)}]" if e.analysis else ""
+            stream = f"{'u' if e.proto == 'udp' else ''}{e.stream}"
+            return (
+                f"{rel:10.6f}  {e.frame:>6} {stream:>3}  {client:>22}  "
+                f"{arrow(packet_label(e), c2s)}  {server:<22}  {e.phase:<9} {states}{marks}"
+            )
+        if isinstance(e, SocketEvent):
+            call = f"{e.call}()"
+            where = e.remote or e.local or ""
+            result = f" -> {e.result}" if e.result else ""
+            text = f"{call} {where}{result}".strip()
+            if e.side == "client":
+                return f"{rel:10.6f}  {'':>6} {'':>3}  {text:>22}"
+            return f"{rel:10.6f}  {'':>6} {'':>3}  {'':>22}  {'':{ARROW_WIDTH}}  {text}"
+        if isinstance(e, ConnectionSummary):
+            rtt = e.handshake_rtt
+            rtt_s = f", handshake {rtt * 1000:.3f} ms" if rtt is not None else ""
+            return (
+                f"# {e.proto} stream {e.stream}: {endpoint(e.client, e.cport)} -> "
+                f"{endpoint(e.server, e.sport)}, handshake {e.handshake}{rtt_s}, "
+                f"{e.bytes_c2s} bytes c2s, {e.bytes_s2c} bytes s2c, {e.packets} packets, "
+                f"ended {e.ended}"
+            )
+        d = e.to_dict()
+        kind = d.pop("type")
+        return f"# {kind}: " + ", ".join(f"{k}={v}" for k, v in d.items() if v is not None)
+
+
+class EventPrinter:
+    """Writes events to a text stream as they come, in `fmt` ("text" or "jsonl")."""
+
+    def __init__(self, stream: TextIO, fmt: str = "text", flush_each: bool = False) -> None:
+        self.stream = stream
+        self.fmt = fmt
+        self.flush_each = flush_each
+        """Flush after every event: for live sources and pipes, so lines appear at once."""
+        self.ladder = TextLadder() if fmt == "text" else None
+        self._header_done = False
+
+    def write(self, e: Event) -> None:
+        if self.ladder is None:
+            line: str | None = event_jsonl(e)
+        else:
+            if not self._header_done:
+                self.stream.write(self.ladder.header() + "\n")
+                self._header_done = True
+            line = self.ladder.line(e)
+        if line is not None:
+            self.stream.write(line + "\n")
+            if self.flush_each:
+                self.stream.flush()
+
+    def write_all(self, events: Iterable[Event], batch: int = 256) -> None:
+        """Write every event of an iterable; lines go out in batches unless `flush_each`."""
+        if self.ladder is not None or self.flush_each:
+            for e in events:
+                self.write(e)
+            return
+        lines: list[str] = []
+        append = lines.append
+        write = self.stream.write
+        try:
+            for e in events:
+                append(packet_jsonl(e) if type(e) is PacketEvent else event_jsonl(e))
+                if len(lines) >= batch:
+                    lines.append("")
+                    write("\n".join(lines))
+                    lines.clear()
+        finally:  # a source that fails still gets every complete packet out first
+            if lines:
+                lines.append("")
+                write("\n".join(lines))
+
+    def close(self) -> None:
+        self.stream.flush()

@@ -1,0 +1,82 @@
+"""The capture process: read the packet socket, append each frame to the capture file. Nothing else.
+
+``LiveSource`` opens the socket (the privileged step) and the file, then starts this module as
+a child process with both descriptors (``python -m handshake_viz.sources.live.capture_worker``). Here
+a frame costs one read and one write, so even when the machine is saturated the kernel's
+socket buffer is drained and nothing is dropped; the parent decodes and tracks by reading the
+file as it grows, lagging in a burst but losing nothing. Each frame is in the file (in the
+kernel's page cache) the moment it is read, so Ctrl-C, a crash or ``kill -9`` of either
+process loses nothing that was shown.
+
+The worker stops on SIGTERM or SIGINT after draining what is queued, and by itself when its
+parent dies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import socket
+import sys
+
+from handshake_viz.sources.live.pcapwriter import record_bytes
+from handshake_viz.sources.live.privileges import drop_privileges
+from handshake_viz.sources.live.sniffer import Sniffer
+
+_stop = False
+
+
+def _on_signal(_signum: int, _frame: object) -> None:
+    global _stop
+    _stop = True
+
+
+def run(sock_fd: int, file_fd: int, iface: str, limit: int | None, parent: int) -> int:
+    """Copy frames from the socket to the file until told to stop; return the frame count."""
+    sniffer = Sniffer(iface, all_ports=True)  # the filter is already on the socket
+    sniffer.sock = socket.socket(fileno=sock_fd)
+    write = os.write
+    frames = 0
+    print("ready", flush=True)  # the parent starts the demo's traffic only now
+    while True:
+        stopping = _stop
+        batch = sniffer.read_ready(limit=1024)
+        for sec, usec, data in batch:
+            write(file_fd, record_bytes(sec, usec, data))
+            frames += 1
+            if limit is not None and frames >= limit:
+                return frames
+        if os.getppid() != parent:  # the parent died (kill -9): what it showed is saved
+            return frames
+        if not batch:
+            if stopping:
+                return frames
+            sniffer.wait(0.05)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sock-fd", type=int, required=True)
+    ap.add_argument("--file-fd", type=int, required=True)
+    ap.add_argument("--iface", default="lo")
+    ap.add_argument("--count", type=int)
+    ap.add_argument("--parent", type=int, required=True)
+    args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, _on_signal)
+    # Ctrl-C in a terminal reaches the whole process group: the parent decides when to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        os.nice(-5)  # while still root: reading the socket must not wait behind the tracking
+    drop_privileges()  # the socket and the file are open: no privilege is needed any more
+    try:
+        run(args.sock_fd, args.file_fd, args.iface, args.count, args.parent)
+    except OSError as e:
+        print(f"handshake-viz: capture failed: {e.strerror or e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

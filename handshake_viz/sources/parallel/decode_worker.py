@@ -1,0 +1,203 @@
+"""Reading and decoding a large capture in a second process, while this one tracks.
+
+Tracking is sequential (each packet depends on the ones before), but reading the file and
+decoding headers are not: on a machine with two cores a child process does them and sends
+the decoded headers in batches (plain tuples, pickled: under a microsecond a packet each
+way), and the parent only tracks and prints. Used for big files read with ``--print``; the
+events are the same, in the same order, as from the one-process path (a test checks).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import pickle
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from handshake_viz.core.decode import FrameDecoder, Packet
+from handshake_viz.core.events import TruncatedPacket
+from handshake_viz.core.frames import FrameIndex
+from handshake_viz.core.pcapfile import CaptureCutShort, CaptureFileError, read_records
+
+BATCH = 2000
+"""Decoded packets per message."""
+FIRST_BATCH = 100
+"""The first message is small, so that a viewer's first screen does not wait for 2,000."""
+MIN_SIZE = 16 << 20
+"""Files smaller than this are read in one process: the child's start-up would not pay."""
+
+
+def worth_it(path: str) -> bool:
+    """Whether a second process would make reading `path` faster."""
+    try:
+        return (os.cpu_count() or 1) >= 2 and os.path.getsize(path) >= MIN_SIZE
+    except OSError:
+        return False
+
+
+def prepare() -> None:
+    """Start multiprocessing's helper process now, while the standard streams are real files.
+
+    Under the TUI, stderr is captured by Textual and has no file descriptor, which the
+    helper's start-up needs; started beforehand, it is reused.
+    """
+    from multiprocessing import resource_tracker
+
+    with contextlib.suppress(OSError, ValueError):
+        resource_tracker.ensure_running()
+
+
+def spawn(target: Callable[..., None], args: tuple[Any, ...], name: str
+          ) -> tuple[BaseProcess, Connection] | None:  # fmt: skip
+    """Start `target(*args, sender)` in a fresh interpreter; its process and our end of the pipe.
+
+    None (and nothing left open) where starting fails, e.g. in a host app whose standard
+    streams are not files. A fresh interpreter, not a fork: the TUI reads in a thread, and
+    forking a process with threads can copy a lock that another thread holds.
+    """
+    ctx = multiprocessing.get_context("spawn")
+    receiver, sender = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=target, args=(*args, sender), daemon=True, name=name)
+    try:
+        child.start()
+    except (OSError, ValueError):
+        receiver.close()
+        return None
+    finally:
+        sender.close()
+    return child, receiver
+
+
+def end_of(error: Exception, name: str) -> tuple[str, str]:
+    """How a reading process tells its parent why the file ended early: ("cut"|"bad", text)."""
+    if isinstance(error, CaptureCutShort):
+        return "cut", str(error)
+    if isinstance(error, CaptureFileError):
+        return "bad", str(error)
+    return "bad", f'cannot read "{name}": {getattr(error, "strerror", None) or error}'
+
+
+def receive(pipe: Connection, name: str) -> Any:
+    """The next message from a reading process; CaptureFileError if it ended without one."""
+    try:
+        return pickle.loads(pipe.recv_bytes())
+    except EOFError:
+        raise CaptureFileError(f'"{name}": a reading process ended early') from None
+
+
+def raise_end(message: tuple[Any, ...]) -> None:
+    """Raise the error an end message (kind, text, ...) names; return for a clean "end"."""
+    if message[0] == "cut":
+        raise CaptureCutShort(message[1])
+    if message[0] == "bad":
+        raise CaptureFileError(message[1])
+
+
+def reap(child: BaseProcess) -> None:
+    """Let a reading process end, or end it."""
+    child.join(timeout=1)
+    if child.is_alive():
+        child.terminate()
+        child.join(timeout=1)
+
+
+def _decode_into(path: str, name: str, index: bool, conn: Connection) -> None:
+    """Child: read and decode `path`, send ("batch", items, index) messages, then how it ended
+    (("end", None, skipped), or `end_of` the problem and skipped).
+
+    With `index`, each batch also carries where every frame read since the last batch lies in
+    the file (offsets, lengths and link types, as array bytes), for the packet detail view.
+    """
+    decode = FrameDecoder().decode
+    send = conn.send_bytes
+    dumps = pickle.dumps
+    batch: list[object] = []
+    append = batch.append
+    frames_read = FrameIndex()
+    note = frames_read.add
+    skipped = 0
+    limit = FIRST_BATCH
+
+    def flush() -> None:
+        send(dumps(("batch", batch, frames_read.to_bytes() if index else None), 5))
+        batch.clear()
+        frames_read.clear()
+
+    try:
+        with open(path, "rb") as f:
+            for record in read_records(f, name):
+                if index:
+                    note(record)
+                frame, time, linktype, data = record[:4]
+                p = decode(frame, time, linktype, data)
+                if type(p) is Packet:
+                    append((p.frame, p.time, p.proto, p.src, p.dst, p.sport, p.dport, p.seq,
+                            p.ack, p.flags, p.window, p.length, p.options, p.payload, p.urgent,
+                            p.options_cut))  # fmt: skip
+                    if len(batch) >= limit:
+                        flush()
+                        limit = BATCH
+                elif p is None:
+                    skipped += 1
+                else:
+                    append(p)  # a TruncatedPacket, reported as it is
+        end: tuple[object, ...] = ("end", None, skipped)
+    except (CaptureFileError, OSError) as e:
+        end = (*end_of(e, name), skipped)
+    try:
+        if batch or len(frames_read):
+            flush()
+        send(dumps(end, 5))
+    except (BrokenPipeError, OSError):
+        pass  # the parent has gone (| head): nothing to tell
+    finally:
+        conn.close()
+
+
+class DecodedPackets:
+    """Packets of a file, decoded by a child process, in file order.
+
+    Iterate it for `Packet`s and `TruncatedPacket`s; afterwards `skipped` counts frames with
+    no TCP or UDP. A bad or cut file raises the same errors as `read_records`, after every
+    packet before the problem.
+    """
+
+    def __init__(self, path: str, name: str, index: FrameIndex | None = None):
+        self.path = path
+        self.name = name
+        self.skipped = 0
+        self.index = index
+        """The frame index to extend with every frame read, or None."""
+
+    def start(self) -> bool:
+        """Start the decoding process; False (and nothing started) where that fails."""
+        started = spawn(_decode_into, (self.path, self.name, self.index is not None), "decode")
+        if started is None:
+            return False
+        self._child, self._receiver = started
+        return True
+
+    def __iter__(self) -> Iterator[Packet | TruncatedPacket]:
+        receiver = self._receiver
+        try:
+            while True:
+                message = receive(receiver, self.name)
+                if message[0] == "batch":
+                    if self.index is not None:
+                        self.index.extend_bytes(message[2])
+                    for item in message[1]:
+                        if type(item) is tuple:
+                            yield Packet(*item)
+                        else:
+                            yield item
+                    continue
+                self.skipped = message[2]
+                raise_end(message)
+                return
+        finally:
+            receiver.close()
+            reap(self._child)

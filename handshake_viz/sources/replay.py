@@ -1,0 +1,271 @@
+"""Replay a saved capture: the `ReplaySource` and the ``replay`` command's headless path."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from handshake_viz.sources.parallel.decode_worker import DecodedPackets, prepare, worth_it
+from handshake_viz.core.events import CaptureStats, Event
+from handshake_viz.sources.parallel.index_worker import ShardedIndex
+from handshake_viz.core.frames import FrameIndex
+from handshake_viz.core.pcapfile import CaptureCutShort, CaptureFileError, RawRecord, read_records
+from handshake_viz.core.pipeline import PacketPipeline
+from handshake_viz.core.source import SourceError
+from handshake_viz.model.timeline import RowBatch
+
+MAX_WORKERS = 4
+"""At most this many index workers (one per core beyond that buys little)."""
+
+
+class ReplaySource:
+    """Events from a pcap/pcapng file, or from stdin as it arrives (path "-").
+
+    Args:
+        path: a file path, or "-" for standard input.
+        keep_index: remember where each frame's bytes are, so `raw_frame` can re-read one
+            packet for the detail view (costs 14 bytes per packet).
+        summaries: yield a `ConnectionSummary` per stream after the last packet.
+        parallel: for a big file, read and decode in a second process while this one tracks
+            (`decode_worker`).
+        stream: for path "-", the capture's stream if not `sys.stdin` (`capture_from_stdin`).
+    """
+
+    live = False
+
+    def __init__(
+        self,
+        path: str | Path,
+        keep_index: bool = True,
+        summaries: bool = True,
+        parallel: bool = False,
+        stream: BinaryIO | None = None,
+    ) -> None:
+        self.path = str(path)
+        self._stdin = stream
+        self.name = "stdin" if self.path == "-" else self.path
+        self.description = self.name
+        self.stats = CaptureStats(source=self.name)
+        self.keep_index = keep_index and self.path != "-"
+        self.with_summaries = summaries
+        self.parallel = parallel
+        self.frames = FrameIndex()
+        """Where each frame read so far lies in the file (with `keep_index`)."""
+        self.pipeline = PacketPipeline()
+        self._stopped = False
+        self._size: int | None = None
+
+    def _open(self) -> BinaryIO:
+        if self.path == "-":
+            return self._stdin or sys.stdin.buffer
+        try:
+            return open(self.path, "rb")
+        except FileNotFoundError:
+            raise SourceError(f'cannot open "{self.path}": no such file (check the path)') from None
+        except IsADirectoryError:
+            raise SourceError(
+                f'"{self.path}" is a directory: give a .pcap or .pcapng file'
+            ) from None
+        except PermissionError:
+            raise SourceError(
+                f'cannot read "{self.path}": permission denied (check its owner, or use sudo)'
+            ) from None
+        except OSError as e:
+            raise SourceError(f'cannot open "{self.path}": {e.strerror}') from None
+
+    def events(self) -> Iterator[Event]:
+        """Yield packet events in file order, then one summary per stream.
+
+        Raises:
+            SourceError: after every complete packet, when the file is bad or cut short.
+        """
+        pipeline = self.pipeline
+        stats = self.stats
+        stream: BinaryIO | None = None
+        decoded: DecodedPackets | None = None
+        if self.parallel and self.path != "-" and worth_it(self.path):
+            decoded = DecodedPackets(self.path, self.name, self.frames if self.keep_index else None)
+            if not decoded.start():
+                decoded = None
+        if decoded is not None:
+            events = pipeline.run_decoded(decoded)
+        else:
+            stream = self._open()
+            records = read_records(stream, self.name)
+            if self.keep_index:
+                records = self._indexed(records)
+            events = pipeline.run(records)
+        try:
+            for ev in events:
+                stats.packets += 1
+                yield ev
+                if self._stopped:
+                    return
+        except CaptureCutShort as e:
+            stats.skipped = pipeline.skipped + (decoded.skipped if decoded else 0)
+            if self.with_summaries:
+                yield from pipeline.finish()
+            raise _source_error(e, stats.packets) from None
+        except CaptureFileError as e:
+            raise _source_error(e, stats.packets) from None
+        finally:
+            if stream is not None and stream is not sys.stdin.buffer:
+                stream.close()
+        stats.skipped = pipeline.skipped + (decoded.skipped if decoded else 0)
+        if self.with_summaries:
+            yield from pipeline.finish()
+
+    def index_rows(self) -> Iterator[list[RowBatch]] | None:
+        """The timeline's rows, built by worker processes (`index_worker`), for `Timeline.merge`.
+
+        None where that would not be faster (a small file, stdin, one core, no `parallel`): read
+        `events` instead. Counts into `stats` as it goes; raises `SourceError` as `events` does.
+        """
+        if not (self.parallel and self.path != "-" and worth_it(self.path)):
+            return None
+        index = self.frames if self.keep_index else None
+        sharded = ShardedIndex(self.path, self.name, min(os.cpu_count() or 2, MAX_WORKERS), index)
+        if not sharded.start():
+            return None
+        return self._merged_rows(sharded)
+
+    def _merged_rows(self, sharded: ShardedIndex) -> Iterator[list[RowBatch]]:
+        stats = self.stats
+        try:
+            for batches in sharded:
+                stats.packets = sharded.rows + sharded.truncated
+                stats.skipped = sharded.skipped + sharded.truncated
+                yield batches
+                if self._stopped:
+                    return
+        except CaptureFileError as e:
+            raise _source_error(e, stats.packets) from None
+        finally:
+            sharded.close()
+
+    def _indexed(self, records: Iterator[RawRecord]) -> Iterator[RawRecord]:
+        """Pass records through, noting where each frame's bytes are in the file."""
+        note = self.frames.add
+        for rec in records:
+            note(rec)
+            yield rec
+
+    def progress(self) -> float | None:
+        """How much of the file has been read, from 0 to 1; None for stdin or without the index.
+
+        Safe to call from another thread while reading (see `FrameIndex`).
+        """
+        if not self.keep_index or not len(self.frames):
+            return None
+        if self._size is None:
+            try:
+                self._size = os.path.getsize(self.path) or 1
+            except OSError:
+                return None
+        return min(self.frames.end() / self._size, 1.0)
+
+    def stop(self) -> None:
+        self._stopped = True  # read once a packet: a plain attribute is the cheapest check
+
+    def check(self) -> None:
+        """Fail early, before a UI starts, on a file that cannot be read at all.
+
+        Raises:
+            SourceError: missing, unreadable, empty, not a capture, unsupported.
+        """
+        if self.path == "-":
+            return
+        with self._open() as f:
+            try:
+                next(read_records(f, self.name), None)
+            except CaptureCutShort:
+                pass  # complete packets before the cut are still worth showing
+            except CaptureFileError as e:
+                raise SourceError(str(e)) from None
+
+    def raw_frame(self, frame: int) -> tuple[int, bytes] | None:
+        """The link type and captured bytes of one frame (1-based), re-read from the file."""
+        if not self.keep_index:
+            return None
+        return self.frames.read_path(self.path, frame)
+
+
+def _source_error(e: CaptureFileError, packets: int) -> SourceError:
+    """The one line a bad or cut file gets; a cut one says what was read before the cut."""
+    if isinstance(e, CaptureCutShort):
+        return SourceError(
+            f"{e} (the capture was interrupted: the {packets} packets before the cut were read)"
+        )
+    return SourceError(str(e))
+
+
+def capture_from_stdin() -> BinaryIO:
+    """The capture piped to stdin, on a descriptor of its own; stdin becomes the terminal.
+
+    For ``tcpdump -w - | handshake-viz replay -`` in the TUI, which reads its keys from stdin:
+    left as it was, the TUI would read the capture's bytes as keys, and the reader would miss
+    them. Raises SourceError where stdin is no pipe or there is no terminal to read keys from.
+    """
+    if sys.stdin.isatty():
+        raise SourceError(
+            "replay - reads a capture from stdin, and stdin is the terminal: pipe one in "
+            "(tcpdump -U -w - | handshake-viz replay -)"
+        )
+    try:
+        tty = os.open("/dev/tty", os.O_RDONLY)
+    except OSError:
+        raise SourceError(
+            "stdin carries the capture and there is no terminal for the TUI's keys: add --print"
+        ) from None
+    capture = os.fdopen(os.dup(0), "rb")
+    os.dup2(tty, 0)
+    os.close(tty)
+    return capture
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    """The ``replay`` command: the TUI, or with --print the events on stdout."""
+    from handshake_viz.cli.main import error
+
+    if not args.print_:
+        try:
+            from handshake_viz.tui.app import run_tui
+        except ImportError:
+            print("handshake-viz: the TUI is not available; printing instead", file=sys.stderr)
+        else:
+            try:
+                stdin = capture_from_stdin() if args.file == "-" else None
+                source = ReplaySource(args.file, parallel=True, stream=stdin)
+                source.check()
+            except SourceError as e:
+                return error(str(e))
+            if worth_it(args.file):
+                prepare()
+            return run_tui(source, args)
+    return print_events(ReplaySource(args.file, keep_index=False, parallel=True), args.format)
+
+
+def print_events(source: ReplaySource, fmt: str) -> int:
+    """Stream a source's events to stdout; one line on stderr and exit 2 on bad input."""
+    from handshake_viz.cli.main import EXIT_ERROR, EXIT_OK
+    from handshake_viz.render.output import EventPrinter
+
+    printer = EventPrinter(sys.stdout, fmt, flush_each=source.path == "-")
+    # The tracker makes no reference cycles: the cyclic collector would only rescan its
+    # hundred thousand live connections again and again.
+    gc.disable()
+    try:
+        printer.write_all(source.events())
+    except SourceError as e:
+        printer.close()
+        print(f"handshake-viz: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return EXIT_OK
+    printer.close()
+    return EXIT_OK

@@ -1,0 +1,84 @@
+"""Compare the project's packet events with tshark's two-pass fields (an oracle TSV).
+
+The comparison is the one of ``../shared/tools/oracle_check.py`` (copied beside this file),
+used here in-process so that each mismatch is a readable assertion.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from handshake_viz.core.events import ACK, PacketEvent
+
+PHASE_BY_FLAGS = "request confirm teardown data reset"
+
+
+def expected_phase(bits: int, tcp_len: int, fin_seen: bool) -> str | None:
+    if bits & 0x04:
+        return "reset"
+    if bits & 0x02:
+        return "confirm" if bits & 0x10 else "request"
+    if bits & 0x01:
+        return "teardown"
+    if tcp_len > 0 and not fin_seen:
+        return "data"
+    return None  # pure ACKs: several readings are fair
+
+
+def read_oracle(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def compare(rows: list[dict[str, str]], events: list[Any]) -> tuple[int, list[str]]:
+    """Return (packets checked, mismatches) between oracle rows and packet events."""
+    by_frame = {e.frame: e for e in events if isinstance(e, PacketEvent)}
+    bad: list[str] = []
+    checked = 0
+    fin_seen: set[int] = set()
+    oracle_frames = set()
+    for r in rows:
+        if not (r["tcp.stream"] or r["udp.stream"]):
+            continue
+        n = int(r["frame.number"])
+        ev = by_frame.get(n)
+        checked += 1
+        oracle_frames.add(n)
+        if ev is None:
+            bad.append(f"frame {n}: missing" + ("" if r["tcp.stream"] else " (udp)"))
+            continue
+        if r["tcp.stream"]:
+            flags = int(r["tcp.flags"], 16)
+            want = {
+                "proto": "tcp",
+                "stream": int(r["tcp.stream"]),
+                "flags": flags & 0x1FF,
+                "seq": int(r["tcp.seq"]),
+                "ack": int(r["tcp.ack"] or 0) if flags & ACK else None,
+                "len": int(r["tcp.len"]),
+                "retransmission": bool(r["tcp.analysis.retransmission"]),
+                "phase": expected_phase(flags, int(r["tcp.len"]), int(r["tcp.stream"]) in fin_seen),
+            }
+            got = {
+                "proto": ev.proto,
+                "stream": ev.stream,
+                "flags": ev.flags,
+                "seq": ev.seq,
+                "ack": ev.ack,
+                "len": ev.len,
+                "retransmission": "retransmission" in ev.analysis,
+                "phase": str(ev.phase) if want["phase"] is not None else None,
+            }
+            if flags & 0x01:
+                fin_seen.add(int(r["tcp.stream"]))
+        else:
+            want = {"proto": "udp", "stream": int(r["udp.stream"]), "len": int(r["udp.length"]) - 8}
+            got = {"proto": ev.proto, "stream": ev.stream, "len": ev.len}
+        diffs = [f"{k} {got[k]!r}!={want[k]!r}" for k in want if got[k] != want[k]]
+        if diffs:
+            bad.append(f"frame {n}: " + ", ".join(diffs))
+    for n in sorted(set(by_frame) - oracle_frames):
+        bad.append(f"frame {n}: a packet event where tshark sees no TCP/UDP")
+    return checked, bad
