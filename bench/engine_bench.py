@@ -30,9 +30,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 TSHARK_FIELDS = [
-    "frame.number", "frame.time_epoch", "tcp.stream", "udp.stream", "ip.src", "ipv6.src",
-    "tcp.srcport", "ip.dst", "ipv6.dst", "tcp.dstport", "tcp.flags", "tcp.seq", "tcp.ack",
-    "tcp.len", "tcp.window_size_value", "tcp.options", "tcp.analysis.flags",
+    "frame.number",
+    "frame.time_epoch",
+    "tcp.stream",
+    "udp.stream",
+    "ip.src",
+    "ipv6.src",
+    "tcp.srcport",
+    "ip.dst",
+    "ipv6.dst",
+    "tcp.dstport",
+    "tcp.flags",
+    "tcp.seq",
+    "tcp.ack",
+    "tcp.len",
+    "tcp.window_size_value",
+    "tcp.options",
+    "tcp.analysis.flags",
 ]
 """What the JSONL carries per packet, as tshark fields."""
 
@@ -67,9 +81,20 @@ def generate(path: Path, packets: int, max_seconds: float = 240) -> int:
     t.start()
     tmp = path.with_suffix(".tmp")
     dump = subprocess.Popen(
-        ["tcpdump", "-i", "lo", "--immediate-mode", "-n", "-B", "16384", "-w", str(tmp),
-         f"tcp port {port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            "tcpdump",
+            "-i",
+            "lo",
+            "--immediate-mode",
+            "-n",
+            "-B",
+            "16384",
+            "-w",
+            str(tmp),
+            f"tcp port {port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     assert dump.stderr
     dump.stderr.readline()
@@ -109,8 +134,12 @@ def count_packets(path: Path) -> int:
 def timed(cmd: list[str]) -> tuple[float, float]:
     """Wall seconds and peak resident MB of one command, stdout to /dev/null."""
     t0 = time.perf_counter()
-    r = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE, text=True)
+    r = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", *cmd],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     wall = time.perf_counter() - t0
     if r.returncode != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}: {r.stderr.strip()[-300:]}")
@@ -119,7 +148,9 @@ def timed(cmd: list[str]) -> tuple[float, float]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--packets", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--file", type=Path, help="use this capture instead of generating one")
@@ -138,8 +169,16 @@ def main() -> int:
         print(f"  {conns} connections in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     n = count_packets(path)
     print(f"capture: {path} ({n} packets, {path.stat().st_size / 2**20:.0f} MiB)")
-    ours_cmd = [sys.executable, "-m", "handshake_viz", "replay", str(path), "--print",
-                "--format", "jsonl"]
+    ours_cmd = [
+        sys.executable,
+        "-m",
+        "handshake_viz",
+        "replay",
+        str(path),
+        "--print",
+        "--format",
+        "jsonl",
+    ]
     tshark_cmd = ["tshark", "-2", "-r", str(path), "-T", "fields"]
     for f in TSHARK_FIELDS:
         tshark_cmd += ["-e", f]
@@ -147,18 +186,27 @@ def main() -> int:
     for i in range(args.runs):
         ours.append(timed(ours_cmd))
         theirs.append(timed(tshark_cmd))
-        print(f"  run {i + 1}: handshake-viz {ours[-1][0]:.2f} s {ours[-1][1]:.0f} MB, "
-              f"tshark {theirs[-1][0]:.2f} s {theirs[-1][1]:.0f} MB", file=sys.stderr)
+        print(
+            f"  run {i + 1}: handshake-viz {ours[-1][0]:.2f} s {ours[-1][1]:.0f} MB, "
+            f"tshark {theirs[-1][0]:.2f} s {theirs[-1][1]:.0f} MB",
+            file=sys.stderr,
+        )
     o_t = statistics.median(t for t, _ in ours)
     t_t = statistics.median(t for t, _ in theirs)
     o_m = max(m for _, m in ours)
     t_m = max(m for _, m in theirs)
-    print(f"handshake-viz: {n / o_t:>10,.0f} packets/s  ({o_t:.2f} s median of {args.runs}), "
-          f"peak {o_m:.0f} MB")
-    print(f"tshark -2:     {n / t_t:>10,.0f} packets/s  ({t_t:.2f} s median of {args.runs}), "
-          f"peak {t_m:.0f} MB")
-    print(f"ratio: {t_t / o_t:.2f}x tshark's packet rate (target >= 3), "
-          f"memory {o_m:.0f} MB (target < 150)")
+    print(
+        f"handshake-viz: {n / o_t:>10,.0f} packets/s  ({o_t:.2f} s median of {args.runs}), "
+        f"peak {o_m:.0f} MB"
+    )
+    print(
+        f"tshark -2:     {n / t_t:>10,.0f} packets/s  ({t_t:.2f} s median of {args.runs}), "
+        f"peak {t_m:.0f} MB"
+    )
+    print(
+        f"ratio: {t_t / o_t:.2f}x tshark's packet rate (target >= 3), "
+        f"memory {o_m:.0f} MB (target < 150)"
+    )
     return 0
 
 

@@ -183,7 +183,9 @@ def main() -> int:
     args = ap.parse_args()
     if (
         os.geteuid() != 0
-        and not __import__("handshake_viz.sources.live.privileges", fromlist=["can_capture"]).can_capture()
+        and not __import__(
+            "handshake_viz.sources.live.privileges", fromlist=["can_capture"]
+        ).can_capture()
     ):
         print("live_capture.py: needs root or CAP_NET_RAW", file=sys.stderr)
         return 2

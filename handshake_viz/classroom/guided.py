@@ -56,7 +56,9 @@ ECHO = ("c2s data", "s2c data")
 CLOSE = ("c2s FIN", "s2c FIN", "c2s ACK")
 
 
-def _stepwise(name: str, last: Step, family: int = socket.AF_INET, shut: Step | None = None) -> Script:
+def _stepwise(
+    name: str, last: Step, family: int = socket.AF_INET, shut: Step | None = None
+) -> Script:
     steps = [
         Step("intro"),
         Step("listen", "l"),
@@ -75,16 +77,28 @@ SCRIPTS: dict[str, Script] = {
     for s in (
         _stepwise("basic", Step("close", "x", CLOSE)),
         Script("refused", (Step("intro"), Step("connect", "c", ("c2s SYN", "s2c RST")))),
-        Script("concurrent", (
-            Step("intro"),
-            Step("run", HOOK_SCENARIO, ("c2s SYN", "c2s SYN", "c2s SYN", "s2c SYN-ACK",
-                                        "c2s data", "s2c FIN")),
-        )),  # fmt: skip
-        Script("backlog", (
-            Step("intro"),
-            Step("run", HOOK_SCENARIO, ("c2s SYN", "s2c SYN-ACK", "c2s SYN", "s2c SYN-ACK",
-                                        "c2s SYN-retransmission")),
-        )),  # fmt: skip
+        Script(
+            "concurrent",
+            (
+                Step("intro"),
+                Step(
+                    "run",
+                    HOOK_SCENARIO,
+                    ("c2s SYN", "c2s SYN", "c2s SYN", "s2c SYN-ACK", "c2s data", "s2c FIN"),
+                ),
+            ),
+        ),  # fmt: skip
+        Script(
+            "backlog",
+            (
+                Step("intro"),
+                Step(
+                    "run",
+                    HOOK_SCENARIO,
+                    ("c2s SYN", "s2c SYN-ACK", "c2s SYN", "s2c SYN-ACK", "c2s SYN-retransmission"),
+                ),
+            ),
+        ),  # fmt: skip
         _stepwise(
             "half-close",
             Step("close", "x", ("s2c FIN", "c2s ACK")),
@@ -93,10 +107,13 @@ SCRIPTS: dict[str, Script] = {
         _stepwise("abort", Step("abort", "r", ("c2s RST",))),
         Script("udp", (Step("intro"), Step("run", HOOK_SCENARIO, ("c2s UDP", "s2c UDP")))),
         _stepwise("ipv6", Step("close", "x", CLOSE), family=socket.AF_INET6),
-        Script("http", (
-            Step("intro"),
-            Step("run", HOOK_SCENARIO, HANDSHAKE + ("c2s data", "s2c data", "s2c FIN")),
-        )),  # fmt: skip
+        Script(
+            "http",
+            (
+                Step("intro"),
+                Step("run", HOOK_SCENARIO, HANDSHAKE + ("c2s data", "s2c data", "s2c FIN")),
+            ),
+        ),  # fmt: skip
     )
 }
 """A lesson for every demo scenario, in the order ``demo --list`` shows them."""

@@ -115,8 +115,12 @@ class ClassroomApp(TimelineApp):
         t = self.guided.text()
         if t.n == 0:
             first = self.guided.text(self.guided.script.steps[0])
-            words.update(Text(f"{self.cat.text('ui.step', n=0, total=t.total)}  "
-                              f"[{self.cat.text('ui.forward')}: Space / → / PgDn]\n{first.say}"))
+            words.update(
+                Text(
+                    f"{self.cat.text('ui.step', n=0, total=t.total)}  "
+                    f"[{self.cat.text('ui.forward')}: Space / → / PgDn]\n{first.say}"
+                )
+            )
             return
         text = Text(self.cat.text("ui.step", n=t.n, total=t.total) + "\n", style="dim")
         text.append(f"{self.cat.text('ui.say')}: ", style="bold")
@@ -267,4 +271,3 @@ def make_classroom_app(
     stepper = Stepper(source.recorder, port, family, lang)
     return ClassroomApp(source, stepper, script, lang=lang, autoplay_pause=autoplay_pause,
                         export_dir=export_dir)  # fmt: skip
-

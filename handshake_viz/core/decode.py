@@ -244,8 +244,9 @@ class FrameDecoder:
             )
             if whole is None:
                 return None
-            return self._transport(frame, time, proto, ip4_str(src), ip4_str(dst), whole, 0,
-                                   len(whole))
+            return self._transport(
+                frame, time, proto, ip4_str(src), ip4_str(dst), whole, 0, len(whole)
+            )
         end = off + total if total >= ihl else len(data)
         return self._transport(
             frame, time, proto, ip4_str(src), ip4_str(dst), data, off + ihl, end - off - ihl
@@ -305,28 +306,87 @@ class FrameDecoder:
                     # tshark gives no stream to a segment cut before its window field.
                     sport = _u16(data, pos)[0] if have >= 2 else None
                     dport = _u16(data, pos + 2)[0] if have >= 4 else None
-                    return Truncated(frame, time, 6, src, dst, sport, dport,
-                                     f"TCP header cut short: {max(have, 0)} of 20 bytes captured")
+                    return Truncated(
+                        frame,
+                        time,
+                        6,
+                        src,
+                        dst,
+                        sport,
+                        dport,
+                        f"TCP header cut short: {max(have, 0)} of 20 bytes captured",
+                    )
                 sport, dport, seq, ack, offflags, window = _tcp_hdr16(data, pos)
                 thl = (offflags >> 12) * 4
-                return Packet(frame, time, 6, src, dst, sport, dport, seq, ack, offflags & 0x1FF,
-                              window, max(ip_len - thl, 0), options_cut=True)
+                return Packet(
+                    frame,
+                    time,
+                    6,
+                    src,
+                    dst,
+                    sport,
+                    dport,
+                    seq,
+                    ack,
+                    offflags & 0x1FF,
+                    window,
+                    max(ip_len - thl, 0),
+                    options_cut=True,
+                )
             sport, dport, seq, ack, offflags, window, _csum, urg = _tcp_hdr(data, pos)
             thl = (offflags >> 12) * 4
             if thl < 20:
-                return Truncated(frame, time, 6, src, dst, sport, dport,
-                                 f"bogus TCP header length {thl} (less than 20)")
+                return Truncated(
+                    frame,
+                    time,
+                    6,
+                    src,
+                    dst,
+                    sport,
+                    dport,
+                    f"bogus TCP header length {thl} (less than 20)",
+                )
             opt_end = pos + thl
             return Packet(
-                frame, time, 6, src, dst, sport, dport, seq, ack, offflags & 0x1FF, window,
-                max(ip_len - thl, 0), data[pos + 20 : opt_end], data[opt_end : pos + ip_len],
-                urg, len(data) < opt_end,
+                frame,
+                time,
+                6,
+                src,
+                dst,
+                sport,
+                dport,
+                seq,
+                ack,
+                offflags & 0x1FF,
+                window,
+                max(ip_len - thl, 0),
+                data[pos + 20 : opt_end],
+                data[opt_end : pos + ip_len],
+                urg,
+                len(data) < opt_end,
             )
         if have < 8:
             sport = _u16(data, pos)[0] if have >= 2 else None
             dport = _u16(data, pos + 2)[0] if have >= 4 else None
-            return Truncated(frame, time, 17, src, dst, sport, dport,
-                             f"UDP header cut short: {max(have, 0)} of 8 bytes captured")
+            return Truncated(
+                frame,
+                time,
+                17,
+                src,
+                dst,
+                sport,
+                dport,
+                f"UDP header cut short: {max(have, 0)} of 8 bytes captured",
+            )
         sport, dport, ulen, _csum = _udp_hdr(data, pos)
-        return Packet(frame, time, 17, src, dst, sport, dport, length=max(ulen - 8, 0),
-                      payload=data[pos + 8 : pos + max(ulen, 8)])
+        return Packet(
+            frame,
+            time,
+            17,
+            src,
+            dst,
+            sport,
+            dport,
+            length=max(ulen - 8, 0),
+            payload=data[pos + 8 : pos + max(ulen, 8)],
+        )

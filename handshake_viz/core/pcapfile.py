@@ -219,7 +219,9 @@ def _read_pcapng(buf: _Buffer, name: str) -> Iterator[RawRecord]:
         trailer = struct.unpack_from(endian + "I", buf.buf, buf.pos + total - 4)[0]
         buf.pos += total
         if trailer != total:
-            raise CaptureFileError(f"{corrupt} (pcapng: block lengths {total} and {trailer} differ)")
+            raise CaptureFileError(
+                f"{corrupt} (pcapng: block lengths {total} and {trailer} differ)"
+            )
         if block_type == PCAPNG_SHB:
             if len(body) < 16:
                 raise CaptureFileError(f"{corrupt} (pcapng: section header too short)")
@@ -285,9 +287,7 @@ def _read_pcapng(buf: _Buffer, name: str) -> Iterator[RawRecord]:
         # Other blocks (name resolution, statistics, custom, ...) carry no packet.
 
 
-def _options(
-    body: bytes, pos: int, endian: str, corrupt: str
-) -> Iterator[tuple[int, bytes]]:
+def _options(body: bytes, pos: int, endian: str, corrupt: str) -> Iterator[tuple[int, bytes]]:
     """Walk a pcapng option list; raise on an option that runs past its block."""
     end = len(body)
     while pos + 4 <= end:

@@ -38,7 +38,9 @@ def parse_tcp_options(raw: bytes) -> dict[str, Any]:
         elif kind == 4:
             out["sack_perm"] = True
         elif kind == 5:
-            out["sack"] = [list(struct.unpack_from("!II", body, j)) for j in range(0, len(body) - 7, 8)]
+            out["sack"] = [
+                list(struct.unpack_from("!II", body, j)) for j in range(0, len(body) - 7, 8)
+            ]
         elif kind == 8 and size == 10:
             out["ts"] = list(struct.unpack_from("!II", body))
         elif kind == 34:

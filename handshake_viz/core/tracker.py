@@ -73,7 +73,12 @@ _MARKS: dict[int, tuple[str, ...]] = {}
 
 
 _RESET, _CONFIRM, _REQUEST, _TEARDOWN, _DATA = (
-    Phase.RESET, Phase.CONFIRM, Phase.REQUEST, Phase.TEARDOWN, Phase.DATA)
+    Phase.RESET,
+    Phase.CONFIRM,
+    Phase.REQUEST,
+    Phase.TEARDOWN,
+    Phase.DATA,
+)
 _ESTABLISHED = TcpState.ESTABLISHED
 
 
@@ -88,8 +93,19 @@ class _Flow:
     The analysis fields keep tshark's names and, like tshark, hold absolute numbers.
     """
 
-    __slots__ = ("base", "nextseq", "nextseq_time", "maxseqtobeacked", "lastack",
-                 "lastack_time", "window", "dupacks", "last_flags", "fin_end", "state")
+    __slots__ = (
+        "base",
+        "nextseq",
+        "nextseq_time",
+        "maxseqtobeacked",
+        "lastack",
+        "lastack_time",
+        "window",
+        "dupacks",
+        "last_flags",
+        "fin_end",
+        "state",
+    )
 
     def __init__(self, state: TcpState) -> None:
         self.base: int | None = None
@@ -114,11 +130,35 @@ class _Flow:
 class _Conversation:
     """One TCP stream: both flows, roles, and counts for its summary."""
 
-    __slots__ = ("stream", "a_addr", "a_port", "b_addr", "b_port", "fa", "fb", "client_is_a",
-                 "completeness", "fin_seen", "handshake_ack_seen", "syn_time", "synack_time",
-                 "ts_mru_syn", "first_rtt", "packets", "bytes_a", "bytes_b", "first_frame",
-                 "first_time", "last_frame", "last_time", "ended", "syn_options",
-                 "synack_options", "hs_ack_time", "first_bits")
+    __slots__ = (
+        "stream",
+        "a_addr",
+        "a_port",
+        "b_addr",
+        "b_port",
+        "fa",
+        "fb",
+        "client_is_a",
+        "completeness",
+        "fin_seen",
+        "handshake_ack_seen",
+        "syn_time",
+        "synack_time",
+        "ts_mru_syn",
+        "first_rtt",
+        "packets",
+        "bytes_a",
+        "bytes_b",
+        "first_frame",
+        "first_time",
+        "last_frame",
+        "last_time",
+        "ended",
+        "syn_options",
+        "synack_options",
+        "hs_ack_time",
+        "first_bits",
+    )
 
     def __init__(self, stream: int, p: Packet) -> None:
         self.stream = stream
@@ -160,21 +200,45 @@ class _Conversation:
 
     def summary(self) -> ConnectionSummary:
         if self.client_is_a:
-            c, cp, s, sp, bc, bs = (self.a_addr, self.a_port, self.b_addr, self.b_port,
-                                    self.bytes_a, self.bytes_b)
+            c, cp, s, sp, bc, bs = (
+                self.a_addr,
+                self.a_port,
+                self.b_addr,
+                self.b_port,
+                self.bytes_a,
+                self.bytes_b,
+            )
         else:
-            c, cp, s, sp, bc, bs = (self.b_addr, self.b_port, self.a_addr, self.a_port,
-                                    self.bytes_b, self.bytes_a)
+            c, cp, s, sp, bc, bs = (
+                self.b_addr,
+                self.b_port,
+                self.a_addr,
+                self.a_port,
+                self.bytes_b,
+                self.bytes_a,
+            )
         # tshark -2 reads the first packet again in its second pass, as an old stream's, and
         # shows each frame the value from before that frame's own update.
         comp = self.completeness | (self.first_bits if self.packets > 1 else 0)
         return ConnectionSummary(
-            "tcp", self.stream, c, cp, s, sp, self.first_frame, self.last_frame,
-            self.first_time, self.last_time, self.packets, bc, bs,
+            "tcp",
+            self.stream,
+            c,
+            cp,
+            s,
+            sp,
+            self.first_frame,
+            self.last_frame,
+            self.first_time,
+            self.last_time,
+            self.packets,
+            bc,
+            bs,
             handshake="complete" if comp & 7 == 7 else "partial" if comp & 3 else "none",
             rtt_syn_synack=(
                 self.synack_time - self.syn_time
-                if self.synack_time is not None and self.syn_time is not None
+                if self.synack_time is not None
+                and self.syn_time is not None
                 and self.syn_time <= self.synack_time
                 else None
             ),
@@ -235,8 +299,18 @@ class ConnectionTracker:
         key = (p.src, p.sport, p.dst, p.dport)
         s = self._udp.get(key)
         if s is None:
-            s = ConnectionSummary("udp", len(self._udp_summaries), p.src, p.sport, p.dst,
-                                  p.dport, p.frame, p.frame, p.time, p.time)
+            s = ConnectionSummary(
+                "udp",
+                len(self._udp_summaries),
+                p.src,
+                p.sport,
+                p.dst,
+                p.dport,
+                p.frame,
+                p.frame,
+                p.time,
+                p.time,
+            )
             self._udp[key] = self._udp[(p.dst, p.dport, p.src, p.sport)] = s
             self._udp_summaries.append(s)
         c2s = p.sport == s.cport and p.src == s.client
@@ -246,9 +320,26 @@ class ConnectionTracker:
             s.bytes_c2s += p.length
         else:
             s.bytes_s2c += p.length
-        return PacketEvent(p.frame, p.time, "udp", s.stream, p.src, p.sport, p.dst, p.dport,
-                           "c2s" if c2s else "s2c", 0, None, None, p.length, None, b"",
-                           Phase.DATAGRAM, None, None)
+        return PacketEvent(
+            p.frame,
+            p.time,
+            "udp",
+            s.stream,
+            p.src,
+            p.sport,
+            p.dst,
+            p.dport,
+            "c2s" if c2s else "s2c",
+            0,
+            None,
+            None,
+            p.length,
+            None,
+            b"",
+            Phase.DATAGRAM,
+            None,
+            None,
+        )
 
     def feed(self, p: Packet) -> PacketEvent:
         """Track one packet and return its event.
@@ -360,8 +451,7 @@ class ConnectionTracker:
                 conv.hs_ack_time = now
 
         # TCP states of both ends.
-        if flags & 0x07 or fwd.state is not _ESTABLISHED or rev.state is not \
-                _ESTABLISHED:
+        if flags & 0x07 or fwd.state is not _ESTABLISHED or rev.state is not _ESTABLISHED:
             _transition(fwd, rev, flags, seq, ack, length)
             if (syn_ack == 0x02 and rev.state is S.LISTEN and self._listening is not None
                     and not self._listening(p.dst, dport, now)):  # fmt: skip
@@ -375,9 +465,25 @@ class ConnectionTracker:
         else:
             conv.bytes_b += length
         return PacketEvent(
-            p.frame, now, "tcp", conv.stream, p.src, p.sport, p.dst, p.dport,
-            "c2s" if c2s else "s2c", flags, seq, ack, length, p.window, p.options, phase,
-            fwd.state if c2s else rev.state, rev.state if c2s else fwd.state, marks,
+            p.frame,
+            now,
+            "tcp",
+            conv.stream,
+            p.src,
+            p.sport,
+            p.dst,
+            p.dport,
+            "c2s" if c2s else "s2c",
+            flags,
+            seq,
+            ack,
+            length,
+            p.window,
+            p.options,
+            phase,
+            fwd.state if c2s else rev.state,
+            rev.state if c2s else fwd.state,
+            marks,
             p.options_cut,
         )
 
@@ -408,7 +514,14 @@ class ConnectionTracker:
 
 
 def _analyse(
-    flags: int, seq: int, ack: int, seglen: int, window: int, now: float, F: _Flow, R: _Flow,
+    flags: int,
+    seq: int,
+    ack: int,
+    seglen: int,
+    window: int,
+    now: float,
+    F: _Flow,
+    R: _Flow,
     first_rtt: float,
 ) -> tuple[str, ...]:
     """tshark 4.0's tcp_analyze_sequence_number, check for check, on absolute numbers.
@@ -425,16 +538,24 @@ def _analyse(
         # A data segment: of the first checks only these two can apply.
         if window == 0 and not sfr:
             ta = A_ZERO_WINDOW
-        if nextseq0 and seq != nextseq0 and ((nextseq0 - seq) & M32) > 0x7FFFFFFF \
-                and not flags & 0x04:
+        if (
+            nextseq0
+            and seq != nextseq0
+            and ((nextseq0 - seq) & M32) > 0x7FFFFFFF
+            and not flags & 0x04
+        ):
             ta |= A_LOST_PACKET
     elif seglen == 1 and seq == nextseq0 and R.window == 0:
         ta = A_ZERO_WINDOW_PROBE
     else:
         if window == 0 and not sfr:
             ta = A_ZERO_WINDOW
-        if nextseq0 and seq != nextseq0 and ((nextseq0 - seq) & M32) > 0x7FFFFFFF \
-                and not flags & 0x04:
+        if (
+            nextseq0
+            and seq != nextseq0
+            and ((nextseq0 - seq) & M32) > 0x7FFFFFFF
+            and not flags & 0x04
+        ):
             ta |= A_LOST_PACKET
         if seq == ((nextseq0 - 1) & M32) and not sfr:
             ta |= A_KEEP_ALIVE
@@ -472,9 +593,8 @@ def _analyse(
         elif not_adv:
             if R.dupacks >= 2 and rlastack == seq and 0 <= now - R.lastack_time < 0.020:
                 ta |= A_FAST_RETRANSMISSION
-            elif (
-                0 <= now - F.nextseq_time < (first_rtt or OOO_THRESHOLD)
-                and nextseq0 != ((seq + seglen + syn_fin) & M32)
+            elif 0 <= now - F.nextseq_time < (first_rtt or OOO_THRESHOLD) and nextseq0 != (
+                (seq + seglen + syn_fin) & M32
             ):
                 ta |= A_OUT_OF_ORDER
             else:
@@ -501,9 +621,7 @@ def _analyse(
     return marks
 
 
-def _transition(
-    fwd: _Flow, rev: _Flow, flags: int, seq: int, ack: int | None, length: int
-) -> None:
+def _transition(fwd: _Flow, rev: _Flow, flags: int, seq: int, ack: int | None, length: int) -> None:
     """Move both ends' TCP states for one packet sent by `fwd`'s end to `rev`'s end.
 
     The sender moves for what it sent, the receiver for what it received (loopback delivers

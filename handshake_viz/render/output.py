@@ -33,8 +33,6 @@ def _flags_json(bits: int) -> str:
     return s
 
 
-
-
 _OPTION_TEMPLATES: dict[bytes, tuple[str, str] | None] = {}
 _TS_AT = struct.Struct("!II").unpack_from
 
@@ -86,8 +84,7 @@ def _tail(e: PacketEvent) -> str:
         f'"dir": "{e.dir}", "flags": {_flags_json(e.flags)}, "phase": "{e.phase}", '
         f'"client_state": {"null" if cs is None else _dumps(str(cs))}, '
         f'"server_state": {"null" if ss is None else _dumps(str(ss))}, '
-        f'"analysis": {_dumps(list(e.analysis))}'
-        + (', "truncated": true}' if e.truncated else "}")
+        f'"analysis": {_dumps(list(e.analysis))}' + (', "truncated": true}' if e.truncated else "}")
     )
     if len(_TAILS) < 100_000:
         _TAILS[(e.dir, e.flags, e.phase, cs, ss, e.analysis, e.truncated)] = s
@@ -99,8 +96,9 @@ def packet_jsonl(e: PacketEvent) -> str:
 
     Same object as ``json.dumps(e.to_dict())``; the few-valued fields come last, from a cache.
     """
-    tail = _TAILS.get((e.dir, e.flags, e.phase, e.client_state, e.server_state, e.analysis,
-                       e.truncated)) or _tail(e)
+    tail = _TAILS.get(
+        (e.dir, e.flags, e.phase, e.client_state, e.server_state, e.analysis, e.truncated)
+    ) or _tail(e)
     ack = e.ack
     window = e.window
     raw = e.raw_options

@@ -34,6 +34,7 @@ STREAM_COLOURS = (
 """Connections cycle through these; the stream number beside the marker tells them apart."""
 STREAM_MARKERS = "●■▲◆★✚◉▼"
 
+
 def stream_style(sid: int) -> Style:
     return Style(color=STREAM_COLOURS[sid % len(STREAM_COLOURS)])
 

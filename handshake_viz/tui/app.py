@@ -110,8 +110,9 @@ class TimelineApp(App[int]):
         Binding("end", "end", "Last event / follow", show=False),
         Binding("f", "follow", "Follow newest"),
         Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("escape", "clear_filter", "Clear filter (narrow screen: back to the ladder)",
-                show=False),
+        Binding(
+            "escape", "clear_filter", "Clear filter (narrow screen: back to the ladder)", show=False
+        ),
         Binding("1", "tab('connections')", "Connections", show=False),
         Binding("2", "tab('packet')", "Packet detail", show=False),
         Binding("b", "toggle_side", "Side panel", show=False),
@@ -475,8 +476,15 @@ class TimelineApp(App[int]):
     def key_sections(self) -> list[tuple[str, list[Binding]]]:
         """Every key that works here, by where it works (the help screen's content)."""
         return [
-            ("Everywhere", [b for b in self.BINDINGS if isinstance(b, Binding)
-                            and self.check_action(b.action.split("(")[0], ()) is not False]),
+            (
+                "Everywhere",
+                [
+                    b
+                    for b in self.BINDINGS
+                    if isinstance(b, Binding)
+                    and self.check_action(b.action.split("(")[0], ()) is not False
+                ],
+            ),
             ("Ladder", [b for b in LadderView.BINDINGS if isinstance(b, Binding)]),
             ("Connections", [b for b in ConnectionsView.BINDINGS if isinstance(b, Binding)]),
             ("Command palette", [Binding("ctrl+p", "command_palette", "Every action by name")]),

@@ -43,8 +43,9 @@ def row_summary(row: Row, lang: str = "en") -> Text:
     text.append(f"  {s.proto} stream {s.stream}  +{row.since_first:.6f} s  phase ")
     text.append(phase, style=PHASE_COLOURS[row.phase])
     arrow = "→" if row.dir == 0 else "←"
-    text.append(f"\nclient {endpoint(s.client, s.cport)} {arrow} server "
-                f"{endpoint(s.server, s.sport)}")
+    text.append(
+        f"\nclient {endpoint(s.client, s.cport)} {arrow} server {endpoint(s.server, s.sport)}"
+    )
     if s.proto == "tcp":
         text.append(
             f"\nflags {row.flag_text or '—'}  seq {row.seq}  ack "

@@ -22,6 +22,7 @@ from textual.strip import Strip
 from handshake_viz.model.timeline import TimelineView
 from handshake_viz.render.ladder_text import Columns, header_text, ladder_segments, pad
 
+
 class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
     """The ladder timeline of a `TimelineView`, drawing only the lines on screen."""
 

@@ -10,7 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from handshake_viz.words.catalog import Catalog, load
-from handshake_viz.core.events import ACK, FIN, PSH, RST, SYN, PacketEvent, Phase, SocketEvent, TcpState
+from handshake_viz.core.events import (
+    ACK,
+    FIN,
+    PSH,
+    RST,
+    SYN,
+    PacketEvent,
+    Phase,
+    SocketEvent,
+    TcpState,
+)
 
 PACKET_KINDS = (
     "syn", "syn_retransmission", "synack", "handshake_ack", "data", "data_ack", "fin",

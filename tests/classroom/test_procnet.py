@@ -79,6 +79,9 @@ def test_time_wait_after_close_and_ipv6(sockets: list[socket.socket], port: int)
     assert conn.recv(10) == b""
     conn.close()
     deadline = time.monotonic() + 2
-    while not (tw := _find(port, TcpState.TIME_WAIT, local_port=cport)) and time.monotonic() < deadline:
+    while (
+        not (tw := _find(port, TcpState.TIME_WAIT, local_port=cport))
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.01)
     assert tw and tw[0].local == f"[::1]:{cport}" and tw[0].inode == 0

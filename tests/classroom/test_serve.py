@@ -90,9 +90,10 @@ async def _browse(url: str, keys: str, shots: list[bytes]) -> str:
                     raise
                 await asyncio.sleep(0.1)
         ws_url = next(t for t in tabs if t["type"] == "page")["webSocketDebuggerUrl"]
-        async with aiohttp.ClientSession() as session, session.ws_connect(
-            ws_url, max_msg_size=0
-        ) as ws:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(ws_url, max_msg_size=0) as ws,
+        ):
             ids = iter(range(1, 10_000))
 
             async def call(method: str, **params: object) -> dict:

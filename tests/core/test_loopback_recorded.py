@@ -22,8 +22,19 @@ from handshake_viz.core.events import PacketEvent
 from handshake_viz.sources.replay import ReplaySource
 from tests.helpers.oracle import compare
 
-FIELDS = ["frame.number", "frame.time_epoch", "tcp.stream", "udp.stream", "tcp.flags", "tcp.seq",
-          "tcp.ack", "tcp.len", "udp.length", "tcp.analysis.retransmission", "tcp.completeness"]
+FIELDS = [
+    "frame.number",
+    "frame.time_epoch",
+    "tcp.stream",
+    "udp.stream",
+    "tcp.flags",
+    "tcp.seq",
+    "tcp.ack",
+    "tcp.len",
+    "udp.length",
+    "tcp.analysis.retransmission",
+    "tcp.completeness",
+]
 
 
 def can_capture() -> bool:
@@ -31,8 +42,12 @@ def can_capture() -> bool:
 
 
 pytestmark = [
-    pytest.mark.skipif(not can_capture(), reason="capturing on lo needs root (CAP_NET_RAW) and tcpdump"),
-    pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark (the oracle) is not installed"),
+    pytest.mark.skipif(
+        not can_capture(), reason="capturing on lo needs root (CAP_NET_RAW) and tcpdump"
+    ),
+    pytest.mark.skipif(
+        shutil.which("tshark") is None, reason="tshark (the oracle) is not installed"
+    ),
 ]
 
 
@@ -134,7 +149,8 @@ def record(pcap: Path) -> Path:
     bpf = f"port {srv4.port} or port {srv6.port} or port {closed} or port {uport}"
     dump = subprocess.Popen(
         ["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-n", "-w", str(pcap), bpf],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         assert dump.stderr
@@ -182,8 +198,16 @@ def test_recorded_loopback_traffic_agrees_with_tshark(recorded: Path) -> None:
 
 def test_states_of_a_recorded_refusal(recorded: Path) -> None:
     packets = [e for e in ReplaySource(recorded).events() if isinstance(e, PacketEvent)]
-    refused = [e for e in packets if e.proto == "tcp" and e.flags & 0x04 and e.flags & 0x10
-               and e.seq == 1 and e.len == 0 and e.phase == "reset"]
+    refused = [
+        e
+        for e in packets
+        if e.proto == "tcp"
+        and e.flags & 0x04
+        and e.flags & 0x10
+        and e.seq == 1
+        and e.len == 0
+        and e.phase == "reset"
+    ]
     assert refused, "the refused SYN is answered by RST-ACK"
     rst = refused[-1]
     assert rst.dir == "s2c" and rst.client_state == "CLOSED"

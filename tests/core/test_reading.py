@@ -25,15 +25,31 @@ def packets(path: Path) -> list[PacketEvent]:
     return [e for e in ReplaySource(path).events() if isinstance(e, PacketEvent)]
 
 
-def rewrite_pcap(src: Path, dst: Path, endian: str, nanos: bool, linktype: int | None = None,
-                 frame_map=lambda d: d) -> None:
+def rewrite_pcap(
+    src: Path,
+    dst: Path,
+    endian: str,
+    nanos: bool,
+    linktype: int | None = None,
+    frame_map=lambda d: d,
+) -> None:
     """Write `src` again in another byte order / time resolution / link type."""
     with open(src, "rb") as f:
         records = [Record._make(r) for r in read_records(f)]
     magic = 0xA1B23C4D if nanos else 0xA1B2C3D4
     with open(dst, "wb") as out:
-        out.write(struct.pack(endian + "IHHiIII", magic, 2, 4, 0, 0, 262144,
-                              linktype if linktype is not None else records[0].linktype))
+        out.write(
+            struct.pack(
+                endian + "IHHiIII",
+                magic,
+                2,
+                4,
+                0,
+                0,
+                262144,
+                linktype if linktype is not None else records[0].linktype,
+            )
+        )
         for r in records:
             sec = int(r.time)
             frac = round((r.time - sec) * (1e9 if nanos else 1e6))
@@ -66,8 +82,14 @@ def test_bsd_loop_link_type_108_reads_like_null(tmp_path):
     """LOOP (108) has the address family in network byte order; NULL (0) in host order."""
     src = TSHARK_DATA / "zeek__irc-353.pcap"
     loop = tmp_path / "loop.pcap"
-    rewrite_pcap(src, loop, "<", False, linktype=108,
-                 frame_map=lambda d: struct.pack(">I", struct.unpack("<I", d[:4])[0]) + d[4:])
+    rewrite_pcap(
+        src,
+        loop,
+        "<",
+        False,
+        linktype=108,
+        frame_map=lambda d: struct.pack(">I", struct.unpack("<I", d[:4])[0]) + d[4:],
+    )
     assert [e.to_dict() for e in packets(loop)] == [e.to_dict() for e in packets(src)]
 
 
@@ -91,8 +113,13 @@ def test_snaplen_cut_packets_keep_their_real_length():
 
 
 def test_a_header_cut_short_is_reported_not_dropped():
-    result = run_cli("replay", str(TSHARK_DATA / "tcpdump__tcp_header_heapoverflow.pcap"),
-                     "--print", "--format", "jsonl")
+    result = run_cli(
+        "replay",
+        str(TSHARK_DATA / "tcpdump__tcp_header_heapoverflow.pcap"),
+        "--print",
+        "--format",
+        "jsonl",
+    )
     assert result.returncode == 0
     lines = [json.loads(x) for x in result.stdout.decode().splitlines()]
     assert lines[0]["type"] == "truncated" and lines[0]["sport"] == 12336
@@ -190,7 +217,9 @@ def test_stdin_is_streamed_events_appear_before_the_end():
     first_record_end = 24 + 16 + struct.unpack_from("<I", data, 24 + 8)[0]
     proc = subprocess.Popen(
         [sys.executable, "-m", "handshake_viz", "replay", "-", "--print", "--format", "jsonl"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         env=dict(os.environ, PYTHONPATH=str(ROOT)),
     )
     try:
@@ -228,14 +257,21 @@ def test_text_ladder_reads_like_a_ladder():
 
 
 def test_read_records_raises_on_unsupported_link_type():
-    with open(TSHARK_DATA / "tcpdump__kday6.pcap", "rb") as f, \
-            pytest.raises(CaptureFileError, match="link type 182"):
+    with (
+        open(TSHARK_DATA / "tcpdump__kday6.pcap", "rb") as f,
+        pytest.raises(CaptureFileError, match="link type 182"),
+    ):
         list(read_records(f, "kday6"))
 
 
-@pytest.mark.parametrize("capture", ["zeek__tcp_retransmit-fast009.pcap",
-                                     "derived__http_get.cut-short.pcap",
-                                     "tcpdump__tcp_header_heapoverflow.pcap"])
+@pytest.mark.parametrize(
+    "capture",
+    [
+        "zeek__tcp_retransmit-fast009.pcap",
+        "derived__http_get.cut-short.pcap",
+        "tcpdump__tcp_header_heapoverflow.pcap",
+    ],
+)
 def test_decoding_in_a_second_process_gives_the_same_events(monkeypatch, capture):
     """Big files are decoded by a child process; the events must not change at all."""
     from handshake_viz.sources.parallel import decode_worker

@@ -11,8 +11,10 @@ from tests.helpers.paths import TSHARK_DATA
 
 def replay(name: str) -> tuple[list[PacketEvent], list[ConnectionSummary]]:
     evs = list(ReplaySource(TSHARK_DATA / name).events())
-    return ([e for e in evs if isinstance(e, PacketEvent)],
-            [e for e in evs if isinstance(e, ConnectionSummary)])
+    return (
+        [e for e in evs if isinstance(e, PacketEvent)],
+        [e for e in evs if isinstance(e, ConnectionSummary)],
+    )
 
 
 def decoded(name: str) -> list[Packet]:
@@ -40,8 +42,7 @@ def test_the_summary_tells_the_handshake_and_how_it_ended():
     assert summary.client == "141.142.228.5" and summary.sport == 80
     assert (summary.bytes_c2s, summary.bytes_s2c) == (136, 5007)
     assert summary.completeness == 31  # tshark's tcp.completeness
-    assert summary.syn_options == {"mss": 1460, "wscale": 4, "ts": True,
-                                   "sack_perm": True}
+    assert summary.syn_options == {"mss": 1460, "wscale": 4, "ts": True, "sack_perm": True}
     assert 0.069 < summary.rtt_syn_synack < 0.070
     assert summary.listen_inferred
 

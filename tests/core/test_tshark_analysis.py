@@ -30,7 +30,9 @@ MARKS = {
     "tcp.analysis.ack_lost_segment": "ack_lost_segment",
     "tcp.analysis.zero_window_probe": "zero_window_probe",
 }
-ORACLES = sorted(p for p in TSHARK_DATA.glob("*.analysis.tsv") if len(p.read_text().splitlines()) > 1)
+ORACLES = sorted(
+    p for p in TSHARK_DATA.glob("*.analysis.tsv") if len(p.read_text().splitlines()) > 1
+)
 
 
 def rows(path: Path) -> list[dict[str, str]]:
@@ -40,8 +42,10 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 def replay(capture: Path) -> tuple[dict[int, PacketEvent], list[ConnectionSummary]]:
     evs = list(ReplaySource(capture).events())
-    return ({e.frame: e for e in evs if isinstance(e, PacketEvent)},
-            [e for e in evs if isinstance(e, ConnectionSummary) and e.proto == "tcp"])
+    return (
+        {e.frame: e for e in evs if isinstance(e, PacketEvent)},
+        [e for e in evs if isinstance(e, ConnectionSummary) and e.proto == "tcp"],
+    )
 
 
 @pytest.mark.parametrize("oracle", ORACLES, ids=lambda p: p.name.split(".")[0])
@@ -75,8 +79,18 @@ def test_completeness_agrees_with_tshark(oracle: Path) -> None:
 def test_the_analysis_oracle_is_current() -> None:
     oracle = TSHARK_DATA / "zeek__tcp_retransmit-fast009.pcap.analysis.tsv"
     header = rows(oracle)[0].keys()
-    args = ["tshark", "-2", "-r", str(TSHARK_DATA / "zeek__tcp_retransmit-fast009.pcap"),
-            "-T", "fields", "-E", "header=y", "-E", "separator=/t"]
+    args = [
+        "tshark",
+        "-2",
+        "-r",
+        str(TSHARK_DATA / "zeek__tcp_retransmit-fast009.pcap"),
+        "-T",
+        "fields",
+        "-E",
+        "header=y",
+        "-E",
+        "separator=/t",
+    ]
     for field in header:
         args += ["-e", field]
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout

@@ -39,10 +39,12 @@ def test_packets_agree_with_tshark(capture: Path) -> None:
     rows = read_oracle(Path(f"{capture}.oracle.tsv"))
     checked, bad = compare(rows, events_of(capture))
     bad = [
-        b for b in bad
+        b
+        for b in bad
         if not any(
             b.startswith(f"frame {frame}:") and want in b
-            for (name, frame), want in KNOWN_DIFFERENCES.items() if name == capture.name
+            for (name, frame), want in KNOWN_DIFFERENCES.items()
+            if name == capture.name
         )
     ]
     assert not bad, f"{capture.name}: {len(bad)} of {checked} packets differ:\n" + "\n".join(bad)
@@ -77,9 +79,14 @@ def test_the_official_checker_agrees(tmp_path: Path) -> None:
     out = tmp_path / "events.jsonl"
     out.write_bytes(result.stdout)
     check = subprocess.run(
-        [sys.executable, str(Path(__file__).parents[1] / "helpers" / "oracle_check.py"),
-         f"{capture}.oracle.tsv", str(out)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            str(Path(__file__).parents[1] / "helpers" / "oracle_check.py"),
+            f"{capture}.oracle.tsv",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert check.returncode == 0, check.stdout
     assert "39/39 packets agree" in check.stdout

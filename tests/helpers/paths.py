@@ -12,7 +12,9 @@ DATA = ROOT / "tests" / "data"
 TSHARK_DATA = DATA / "tshark"
 
 
-def run_cli(*args: str, input: bytes | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, input: bytes | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess:
     """Run ``python -m handshake_viz ARGS`` as a user would, capturing both streams."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run(
@@ -23,6 +25,7 @@ def run_cli(*args: str, input: bytes | None = None, timeout: float = 60) -> subp
         env=env,
         cwd=ROOT,
     )
+
 
 HTTP_GET = DATA / "zeek__http_get.pcap"
 """One HTTP connection: handshake, data, FIN teardown (14 packets)."""

@@ -176,7 +176,8 @@ def test_a_narrow_arrow_shortens_its_marks_then_cuts_whole_words() -> None:
     assert arrow_label(view, psh, 32) == "PSH,ACK seq=22881 ack=475 …"  # never "len=9…"
     fast = 31  # tshark marks it both retransmission and fast retransmission
     assert arrow_label(view, fast) == (
-        "ACK seq=12871 ack=475 len=1430 [retransmission,fast retransmission]")
+        "ACK seq=12871 ack=475 len=1430 [retransmission,fast retransmission]"
+    )
     assert arrow_label(view, fast, 45) == "ACK seq=12871 ack=475 len=1430 [fast retrans]"
 
 

@@ -102,7 +102,9 @@ async def test_home_and_end(http_events: list[Event]) -> None:
 async def test_end_shows_the_last_row_of_a_file_longer_than_the_screen() -> None:
     # 39 packets on a 26-line ladder: the vertical scrollbar shows, and once made a horizontal
     # one appear too (lines one column wider than the room left), which covered the last row.
-    app = make_app(ReplaySource(DATA / "tshark" / "zeek__tcp_retransmit-fast009.pcap"), autoplay=False)
+    app = make_app(
+        ReplaySource(DATA / "tshark" / "zeek__tcp_retransmit-fast009.pcap"), autoplay=False
+    )
     async with app.run_test(size=(150, 32)) as pilot:
         await wait_indexed(app, pilot)
         await pilot.press("end")
@@ -417,7 +419,9 @@ async def test_playback_keys_in_a_replay_follow_in_a_live_capture(http_events: l
     replay = make_app(FakeSource(http_events), autoplay=False)
     async with replay.run_test(size=SIZE) as pilot:
         await wait_indexed(replay, pilot)
-        assert {"space", "→/n", "+", "-"} <= _footer_keys(replay) and "f" not in _footer_keys(replay)
+        assert {"space", "→/n", "+", "-"} <= _footer_keys(replay) and "f" not in _footer_keys(
+            replay
+        )
         help_keys = {b.action for _, bs in replay.key_sections() for b in bs}
         assert "toggle_play" in help_keys and "follow" not in help_keys
     source = FakeSource(live=True)

@@ -108,7 +108,9 @@ def create_capture_file(path: Path, rename_if_taken: bool) -> tuple[int, Path]:
         try:
             _make_folders(path.parent)
             _check_folder(path.parent)
-            candidates = [path] + [_renamed(path) for _ in range(RENAME_TRIES if rename_if_taken else 0)]
+            candidates = [path] + [
+                _renamed(path) for _ in range(RENAME_TRIES if rename_if_taken else 0)
+            ]
             for candidate in candidates:
                 try:
                     return os.open(candidate, _CREATE, 0o644), candidate

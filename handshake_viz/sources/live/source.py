@@ -204,9 +204,17 @@ class LiveSource:
         sock_fd = self.sniffer.sock.fileno()
         file_fd = self.writer.fileno()
         cmd = [
-            sys.executable, "-m", "handshake_viz.sources.live.capture_worker",
-            "--sock-fd", str(sock_fd), "--file-fd", str(file_fd),
-            "--iface", self.sniffer.iface, "--parent", str(os.getpid()),
+            sys.executable,
+            "-m",
+            "handshake_viz.sources.live.capture_worker",
+            "--sock-fd",
+            str(sock_fd),
+            "--file-fd",
+            str(file_fd),
+            "--iface",
+            self.sniffer.iface,
+            "--parent",
+            str(os.getpid()),
         ]
         if self.count is not None:
             cmd += ["--count", str(self.count)]
@@ -214,7 +222,10 @@ class LiveSource:
         package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
         self.worker = subprocess.Popen(
-            cmd, pass_fds=(sock_fd, file_fd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            cmd,
+            pass_fds=(sock_fd, file_fd),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             env=env,
         )
 
@@ -264,6 +275,7 @@ class LiveSource:
 
         try:
             assert self._reader is not None
+
             def at_end(began: float) -> None:
                 """A read that began at `began` found nothing: every packet written before
                 then is in (and handed on)."""
@@ -293,8 +305,11 @@ class LiveSource:
             idle()
             self.stats.drops = self.sniffer.read_stats()[1]
             if self.worker is not None and self.worker.returncode not in (None, 0):
-                self._errors.append(SourceError(
-                    f"the capture process failed (exit status {self.worker.returncode})"))
+                self._errors.append(
+                    SourceError(
+                        f"the capture process failed (exit status {self.worker.returncode})"
+                    )
+                )
             self._capture_done.set()
 
     def _activity_loop(self) -> None:

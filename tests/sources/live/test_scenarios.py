@@ -7,7 +7,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from tests.helpers.live import event_packets, needs_capture, needs_tcpdump, pcap_frames, tshark_packets
+from tests.helpers.live import (
+    event_packets,
+    needs_capture,
+    needs_tcpdump,
+    pcap_frames,
+    tshark_packets,
+)
 
 from handshake_viz.demo.scenarios import SCENARIOS
 from handshake_viz.core.events import ACK, RST, SYN, PacketEvent, SocketEvent
