@@ -1,5 +1,5 @@
 # The two commands of the README's Quick start: `make demo` and `make test`.
-.PHONY: demo test bootstrap bench bench-tui
+.PHONY: demo test lint bootstrap bench bench-tui
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -9,6 +9,13 @@ demo: bootstrap
 
 test: bootstrap
 	.venv/bin/python -m pytest
+
+# Lint, format, types and the layers contract (pyproject.toml has each tool's settings).
+lint: bootstrap
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+	.venv/bin/lint-imports
 
 bench: bootstrap
 	.venv/bin/python bench/engine_bench.py

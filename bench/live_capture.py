@@ -33,17 +33,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from handshake_viz.demo.scenarios import free_port
 from handshake_viz.core.events import PacketEvent
-from handshake_viz.sources.live.source import LiveSource
 from handshake_viz.core.pcapfile import read_records
+from handshake_viz.demo.scenarios import free_port
+from handshake_viz.sources.live.source import LiveSource
 
 GENERATOR = r"""
 import socket, sys, threading, time
-port, limit, seconds, rate = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+port, limit = int(sys.argv[1]), int(sys.argv[2])
+seconds, rate = float(sys.argv[3]), float(sys.argv[4])
 srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind(("127.0.0.1", port)); srv.listen(128)
 def serve():

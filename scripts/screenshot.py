@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from handshake_viz.core.events import CaptureStats, Event, PacketEvent, SocketEvent
 from handshake_viz.sources.replay import ReplaySource
 from handshake_viz.tui.app import make_app
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class WithSocketCalls:

@@ -8,7 +8,6 @@ a machine without tcpdump or tshark skips the comparisons that need them, saying
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 

@@ -16,10 +16,10 @@ import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from handshake_viz.words.catalog import load
 from handshake_viz.classroom.stepper import Action, Stepper
-from handshake_viz.demo.scenarios import SCENARIOS, DemoContext
 from handshake_viz.core.events import ACK, FIN, RST, SYN, PacketEvent
+from handshake_viz.demo.scenarios import SCENARIOS, DemoContext
+from handshake_viz.words.catalog import load
 
 HOOK_SCENARIO = "scenario"
 """A step that runs the demo scenario's whole program (several clients, http.server, UDP)."""

@@ -13,7 +13,8 @@ from pathlib import Path
 from rich.console import Console
 
 from handshake_viz.core.events import Event
-from handshake_viz.model.timeline import Timeline, TimelineView
+from handshake_viz.model.playback import TimelineView
+from handshake_viz.model.timeline import Timeline
 from handshake_viz.render.export import export_mermaid, export_text
 
 HANDOUT_WIDTH = 120
@@ -53,8 +54,8 @@ def export_handout(
     """
     import socket
 
-    from handshake_viz.classroom.lesson import Collector, LessonSource
     from handshake_viz.classroom.guided import SCRIPTS, GuidedRun
+    from handshake_viz.classroom.lesson import Collector, LessonSource
     from handshake_viz.classroom.stepper import Stepper
     from handshake_viz.demo.scenarios import free_port
 

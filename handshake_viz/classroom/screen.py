@@ -12,24 +12,24 @@ the screen keeps drawing; the worker posts `StepDone`, it never touches a widget
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, CSSPathType
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Static
 
-from handshake_viz.classroom.lesson import LessonSource
-from handshake_viz.words.catalog import load
-from handshake_viz.words.explain import explain
 from handshake_viz.classroom.guided import SCRIPTS, GuidedRun, Script
+from handshake_viz.classroom.lesson import LessonSource
 from handshake_viz.classroom.procnet import read_sockets
 from handshake_viz.classroom.stepper import CLIENT_ACTIONS, SERVER_ACTIONS, Action, Stepper
 from handshake_viz.tui.app import TimelineApp
 from handshake_viz.tui.ladder import LadderView
+from handshake_viz.words.catalog import load
+from handshake_viz.words.explain import explain
 
 AUTOPLAY_PAUSE = 4.0
 """Seconds autoplay stays on each step: time to read the words aloud."""
@@ -48,7 +48,7 @@ class StepDone(Message):
 class ClassroomApp(TimelineApp):
     """The timeline app with step mode and a guided lesson."""
 
-    CSS_PATH = [
+    CSS_PATH: ClassVar[CSSPathType] = [
         Path(__file__).resolve().parents[1] / "tui" / "app.tcss",
         Path(__file__).resolve().parent / "classroom.tcss",
     ]
@@ -58,7 +58,7 @@ class ClassroomApp(TimelineApp):
         *(Binding(a.value, f"key('{a.value}')", a.name.lower(), show=False) for a in Action),
         Binding("space,right,pagedown", "forward", "Next step", key_display="→",
                 priority=True),
-        Binding("left,pageup", "back", "Previous step", key_display="←", priority=True),
+        Binding("left,pageup", "previous_step", "Previous step", key_display="←", priority=True),
         Binding("g", "autoplay", "Autoplay"),
         Binding("e", "export", "Export"),
         Binding("b", "toggle_side", "Side panel", show=False),
@@ -192,7 +192,7 @@ class ClassroomApp(TimelineApp):
             return
         self._run(self.guided.forward)
 
-    def action_back(self) -> None:
+    def action_previous_step(self) -> None:
         if self.busy or self.guided is None:
             return
         self._stop_autoplay()

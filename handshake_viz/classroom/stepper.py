@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from handshake_viz.words.catalog import load
 from handshake_viz.demo.tracing import Recorder, TracedSocket
+from handshake_viz.words.catalog import load
 
 LINE = b"hello, server\n"
 BYE = b"bye from the server\n"

@@ -10,14 +10,15 @@ import argparse
 import os
 import sys
 
-from handshake_viz.words.catalog import CatalogError, languages
 from handshake_viz.classroom.guided import SCRIPTS
 from handshake_viz.core.source import SourceError
+from handshake_viz.words.catalog import CatalogError, languages
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="handshake-viz-classroom",
-                                description="Classroom mode: each socket call on a key.")  # fmt: skip
+    p = argparse.ArgumentParser(
+        prog="handshake-viz-classroom", description="Classroom mode: each socket call on a key."
+    )
     p.add_argument("scenario", nargs="?", default="basic", choices=list(SCRIPTS))
     p.add_argument("--free", action="store_true", help="no script: the keys only")
     p.add_argument("--lang", default=os.environ.get("HANDSHAKE_VIZ_LANG", "en"),

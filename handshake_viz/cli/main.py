@@ -9,11 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import sys
 from pathlib import Path
 
-EXIT_OK = 0
-EXIT_ERROR = 2
+from handshake_viz.cli.errors import EXIT_INTERRUPTED, error
 
 DESCRIPTION = """\
 See a TCP connection being made, packet by packet.
@@ -186,12 +184,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def error(message: str) -> int:
-    """Print one line on stderr and return the error exit status."""
-    print(f"handshake-viz: {message}", file=sys.stderr)
-    return EXIT_ERROR
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -199,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         if args.command == "replay":
-            from handshake_viz.sources.replay import run_replay
+            from handshake_viz.cli.replay import run_replay
 
             return run_replay(args)
         if args.command == "demo":
@@ -226,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_default(args)
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as e:  # the last line of defence: one line, not a traceback
         if os.environ.get("HANDSHAKE_VIZ_DEBUG"):
             raise

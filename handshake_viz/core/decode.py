@@ -163,8 +163,22 @@ class FrameDecoder:
             opt_end = 34 + thl
             s = _ntoa4.get(src) or ip4_str(src)
             d = _ntoa4.get(dst) or ip4_str(dst)
-            return Packet(frame, time, 6, s, d, sport, dport, seq, ack, offflags & 0x1FF, window,
-                          total - 20 - thl, data[54:opt_end], data[opt_end : 14 + total])  # fmt: skip
+            return Packet(
+                frame,
+                time,
+                6,
+                s,
+                d,
+                sport,
+                dport,
+                seq,
+                ack,
+                offflags & 0x1FF,
+                window,
+                total - 20 - thl,
+                data[54:opt_end],
+                data[opt_end : 14 + total],
+            )
         off = 0
         if linktype == 1:  # Ethernet
             if len(data) < 14:
@@ -298,7 +312,7 @@ class FrameDecoder:
     def _transport(
         frame: int, time: float, proto: int, src: str, dst: str, data: bytes, pos: int, ip_len: int
     ) -> Packet | Truncated | None:
-        """Read the TCP or UDP header at `pos`; `ip_len` is the transport length per the IP header."""
+        """Read the TCP or UDP header at `pos`; `ip_len` is the transport length per IP."""
         have = len(data) - pos
         if proto == 6:
             if have < 20:

@@ -16,11 +16,12 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from handshake_viz.core.events import SocketEvent, endpoint
 from handshake_viz.demo import client as cl
 from handshake_viz.demo.server import Server, reply_after_half_close, until_reset
 from handshake_viz.demo.tracing import Gate, Recorder, TracedSocket, addr_text, no_gate
-from handshake_viz.core.events import SocketEvent, endpoint
 
 DEFAULT_PORT = 9000
 PORT_TRIES = 200
@@ -90,7 +91,9 @@ def free_port(host: str, family: int, proto: str, start: int = DEFAULT_PORT) -> 
 # -- the scenarios --------------------------------------------------------------------------
 
 
-def _serve_and(ctx: DemoContext, clients: int, run_clients: Callable[[], None], **kw) -> None:
+def _serve_and(
+    ctx: DemoContext, clients: int, run_clients: Callable[[], object], **kw: Any
+) -> None:
     """Start a server thread, wait until it listens, run the clients, wait for the server."""
     server = Server(ctx.recorder, ctx.addr, ctx.family, clients=clients, gate=ctx.gate, **kw)
     server.open()  # listen() happens-before any SYN: in this thread, before the clients run

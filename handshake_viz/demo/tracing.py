@@ -20,9 +20,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 from handshake_viz.core.events import SocketEvent, endpoint
+
+T = TypeVar("T")
+"""What a wrapped socket call returns."""
 
 Address = tuple[Any, ...]
 
@@ -166,8 +169,8 @@ class TracedSocket:
         return value
 
     def _causing(
-        self, call: str, fn: Callable[[], Any], ok: Callable[[Any], str], late_failure: bool
-    ) -> Any:
+        self, call: str, fn: Callable[[], T], ok: Callable[[T], str], late_failure: bool
+    ) -> T:
         """A call that sends packets while it runs: stamped when it starts (see module doc)."""
         self.gate(self.side, call)
         t0 = time.time()
@@ -191,12 +194,12 @@ class TracedSocket:
                 result = outcome[0] if outcome else None
                 failed = isinstance(result, OSError)
                 when = t1 if announced or (failed and late_failure) else t0
-                if failed:
+                if isinstance(result, OSError):
                     word, code = errno_name(result)
                     return SocketEvent(
                         when, self.side, call, self.local, self.remote, word, code, self.proto
                     )
-                text = ok(result) if outcome else "interrupted"
+                text = ok(cast(T, result)) if outcome else "interrupted"
                 return SocketEvent(
                     when, self.side, call, self.local, self.remote, text, None, self.proto
                 )
@@ -204,9 +207,12 @@ class TracedSocket:
             self.recorder.end(token, build)
 
     def _waiting(
-        self, call: str, fn: Callable[[], Any], ok: Callable[[Any], str],
-        peer: Callable[[Any], Address] | None = None,
-    ) -> Any:  # fmt: skip
+        self,
+        call: str,
+        fn: Callable[[], T],
+        ok: Callable[[T], str],
+        peer: Callable[[T], Address] | None = None,
+    ) -> T:
         """A call that waits for the peer: stamped when it returns. `peer` gives the remote
         end from the call's value (accept(): the new connection's client)."""
         self.gate(self.side, call)

@@ -6,7 +6,8 @@ them directly. Big timelines are cut at `limit` rows: a diagram of a million arr
 
 from __future__ import annotations
 
-from handshake_viz.model.timeline import KIND_SOCKET, PHASES, S2C, TimelineView
+from handshake_viz.model.playback import TimelineView
+from handshake_viz.model.rows import KIND_SOCKET, PHASES, S2C
 from handshake_viz.render.ladder_text import arrow_label, ladder_text, socket_label
 
 EXPORT_LIMIT = 2000

@@ -15,7 +15,8 @@ from rich.segment import Segment
 from rich.style import Style
 
 from handshake_viz.core.events import endpoint, flag_names
-from handshake_viz.model.timeline import (
+from handshake_viz.model.playback import TimelineView
+from handshake_viz.model.rows import (
     CLIENT_CHANGED,
     KIND_SOCKET,
     KIND_UDP,
@@ -24,10 +25,8 @@ from handshake_viz.model.timeline import (
     S2C,
     SERVER_CHANGED,
     STATES,
-    TimelineView,
 )
 from handshake_viz.render.palette import PHASE_COLOURS, stream_marker, stream_style
-
 
 SHORT_STATES = {
     "ESTABLISHED": "ESTAB",

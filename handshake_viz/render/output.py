@@ -67,10 +67,11 @@ def _option_template(raw: bytes, i: int) -> tuple[str, str] | None:
     marker = [0x7AB1E, 0xC0FFEE]
     parsed["ts"] = marker
     text = _dumps(parsed)
-    pos = text.find("[%d, %d]" % tuple(marker))
+    placeholder = f"[{marker[0]}, {marker[1]}]"
+    pos = text.find(placeholder)
     if pos < 0:
         return None
-    return text[: pos + 1], text[pos + len("[%d, %d]" % tuple(marker)) - 1 :]
+    return text[: pos + 1], text[pos + len(placeholder) - 1 :]
 
 
 _TAILS: dict[tuple[object, ...], str] = {}

@@ -1,23 +1,21 @@
-"""Replay a saved capture: the `ReplaySource` and the ``replay`` command's headless path."""
+"""`ReplaySource`: events from a saved capture, or from a pipe as it arrives."""
 
 from __future__ import annotations
 
-import argparse
-import gc
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from handshake_viz.sources.parallel.decode_worker import DecodedPackets, prepare, worth_it
 from handshake_viz.core.events import CaptureStats, Event
-from handshake_viz.sources.parallel.index_worker import ShardedIndex
 from handshake_viz.core.frames import FrameIndex
 from handshake_viz.core.pcapfile import CaptureCutShort, CaptureFileError, RawRecord, read_records
 from handshake_viz.core.pipeline import PacketPipeline
 from handshake_viz.core.source import SourceError
-from handshake_viz.model.timeline import RowBatch
+from handshake_viz.model.rows import RowBatch
+from handshake_viz.sources.parallel.decode_worker import DecodedPackets, worth_it
+from handshake_viz.sources.parallel.index_worker import ShardedIndex
 
 MAX_WORKERS = 4
 """At most this many index workers (one per core beyond that buys little)."""
@@ -120,7 +118,7 @@ class ReplaySource:
         if self.with_summaries:
             yield from pipeline.finish()
 
-    def index_rows(self) -> Iterator[list[RowBatch]] | None:
+    def index_rows(self) -> Generator[list[RowBatch], None, None] | None:
         """The timeline's rows, built by worker processes (`index_worker`), for `Timeline.merge`.
 
         None where that would not be faster (a small file, stdin, one core, no `parallel`): read
@@ -134,7 +132,7 @@ class ReplaySource:
             return None
         return self._merged_rows(sharded)
 
-    def _merged_rows(self, sharded: ShardedIndex) -> Iterator[list[RowBatch]]:
+    def _merged_rows(self, sharded: ShardedIndex) -> Generator[list[RowBatch], None, None]:
         stats = self.stats
         try:
             for batches in sharded:
@@ -226,46 +224,3 @@ def capture_from_stdin() -> BinaryIO:
     os.dup2(tty, 0)
     os.close(tty)
     return capture
-
-
-def run_replay(args: argparse.Namespace) -> int:
-    """The ``replay`` command: the TUI, or with --print the events on stdout."""
-    from handshake_viz.cli.main import error
-
-    if not args.print_:
-        try:
-            from handshake_viz.tui.app import run_tui
-        except ImportError:
-            print("handshake-viz: the TUI is not available; printing instead", file=sys.stderr)
-        else:
-            try:
-                stdin = capture_from_stdin() if args.file == "-" else None
-                source = ReplaySource(args.file, parallel=True, stream=stdin)
-                source.check()
-            except SourceError as e:
-                return error(str(e))
-            if worth_it(args.file):
-                prepare()
-            return run_tui(source, args)
-    return print_events(ReplaySource(args.file, keep_index=False, parallel=True), args.format)
-
-
-def print_events(source: ReplaySource, fmt: str) -> int:
-    """Stream a source's events to stdout; one line on stderr and exit 2 on bad input."""
-    from handshake_viz.cli.main import EXIT_ERROR, EXIT_OK
-    from handshake_viz.render.output import EventPrinter
-
-    printer = EventPrinter(sys.stdout, fmt, flush_each=source.path == "-")
-    # The tracker makes no reference cycles: the cyclic collector would only rescan its
-    # hundred thousand live connections again and again.
-    gc.disable()
-    try:
-        printer.write_all(source.events())
-    except SourceError as e:
-        printer.close()
-        print(f"handshake-viz: {e}", file=sys.stderr)
-        return EXIT_ERROR
-    except BrokenPipeError:
-        return EXIT_OK
-    printer.close()
-    return EXIT_OK

@@ -17,7 +17,6 @@ import os
 import sys
 import threading
 import time
-from argparse import Namespace
 from collections.abc import Iterable
 from contextlib import closing
 from functools import partial
@@ -28,7 +27,7 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 from textual import events, on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, CSSPathType, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -36,23 +35,20 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from handshake_viz.words.catalog import load
-from handshake_viz.words.explain import explain
 from handshake_viz.core.source import EventSource, FrameSource, Progress, SourceError
-from handshake_viz.model.timeline import (
-    Filter,
-    FilterError,
-    Indexed,
-    Timeline,
-    TimelineView,
-    parse_filter,
-)
+from handshake_viz.model.playback import DEFAULT_PAUSE, DEFAULT_SPEED, TimelineView
+from handshake_viz.model.query import Filter, FilterError, parse_filter
+from handshake_viz.model.rows import Indexed
+from handshake_viz.model.timeline import Timeline
+from handshake_viz.render.export import export_mermaid, export_text
 from handshake_viz.tui.connections import ConnectionsView
 from handshake_viz.tui.detail import PacketDetail
-from handshake_viz.render.export import export_mermaid, export_text
 from handshake_viz.tui.help import HelpScreen
 from handshake_viz.tui.ladder import LadderView
+from handshake_viz.tui.options import TuiOptions
 from handshake_viz.tui.statusbar import Legend, StatusBar, status_text
+from handshake_viz.words.catalog import load
+from handshake_viz.words.explain import explain
 
 TICK = 1 / 30
 """Seconds between two looks at the timeline (playback step, new rows, status)."""
@@ -97,7 +93,7 @@ def fit_lines(text: str, width: int, lines: int, more: str, console: Console) ->
 class TimelineApp(App[int]):
     """Ladder timeline of one event source, for replay (playback) and live capture (follow)."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH: ClassVar[CSSPathType] = "app.tcss"
     TITLE = "handshake-viz"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -125,8 +121,8 @@ class TimelineApp(App[int]):
         self,
         source: EventSource,
         *,
-        pause: float = 0.6,
-        speed: float | None = 1.0,
+        pause: float = DEFAULT_PAUSE,
+        speed: float | None = DEFAULT_SPEED,
         lang: str = "en",
         autoplay: bool = True,
         export_dir: Path | None = None,
@@ -553,13 +549,16 @@ make_app = TimelineApp
 """The app factory the CLI runs and the tests drive (the app's own keywords, not a copy)."""
 
 
-def run_tui(source: EventSource, args: Namespace) -> int:
+def run_tui(source: EventSource, options: TuiOptions | None = None) -> int:
     """Run the TUI on a source until `q`; return the exit status (2 if the source failed)."""
+    options = options or TuiOptions()
     app = make_app(
         source,
-        pause=getattr(args, "pause", 0.6),
-        speed=getattr(args, "speed", 1.0),
-        lang=getattr(args, "lang", "en"),
+        pause=options.pause,
+        speed=options.speed,
+        lang=options.lang,
+        autoplay=options.autoplay,
+        export_dir=options.export_dir,
     )
     code = app.run() or 0
     source.stop()

@@ -18,7 +18,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from handshake_viz.core.events import endpoint
-from handshake_viz.model.timeline import StreamInfo, Timeline
+from handshake_viz.model.rows import StreamInfo
+from handshake_viz.model.timeline import Timeline
 from handshake_viz.render.palette import stream_marker, stream_style
 
 

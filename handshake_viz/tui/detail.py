@@ -16,11 +16,11 @@ from textual.message import Message
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from handshake_viz.words.explain import explain
 from handshake_viz.core.events import endpoint
 from handshake_viz.core.source import FrameSource
 from handshake_viz.model.timeline import Row, Timeline
 from handshake_viz.render.palette import PHASE_COLOURS, PHASE_LABELS_ZH
+from handshake_viz.words.explain import explain
 
 
 def row_summary(row: Row, lang: str = "en") -> Text:

@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from handshake_viz.model.timeline import FILTER_HELP
+from handshake_viz.model.query import FILTER_HELP
 
 
 def key_text(sections: list[tuple[str, list[Binding]]]) -> Text:

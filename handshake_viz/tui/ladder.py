@@ -19,7 +19,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from handshake_viz.model.timeline import TimelineView
+from handshake_viz.model.playback import TimelineView
 from handshake_viz.render.ladder_text import Columns, header_text, ladder_segments, pad
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from handshake_viz.words.catalog import Catalog, load
 from handshake_viz.core.events import (
     ACK,
     FIN,
@@ -21,6 +20,7 @@ from handshake_viz.core.events import (
     SocketEvent,
     TcpState,
 )
+from handshake_viz.words.catalog import Catalog, load
 
 PACKET_KINDS = (
     "syn", "syn_retransmission", "synack", "handshake_ack", "data", "data_ack", "fin",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from handshake_viz.classroom.lesson import Collector, LessonSource
-from handshake_viz.words.catalog import languages, load
 from handshake_viz.classroom.guided import SCRIPTS, GuidedRun, Step, missing
+from handshake_viz.classroom.lesson import Collector, LessonSource
 from handshake_viz.classroom.stepper import Stepper
+from handshake_viz.core.events import SocketEvent
 from handshake_viz.demo.scenarios import SCENARIOS
 from handshake_viz.demo.tracing import ListRecorder
-from handshake_viz.core.events import SocketEvent
+from handshake_viz.words.catalog import languages, load
 
 
 def test_a_script_for_every_demo_scenario() -> None:

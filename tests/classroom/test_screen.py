@@ -11,7 +11,7 @@ from textual.widgets import Static
 from handshake_viz.classroom.guided import SCRIPTS, missing
 from handshake_viz.classroom.screen import ClassroomApp, make_classroom_app
 from handshake_viz.core.events import PacketEvent
-from handshake_viz.model.timeline import KIND_SOCKET
+from handshake_viz.model.rows import KIND_SOCKET
 
 SIZE = (160, 48)
 
@@ -60,8 +60,12 @@ async def test_guided_scenario_in_the_app(need_capture: None, port: int, name: s
             await pilot.press(["space", "right", "pagedown"][i % 3])
             packets = await settle(app, pilot, i + 1, 0.2 if step.expect == ("none",) else 0.12)
             new, seen = packets[seen:], len(packets)
-            assert missing(step.expect, new) == [], (name, lang, step.id,
-                                                     [(p.dir, p.flag_list) for p in new])  # fmt: skip
+            assert missing(step.expect, new) == [], (
+                name,
+                lang,
+                step.id,
+                [(p.dir, p.flag_list) for p in new],
+            )
             words = text_of(app, "#step-words")
             assert app.guided is not None and app.guided.text().say in words
         await pilot.press("pageup")
@@ -112,7 +116,7 @@ async def test_footer_names_the_arrows_for_the_lesson_and_no_playback_keys(port:
         shown = {b.binding.key_display or b.binding.key: b.binding.action
                  for b in app.active_bindings.values()
                  if b.binding.show and b.enabled}  # fmt: skip
-        assert shown["→"] == "forward" and shown["←"] == "back"
+        assert shown["→"] == "forward" and shown["←"] == "previous_step"
         assert not {"→/n", "←/p", "+", "-", "space"} & set(shown)
         status = str(app.query_one("#status", Static).render())
         assert "reading" not in status and "live" in status  # a capture, not a file loading

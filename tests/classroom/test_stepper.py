@@ -6,9 +6,8 @@ import socket
 
 import pytest
 
-from handshake_viz.classroom.lesson import Collector, LessonSource
-from handshake_viz.words.explain import packet_kind
 from handshake_viz.classroom.guided import missing
+from handshake_viz.classroom.lesson import Collector, LessonSource
 from handshake_viz.classroom.procnet import read_sockets
 from handshake_viz.classroom.stepper import (
     Action,
@@ -18,8 +17,9 @@ from handshake_viz.classroom.stepper import (
     availability,
     reason_text,
 )
-from handshake_viz.demo.tracing import ListRecorder
 from handshake_viz.core.events import TcpState
+from handshake_viz.demo.tracing import ListRecorder
+from handshake_viz.words.explain import packet_kind
 
 
 def test_nothing_exists_yet() -> None:

@@ -10,9 +10,9 @@ import subprocess
 import sys
 
 import pytest
-from tests.helpers.live import ROOT, cli, cli_env, needs_capture, pcap_frames
 
 from handshake_viz.demo.scenarios import SCENARIOS
+from tests.helpers.live import ROOT, cli, cli_env, needs_capture, pcap_frames
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -114,8 +114,8 @@ def test_under_sudo_root_is_dropped_and_the_file_belongs_to_the_user(shared_dir)
     save = shared_dir / "sub" / "basic.pcap"
     env = {**cli_env(), "SUDO_UID": "65534", "SUDO_GID": "65534"}
     code = (
-        "import argparse, os, sys; from handshake_viz.cli.live import demo_source; "
-        f"s = demo_source('basic', __import__('pathlib').Path({str(save)!r})); s.open(); "
+        "import argparse, os, sys; from handshake_viz.sources.live.scenario import ScenarioSource; "
+        f"s = ScenarioSource('basic', __import__('pathlib').Path({str(save)!r})); s.open(); "
         "n = sum(1 for e in s.events() if e.type == 'packet'); "
         "print(n, os.getuid(), os.geteuid(), os.getgid())"
     )

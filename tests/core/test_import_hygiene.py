@@ -27,7 +27,8 @@ def loaded_after_importing(modules: list[str], prefixes: tuple[str, ...]) -> lis
     code = (
         "import sys\n"
         + "".join(f"import {m}\n" for m in modules)
-        + f"print(','.join(sorted({{m.split('.')[0] for m in sys.modules if m.split('.')[0] in {prefixes!r}}})))\n"
+        + f"tops = {{m.split('.')[0] for m in sys.modules}} & set({prefixes!r})\n"
+        + "print(','.join(sorted(tops)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return [m for m in out.stdout.strip().split(",") if m]

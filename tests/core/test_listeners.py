@@ -6,8 +6,15 @@ from handshake_viz.core.events import SocketEvent, endpoint, split_endpoint
 from handshake_viz.core.listeners import ListenerLog
 
 
-def call(t: float, call: str, local: str | None, remote: str | None = None,
-         result: str = "ok", errno: int | None = None, proto: str = "tcp") -> SocketEvent:  # fmt: skip
+def call(
+    t: float,
+    call: str,
+    local: str | None,
+    remote: str | None = None,
+    result: str = "ok",
+    errno: int | None = None,
+    proto: str = "tcp",
+) -> SocketEvent:
     return SocketEvent(t, "server", call, local, remote, result, errno, proto)
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from handshake_viz.core.events import PacketEvent
-from handshake_viz.render.output import event_jsonl
 from handshake_viz.core.pcapfile import CaptureFileError, Record, read_records
+from handshake_viz.render.output import event_jsonl
 from handshake_viz.sources.replay import ReplaySource
 from tests.helpers.paths import ROOT, TSHARK_DATA, run_cli
 
@@ -66,7 +66,7 @@ def test_pcap_byte_orders_and_resolutions_read_the_same(tmp_path, endian, nanos)
     want = [e.to_dict() for e in packets(HTTP_GET)]
     got = [e.to_dict() for e in packets(copy)]
     assert len(got) == 14
-    for w, g in zip(want, got):
+    for w, g in zip(want, got, strict=True):
         assert g["time"] == pytest.approx(w["time"], abs=1e-6)
         w.pop("time"), g.pop("time")
         assert g == w
@@ -274,8 +274,8 @@ def test_read_records_raises_on_unsupported_link_type():
 )
 def test_decoding_in_a_second_process_gives_the_same_events(monkeypatch, capture):
     """Big files are decoded by a child process; the events must not change at all."""
-    from handshake_viz.sources.parallel import decode_worker
     from handshake_viz.core.source import SourceError
+    from handshake_viz.sources.parallel import decode_worker
 
     def run(parallel: bool) -> tuple[list[str], str | None, list[object]]:
         src = ReplaySource(TSHARK_DATA / capture, parallel=parallel)

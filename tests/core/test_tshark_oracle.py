@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from handshake_viz.sources.replay import ReplaySource
 from handshake_viz.core.source import SourceError
-from tests.helpers.paths import TSHARK_DATA, run_cli
+from handshake_viz.sources.replay import ReplaySource
 from tests.helpers.oracle import compare, read_oracle
+from tests.helpers.paths import TSHARK_DATA, run_cli
 
 CAPTURES = sorted(p for p in TSHARK_DATA.iterdir() if p.suffix in (".pcap", ".pcapng"))
 REJECTED = [p for p in CAPTURES if Path(f"{p}.tshark-error.txt").exists()]

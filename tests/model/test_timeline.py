@@ -8,19 +8,10 @@ import sys
 import pytest
 
 from handshake_viz.core.events import Event, PacketEvent, Phase, SocketEvent, TcpState
-from handshake_viz.model.timeline import (
-    CLIENT_CHANGED,
-    KIND_SOCKET,
-    SERVER_CHANGED,
-    SPEEDS,
-    Filter,
-    FilterError,
-    Timeline,
-    TimelineView,
-    matching_rows,
-    parse_filter,
-)
-
+from handshake_viz.model.playback import SPEEDS, TimelineView
+from handshake_viz.model.query import Filter, FilterError, matching_rows, parse_filter
+from handshake_viz.model.rows import CLIENT_CHANGED, KIND_SOCKET, SERVER_CHANGED
+from handshake_viz.model.timeline import Timeline
 from tests.helpers.fakes import read_events
 from tests.helpers.paths import DATA, HANDSHAKE_NANO
 

@@ -16,7 +16,6 @@ from handshake_viz.tui.connections import ConnectionsView
 from handshake_viz.tui.detail import PacketDetail
 from handshake_viz.tui.help import HelpScreen
 from handshake_viz.tui.ladder import LadderView
-
 from tests.helpers.fakes import FakeSource, wait_dissection, wait_indexed
 from tests.helpers.paths import DATA, HTTP_GET
 
@@ -345,8 +344,17 @@ def test_status_bar_says_how_much_of_a_file_is_read() -> None:
     from handshake_viz.tui.statusbar import status_text
 
     def line(done: bool = False, progress: float | None = None, live: bool = False) -> str:
-        text = status_text("big.pcap", CaptureStats(source="big.pcap"), shown=1, indexed=5000,
-                           streams=500, mode="⏸ 1x", done=done, progress=progress, live=live)  # fmt: skip
+        text = status_text(
+            "big.pcap",
+            CaptureStats(source="big.pcap"),
+            shown=1,
+            indexed=5000,
+            streams=500,
+            mode="⏸ 1x",
+            done=done,
+            progress=progress,
+            live=live,
+        )
         return str(text)
 
     assert "1/5,000 events (reading… 45%)" in line(progress=0.456)

@@ -12,7 +12,6 @@ from typing import Any
 from handshake_viz.core.events import Event
 from handshake_viz.sources.replay import ReplaySource
 from handshake_viz.tui.app import TimelineApp, make_app
-
 from tests.helpers.fakes import FakeSource, wait_dissection, wait_indexed
 from tests.helpers.paths import HTTP_GET
 

@@ -33,8 +33,17 @@ class Pane:
 
     def __init__(self, width: int = 140, height: int = 36) -> None:
         self.socket = f"hv-test-{uuid.uuid4().hex[:8]}"
-        self._tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height),
-                   "env -i PATH=/usr/bin:/bin TERM=xterm-256color HOME=/tmp bash --norc --noprofile")  # fmt: skip
+        self._tmux(
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            str(width),
+            "-y",
+            str(height),
+            "env -i PATH=/usr/bin:/bin TERM=xterm-256color HOME=/tmp bash --norc --noprofile",
+        )
 
     def _tmux(self, *args: str) -> str:
         return subprocess.run(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from handshake_viz.core.events import Phase, TcpState
 from handshake_viz.words import catalog
 from handshake_viz.words.explain import PACKET_KINDS, SOCKET_KINDS
-from handshake_viz.core.events import Phase, TcpState
 
 
 def test_en_and_zh_exist() -> None:

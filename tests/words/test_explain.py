@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from handshake_viz.words.explain import explain, packet_kind, socket_kind
 from handshake_viz.core.events import PacketEvent, SocketEvent
 from handshake_viz.sources.replay import ReplaySource
+from handshake_viz.words.explain import explain, packet_kind, socket_kind
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -1,12 +1,12 @@
-"""The capture process: read the packet socket, append each frame to the capture file. Nothing else.
+"""The capture process: read the packet socket, append each frame to the capture file.
 
-``LiveSource`` opens the socket (the privileged step) and the file, then starts this module as
-a child process with both descriptors (``python -m handshake_viz.sources.live.capture_worker``). Here
-a frame costs one read and one write, so even when the machine is saturated the kernel's
-socket buffer is drained and nothing is dropped; the parent decodes and tracks by reading the
-file as it grows, lagging in a burst but losing nothing. Each frame is in the file (in the
-kernel's page cache) the moment it is read, so Ctrl-C, a crash or ``kill -9`` of either
-process loses nothing that was shown.
+Nothing else. ``LiveSource`` opens the socket (the privileged step) and the file, then starts
+this module as a child process with both descriptors
+(``python -m handshake_viz.sources.live.capture_worker``). Here a frame costs one read and
+one write, so even when the machine is saturated the kernel's socket buffer is drained and
+nothing is dropped; the parent decodes and tracks by reading the file as it grows, lagging in
+a burst but losing nothing. Each frame is in the file (in the kernel's page cache) the moment
+it is read, so Ctrl-C, a crash or ``kill -9`` of either process loses nothing that was shown.
 
 The worker stops on SIGTERM or SIGINT after draining what is queued, and by itself when its
 parent dies.

@@ -26,8 +26,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from handshake_viz.sources.live.privileges import invoking_user
 from handshake_viz.core.source import SourceError
+from handshake_viz.sources.live.privileges import invoking_user
 
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 RENAME_TRIES = 8

@@ -21,8 +21,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from handshake_viz.sources.live.privileges import NO_PRIVILEGE_MESSAGE
 from handshake_viz.core.source import SourceError
+from handshake_viz.sources.live.privileges import NO_PRIVILEGE_MESSAGE
 
 ETH_P_ALL = 0x0003
 SOL_PACKET = 263

@@ -19,8 +19,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import select
 import resource  # noqa: F401 - os.wait4 imports it lazily, after root (and /root) is gone
+import select
 import signal
 import subprocess
 import sys
@@ -28,19 +28,19 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
-from typing import BinaryIO
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from handshake_viz.core.events import CaptureStats, Event, PacketEvent
 from handshake_viz.core.frames import FrameIndex
+from handshake_viz.core.pcapfile import CaptureCutShort, read_records
+from handshake_viz.core.pipeline import PacketPipeline
+from handshake_viz.core.source import SourceError
 from handshake_viz.sources.live.merge import TimelineMerger
 from handshake_viz.sources.live.pcapwriter import PcapWriter
 from handshake_viz.sources.live.privileges import drop_root
 from handshake_viz.sources.live.savefile import anonymous_capture_file, create_capture_file
 from handshake_viz.sources.live.sniffer import SNAPLEN, Sniffer
-from handshake_viz.core.pcapfile import CaptureCutShort, read_records
-from handshake_viz.core.pipeline import PacketPipeline
-from handshake_viz.core.source import SourceError
 
 DEMO_MERGE_DELAY = 0.02
 """Seconds each demo event waits for earlier ones still on their way: a packet is read by the
@@ -282,7 +282,8 @@ class LiveSource:
                 idle()
                 merger.caught_up(began)
 
-            with _GrowingFile(self._reader, self._worker_done, at_end) as f:
+            with _GrowingFile(self._reader, self._worker_done, at_end) as growing:
+                f = cast(BinaryIO, growing)  # read_records needs only read1 and read
                 for record in read_records(f, str(self.save or "the capture")):
                     note(record)
                     frame, t, _lt, data, wirelen = record[:5]

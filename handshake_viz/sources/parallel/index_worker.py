@@ -27,12 +27,12 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from handshake_viz.core.decode import FrameDecoder, Packet, fast_tcp_ports
-from handshake_viz.sources.parallel.decode_worker import end_of, raise_end, reap, receive, spawn
 from handshake_viz.core.events import ConnectionSummary
 from handshake_viz.core.frames import FrameIndex
 from handshake_viz.core.pcapfile import CaptureFileError, RawRecord, read_records
-from handshake_viz.model.timeline import COLUMNS, RowBatch, RowBuilder
 from handshake_viz.core.tracker import ConnectionTracker
+from handshake_viz.model.rows import COLUMNS, RowBatch, RowBuilder
+from handshake_viz.sources.parallel.decode_worker import end_of, raise_end, reap, receive, spawn
 
 FIRST_FRAMES = 256
 """Frames in the first batch: small, so that the first screen comes at once."""
@@ -104,7 +104,7 @@ def worker_batches(
                     frames_read.add_run(chunk)
                 owners = [-1 if (pt := fast_tcp_ports(r[2], r[3])) < 0 else shard_of(pt, shards)
                           for r in chunk]  # fmt: skip
-                todo = [r for r, o in zip(chunk, owners) if o < 0 or o == shard]
+                todo = [r for r, o in zip(chunk, owners, strict=True) if o < 0 or o == shard]
                 decoded = iter([decode(r[0], r[1], r[2], r[3]) for r in todo])
                 mine: list[Packet] = []
                 at: list[int] = []
@@ -123,7 +123,8 @@ def worker_batches(
                     else:
                         truncated += 1  # a TruncatedPacket: reported, not a row
                 events = [track(p) for p in mine]
-                for i, row in zip(at, [packet_row(ev, row0 + i) for ev, i in zip(events, at)]):
+                rows_made = [packet_row(ev, row0 + i) for ev, i in zip(events, at, strict=True)]
+                for i, row in zip(at, rows_made, strict=True):
                     rows[i] = row
                 if frames >= limit:
                     row0 += len(rows)
@@ -161,7 +162,10 @@ def _row_batch(builder: RowBuilder, rows: list[tuple[Any, ...]]) -> RowBatch:
     mine = sorted({r[3] for r in rows if r is not zero})
     streams = [builder.streams[(sid - offset) // step].fields() for sid in mine]
     if rows:
-        columns = tuple(array(tc, col).tobytes() for (_, tc), col in zip(COLUMNS, zip(*rows)))
+        columns = tuple(
+            array(tc, col).tobytes()
+            for (_, tc), col in zip(COLUMNS, zip(*rows, strict=True), strict=True)
+        )
     else:
         columns = tuple(b"" for _ in COLUMNS)
     options = dict(builder.options)
@@ -205,8 +209,11 @@ class ShardedIndex:
     def start(self) -> bool:
         """Start the workers; False (and nothing left running) where that fails."""
         for shard in range(self.shards):
-            started = spawn(_work, (self.path, self.name, shard, self.shards,
-                                    shard == 0 and self.index is not None), f"index-{shard}")  # fmt: skip
+            started = spawn(
+                _work,
+                (self.path, self.name, shard, self.shards, shard == 0 and self.index is not None),
+                f"index-{shard}",
+            )
             if started is None:
                 self.close()
                 return False

@@ -8,13 +8,13 @@ import shutil
 import subprocess
 
 import pytest
-from tests.helpers.live import ROOT, pcap_frames
 
 from handshake_viz.core.events import PacketEvent, Phase, SocketEvent
+from handshake_viz.core.source import SourceError
 from handshake_viz.sources.live.merge import TimelineMerger
 from handshake_viz.sources.live.pcapwriter import PcapWriter
 from handshake_viz.sources.live.sniffer import SNAPLEN, Sniffer, capture_filter, compile_bpf
-from handshake_viz.core.source import SourceError
+from tests.helpers.live import ROOT, pcap_frames
 
 pytestmark = pytest.mark.timeout(30)
 

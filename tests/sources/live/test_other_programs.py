@@ -16,6 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+
+from handshake_viz.demo.scenarios import free_port
+from handshake_viz.sources.replay import ReplaySource
 from tests.helpers.live import (
     ROOT,
     cli_env,
@@ -25,9 +28,6 @@ from tests.helpers.live import (
     pcap_frames,
     tshark_packets,
 )
-
-from handshake_viz.demo.scenarios import free_port
-from handshake_viz.sources.replay import ReplaySource
 
 pytestmark = [needs_capture, pytest.mark.timeout(60)]
 

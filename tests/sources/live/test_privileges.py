@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from tests.helpers.live import ROOT, cli, cli_env, needs_capture, pcap_frames
 
 pytestmark = [pytest.mark.timeout(60), needs_capture]

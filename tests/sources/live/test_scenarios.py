@@ -7,6 +7,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
+from handshake_viz.core.events import ACK, RST, SYN, PacketEvent, SocketEvent
+from handshake_viz.demo.scenarios import SCENARIOS
+from handshake_viz.sources.live.scenario import ScenarioSource
 from tests.helpers.live import (
     event_packets,
     needs_capture,
@@ -15,17 +19,13 @@ from tests.helpers.live import (
     tshark_packets,
 )
 
-from handshake_viz.demo.scenarios import SCENARIOS
-from handshake_viz.core.events import ACK, RST, SYN, PacketEvent, SocketEvent
-from handshake_viz.cli.live import demo_source
-
 pytestmark = [needs_capture, needs_tcpdump, pytest.mark.timeout(60)]
 
 
 def run(name: str, tmp_path: Path, tcpdump) -> tuple[list, Path, Path]:
     """Run scenario `name` under our sniffer and tcpdump at once; (events, ours, theirs)."""
     ours = tmp_path / f"{name}.pcap"
-    source = demo_source(name, ours)
+    source = ScenarioSource(name, ours)
     source.open()
     dump = tcpdump([source.port])
     events = list(source.events())

@@ -10,20 +10,20 @@ from __future__ import annotations
 import math
 import multiprocessing
 import pickle
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from handshake_viz.sources.parallel import decode_worker
 from handshake_viz.core.decode import FrameDecoder, Packet, fast_tcp_ports
-from handshake_viz.sources.parallel.index_worker import ShardedIndex, shard_of, worker_batches
-from handshake_viz.core.pcapfile import CaptureFileError, read_records
-from handshake_viz.sources.replay import ReplaySource
-from handshake_viz.core.source import SourceError
 from handshake_viz.core.frames import FrameIndex
-from handshake_viz.model.timeline import COLUMNS, Timeline
+from handshake_viz.core.pcapfile import CaptureFileError, read_records
+from handshake_viz.core.source import SourceError
+from handshake_viz.model.rows import COLUMNS
+from handshake_viz.model.timeline import Timeline
+from handshake_viz.sources.parallel import decode_worker
+from handshake_viz.sources.parallel.index_worker import ShardedIndex, shard_of, worker_batches
+from handshake_viz.sources.replay import ReplaySource
 from tests.helpers.captures import write_loopback_capture
 from tests.helpers.paths import TSHARK_DATA
 

@@ -1,0 +1,85 @@
+"""``--print``: any source's events on stdout, as a text ladder or JSONL, for every command.
+
+One path for replay, live capture and the demo, so they stop, flush and fail alike:
+- the first Ctrl-C (or SIGTERM) asks the source to stop, so the last packets, the summaries
+  and the capture file are still completed; a second one interrupts;
+- a live source or a pipe is flushed line by line (another program reads as it happens); a
+  file is written in big batches;
+- a closed pipe (``| head``) ends quietly, and a bad input is one line on stderr and exit 2
+  after every event before the problem.
+"""
+
+from __future__ import annotations
+
+import gc
+import signal
+import sys
+import threading
+from types import FrameType
+
+from handshake_viz.cli.errors import EXIT_OK, error, note
+from handshake_viz.core.events import CaptureStats
+from handshake_viz.core.source import EventSource, SourceError
+from handshake_viz.render.output import EventPrinter
+
+
+class _StopOnSignal:
+    """While in effect, the first SIGINT/SIGTERM stops `source`; the second interrupts."""
+
+    def __init__(self, source: EventSource) -> None:
+        self.source = source
+        self.interrupted = threading.Event()
+        self._old: dict[int, object] = {}
+
+    def _on_signal(self, _signum: int, _frame: FrameType | None) -> None:
+        if self.interrupted.is_set():
+            raise KeyboardInterrupt
+        self.interrupted.set()
+        self.source.stop()
+
+    def __enter__(self) -> _StopOnSignal:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._on_signal)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+
+
+def print_events(source: EventSource, fmt: str, streaming: bool | None = None) -> int:
+    """Write `source`'s events to stdout until it ends; the exit status.
+
+    Args:
+        source: any event source (opened already, where it has a step that can fail).
+        fmt: "text" or "jsonl".
+        streaming: flush each line; default: for a live source.
+    """
+    streaming = source.live if streaming is None else streaming
+    printer = EventPrinter(sys.stdout, fmt, flush_each=streaming)
+    if not source.live:
+        # The tracker makes no reference cycles: the cyclic collector would only rescan a
+        # big file's hundred thousand live connections again and again.
+        gc.disable()
+    status = EXIT_OK
+    try:
+        with _StopOnSignal(source):
+            try:
+                printer.write_all(source.events())
+            except SourceError as exc:
+                printer.close()
+                status = error(str(exc))
+    except BrokenPipeError:
+        return EXIT_OK
+    finally:
+        gc.enable()
+    try:
+        printer.close()
+    except BrokenPipeError:
+        return EXIT_OK
+    if source.live:
+        stats: CaptureStats = source.stats
+        saved = f", saved to {stats.saved_to}" if stats.saved_to else ""
+        note(f"{stats.packets} packets, {stats.drops} dropped by the kernel{saved}")
+    return status

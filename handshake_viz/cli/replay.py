@@ -1,0 +1,33 @@
+"""``handshake-viz replay FILE|-``: a capture in the timeline TUI, or its events on stdout."""
+
+from __future__ import annotations
+
+import argparse
+
+from handshake_viz.cli.errors import error, note
+from handshake_viz.cli.printing import print_events
+from handshake_viz.cli.tui import tui_options
+from handshake_viz.core.source import SourceError
+from handshake_viz.sources.parallel.decode_worker import prepare, worth_it
+from handshake_viz.sources.replay import ReplaySource, capture_from_stdin
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    """The ``replay`` command: the TUI, or with --print the events on stdout."""
+    if not args.print_:
+        try:
+            from handshake_viz.tui.app import run_tui
+        except ImportError:
+            note("the TUI is not available; printing instead")
+        else:
+            try:
+                stdin = capture_from_stdin() if args.file == "-" else None
+                source = ReplaySource(args.file, parallel=True, stream=stdin)
+                source.check()
+            except SourceError as e:
+                return error(str(e))
+            if worth_it(args.file):
+                prepare()
+            return run_tui(source, tui_options(args))
+    source = ReplaySource(args.file, keep_index=False, parallel=True)
+    return print_events(source, args.format, streaming=args.file == "-")
