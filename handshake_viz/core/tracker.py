@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from handshake_viz.core.analysis import M32, Flow, analyse
 from handshake_viz.core.decode import Packet
 from handshake_viz.core.events import (
     ACK,
-    FIN,
-    RST,
     SYN,
     ConnectionSummary,
     PacketEvent,
@@ -25,10 +24,7 @@ from handshake_viz.core.events import (
     TcpState,
 )
 from handshake_viz.core.tcpoptions import options_layout, parse_tcp_options
-
-M32 = 0xFFFFFFFF
-OOO_THRESHOLD = 0.003
-"""tshark's default out-of-order threshold (seconds), used when no RTT is known."""
+from handshake_viz.core.tcpstates import transition
 
 COMPLETENESS_SYN = 1
 COMPLETENESS_SYNACK = 2
@@ -39,39 +35,6 @@ COMPLETENESS_RST = 32
 
 S = TcpState
 
-A_RETRANSMISSION = 0x0001
-A_LOST_PACKET = 0x0002
-A_ACK_LOST_PACKET = 0x0004
-A_KEEP_ALIVE = 0x0008
-A_DUPLICATE_ACK = 0x0010
-A_ZERO_WINDOW = 0x0020
-A_ZERO_WINDOW_PROBE = 0x0040
-A_ZERO_WINDOW_PROBE_ACK = 0x0080
-A_KEEP_ALIVE_ACK = 0x0100
-A_OUT_OF_ORDER = 0x0200
-A_FAST_RETRANSMISSION = 0x0400
-A_WINDOW_UPDATE = 0x0800
-A_SPURIOUS_RETRANSMISSION = 0x2000
-
-_MARK_NAMES: tuple[tuple[int, tuple[str, ...]], ...] = (
-    (A_RETRANSMISSION, ("retransmission",)),
-    (A_FAST_RETRANSMISSION, ("fast_retransmission", "retransmission")),
-    (A_SPURIOUS_RETRANSMISSION, ("spurious_retransmission", "retransmission")),
-    (A_OUT_OF_ORDER, ("out_of_order",)),
-    (A_LOST_PACKET, ("previous_segment_not_captured",)),
-    (A_ACK_LOST_PACKET, ("ack_lost_segment",)),
-    (A_DUPLICATE_ACK, ("duplicate_ack",)),
-    (A_ZERO_WINDOW, ("zero_window",)),
-    (A_ZERO_WINDOW_PROBE, ("zero_window_probe",)),
-    (A_ZERO_WINDOW_PROBE_ACK, ("zero_window_probe_ack",)),
-    (A_KEEP_ALIVE, ("keep_alive",)),
-    (A_KEEP_ALIVE_ACK, ("keep_alive_ack",)),
-    (A_WINDOW_UPDATE, ("window_update",)),
-)
-"""Analysis bits and the names the JSONL gives them (tshark's field names)."""
-_MARKS: dict[int, tuple[str, ...]] = {}
-
-
 _RESET, _CONFIRM, _REQUEST, _TEARDOWN, _DATA = (
     Phase.RESET,
     Phase.CONFIRM,
@@ -80,51 +43,6 @@ _RESET, _CONFIRM, _REQUEST, _TEARDOWN, _DATA = (
     Phase.DATA,
 )
 _ESTABLISHED = TcpState.ESTABLISHED
-
-
-def _lt(a: int, b: int) -> bool:
-    """a < b in 32-bit sequence space (tshark's LT_SEQ)."""
-    return ((a - b) & M32) > 0x7FFFFFFF
-
-
-class _Flow:
-    """One direction of a TCP conversation: what its sender has sent and acknowledged.
-
-    The analysis fields keep tshark's names and, like tshark, hold absolute numbers.
-    """
-
-    __slots__ = (
-        "base",
-        "nextseq",
-        "nextseq_time",
-        "maxseqtobeacked",
-        "lastack",
-        "lastack_time",
-        "window",
-        "dupacks",
-        "last_flags",
-        "fin_end",
-        "state",
-    )
-
-    def __init__(self, state: TcpState) -> None:
-        self.base: int | None = None
-        """Absolute sequence number that shows as 0."""
-        self.nextseq = 0
-        """Sequence number expected next from this sender (0: unknown, as in tshark)."""
-        self.nextseq_time = 0.0
-        self.maxseqtobeacked = 0
-        self.lastack = 0
-        """Ack field this sender last sent (kept even with the ACK flag off, as tshark)."""
-        self.lastack_time = 0.0
-        self.window = 0xFFFFFFFF
-        self.dupacks = 0
-        self.last_flags = 0
-        """Analysis bits of this sender's previous segment (keep-alive detection)."""
-        self.fin_end: int | None = None
-        """Relative sequence number just past this sender's FIN."""
-        self.state = state
-        """This end's TCP state after the latest packet."""
 
 
 class _Conversation:
@@ -168,12 +86,12 @@ class _Conversation:
         syn = p.flags & (SYN | ACK)
         if syn == SYN | ACK:
             # Caught from its SYN-ACK: the other end is the client, this one listened.
-            self.fa, self.fb = _Flow(S.LISTEN), _Flow(S.SYN_SENT)
+            self.fa, self.fb = Flow(S.LISTEN), Flow(S.SYN_SENT)
         elif syn == SYN:
-            self.fa, self.fb = _Flow(S.CLOSED), _Flow(S.LISTEN)
+            self.fa, self.fb = Flow(S.CLOSED), Flow(S.LISTEN)
         else:
             # Caught mid-stream: both ends are already connected.
-            self.fa, self.fb = _Flow(S.ESTABLISHED), _Flow(S.ESTABLISHED)
+            self.fa, self.fb = Flow(S.ESTABLISHED), Flow(S.ESTABLISHED)
         self.client_is_a = syn != SYN | ACK
         """Roles: the client sent the first SYN; with no SYN, the first packet's sender."""
         self.completeness = 0
@@ -418,7 +336,7 @@ class ConnectionTracker:
                     conv.syn_options = options_layout(p.options)
 
         # tshark's sequence analysis, on absolute numbers.
-        marks = _analyse(flags, raw_seq, raw_ack, length, p.window, now, fwd, rev, conv.first_rtt)
+        marks = analyse(flags, raw_seq, raw_ack, length, p.window, now, fwd, rev, conv.first_rtt)
         if reused:
             marks = ("port_reused",) + marks
         if p.options_cut:
@@ -452,7 +370,7 @@ class ConnectionTracker:
 
         # TCP states of both ends.
         if flags & 0x07 or fwd.state is not _ESTABLISHED or rev.state is not _ESTABLISHED:
-            _transition(fwd, rev, flags, seq, ack, length)
+            transition(fwd, rev, flags, seq, ack, length)
             if (syn_ack == 0x02 and rev.state is S.LISTEN and self._listening is not None
                     and not self._listening(p.dst, dport, now)):  # fmt: skip
                 rev.state = S.CLOSED  # nothing listens there: the kernel will answer RST
@@ -511,160 +429,3 @@ class ConnectionTracker:
             convs[i] = None  # type: ignore[call-overload]
         convs.clear()
         yield from self._udp_summaries
-
-
-def _analyse(
-    flags: int,
-    seq: int,
-    ack: int,
-    seglen: int,
-    window: int,
-    now: float,
-    F: _Flow,
-    R: _Flow,
-    first_rtt: float,
-) -> tuple[str, ...]:
-    """tshark 4.0's tcp_analyze_sequence_number, check for check, on absolute numbers.
-
-    `F` is the sender's flow, `R` the other one. Returns the marks of this segment (tshark's
-    field names) and updates both flows as tshark does. The hot path of replay: sequence
-    comparisons are written out (``(a - b) & M32 > 0x7FFFFFFF`` is tshark's ``LT_SEQ(a, b)``),
-    each preceded by the cheap equality that settles the common in-order case.
-    """
-    ta = 0
-    sfr = flags & 0x07  # SYN, FIN or RST
-    nextseq0 = F.nextseq
-    if seglen > 1:
-        # A data segment: of the first checks only these two can apply.
-        if window == 0 and not sfr:
-            ta = A_ZERO_WINDOW
-        if (
-            nextseq0
-            and seq != nextseq0
-            and ((nextseq0 - seq) & M32) > 0x7FFFFFFF
-            and not flags & 0x04
-        ):
-            ta |= A_LOST_PACKET
-    elif seglen == 1 and seq == nextseq0 and R.window == 0:
-        ta = A_ZERO_WINDOW_PROBE
-    else:
-        if window == 0 and not sfr:
-            ta = A_ZERO_WINDOW
-        if (
-            nextseq0
-            and seq != nextseq0
-            and ((nextseq0 - seq) & M32) > 0x7FFFFFFF
-            and not flags & 0x04
-        ):
-            ta |= A_LOST_PACKET
-        if seq == ((nextseq0 - 1) & M32) and not sfr:
-            ta |= A_KEEP_ALIVE
-        if seglen == 0 and seq == nextseq0 and ack == F.lastack and not sfr:
-            fwin = F.window
-            if window and window != fwin:
-                ta |= A_WINDOW_UPDATE
-            elif window and R.last_flags & A_KEEP_ALIVE:
-                ta |= A_KEEP_ALIVE_ACK
-            elif window == 0 and fwin == 0 and R.last_flags & A_ZERO_WINDOW_PROBE:
-                ta |= A_ZERO_WINDOW_PROBE_ACK
-            elif window:
-                F.dupacks = 1 if F.dupacks == -1 else F.dupacks + 1
-                ta |= A_DUPLICATE_ACK
-    # finished_fwd:
-    if ack != F.lastack:
-        F.dupacks = 0
-    rmax = R.maxseqtobeacked
-    if rmax and ack != rmax and flags & 0x10 and ((rmax - ack) & M32) > 0x7FFFFFFF:
-        if ((rmax - R.nextseq) & M32) > 0x7FFFFFFF:
-            R.maxseqtobeacked = R.nextseq
-            ta |= A_ACK_LOST_PACKET
-        else:
-            if R.dupacks == 0:
-                ta |= A_ACK_LOST_PACKET
-            R.dupacks = -1
-    syn_fin = 1 if flags & 0x03 else 0
-    if (seglen or syn_fin) and not ta & A_KEEP_ALIVE:
-        not_adv = nextseq0 != 0 and seq != nextseq0 and ((seq - nextseq0) & M32) > 0x7FFFFFFF
-        if not_adv and seglen > 1 and ((nextseq0 - 1) & M32) == seq:
-            not_adv = False
-        rlastack = R.lastack
-        if seglen and rlastack and ((seq + seglen - rlastack - 1) & M32) >= 0x7FFFFFFF:
-            ta |= A_SPURIOUS_RETRANSMISSION  # every byte was acknowledged already
-        elif not_adv:
-            if R.dupacks >= 2 and rlastack == seq and 0 <= now - R.lastack_time < 0.020:
-                ta |= A_FAST_RETRANSMISSION
-            elif 0 <= now - F.nextseq_time < (first_rtt or OOO_THRESHOLD) and nextseq0 != (
-                (seq + seglen + syn_fin) & M32
-            ):
-                ta |= A_OUT_OF_ORDER
-            else:
-                ta |= A_RETRANSMISSION
-    # done:
-    if not ta & A_ZERO_WINDOW_PROBE:
-        nextseq = (seq + seglen + syn_fin) & M32
-        if nextseq0 == 0 or (nextseq != nextseq0 and ((nextseq0 - nextseq) & M32) > 0x7FFFFFFF):
-            F.nextseq = nextseq
-            F.nextseq_time = now
-        if seq == F.maxseqtobeacked or F.maxseqtobeacked == 0:
-            F.maxseqtobeacked = F.nextseq
-    F.window = window
-    F.lastack = ack
-    F.lastack_time = now
-    F.last_flags = ta
-    if not ta:
-        return ()
-    marks = _MARKS.get(ta)
-    if marks is None:
-        marks = _MARKS[ta] = tuple(
-            dict.fromkeys(name for bit, names in _MARK_NAMES for name in names if ta & bit)
-        )
-    return marks
-
-
-def _transition(fwd: _Flow, rev: _Flow, flags: int, seq: int, ack: int | None, length: int) -> None:
-    """Move both ends' TCP states for one packet sent by `fwd`'s end to `rev`'s end.
-
-    The sender moves for what it sent, the receiver for what it received (loopback delivers
-    at once), except that the server shows SYN-RECEIVED only once its SYN-ACK is seen: a
-    SYN alone does not tell whether anything listens.
-    """
-    if flags & RST:
-        fwd.state = rev.state = S.CLOSED
-        return
-    if flags & SYN:
-        if flags & ACK:
-            fwd.state = S.SYN_RECEIVED
-            if rev.state is S.SYN_SENT:
-                rev.state = S.ESTABLISHED
-        else:
-            fwd.state = S.SYN_SENT
-            if rev.state is S.CLOSED:
-                rev.state = S.LISTEN
-    elif ack is not None:
-        if fwd.state is S.SYN_SENT:
-            fwd.state = S.ESTABLISHED  # it got the SYN-ACK, even if the capture did not
-        if rev.state is S.SYN_RECEIVED:
-            rev.state = S.ESTABLISHED
-        if rev.fin_end is not None and not _lt(ack, rev.fin_end):
-            if rev.state is S.FIN_WAIT_1:
-                rev.state = S.FIN_WAIT_2
-            elif rev.state is S.CLOSING:
-                rev.state = S.TIME_WAIT
-            elif rev.state is S.LAST_ACK:
-                rev.state = S.CLOSED
-    if flags & FIN:
-        if fwd.fin_end is None:
-            fwd.fin_end = (seq + length + 1) & M32
-        if fwd.state in _OPEN:
-            fwd.state = S.FIN_WAIT_1
-        elif fwd.state is S.CLOSE_WAIT:
-            fwd.state = S.LAST_ACK
-        if rev.state in _OPEN:
-            rev.state = S.CLOSE_WAIT
-        elif rev.state is S.FIN_WAIT_1:
-            rev.state = S.CLOSING
-        elif rev.state is S.FIN_WAIT_2:
-            rev.state = S.TIME_WAIT
-
-
-_OPEN = (S.ESTABLISHED, S.SYN_RECEIVED, S.SYN_SENT)
