@@ -156,8 +156,3 @@ def read_sockets(
             if wanted is None or ks.local_port in wanted or ks.remote_port in wanted:
                 out.append(ks)
     return out
-
-
-def by_endpoints(sockets: Iterable[KernelSocket]) -> dict[tuple[str, str], KernelSocket]:
-    """Index sockets by (local, remote)."""
-    return {ks.key: ks for ks in sockets}

@@ -182,6 +182,10 @@ class PacketEvent:
         return d
 
 
+WAITING = "waiting"
+"""The result of a call shown before it returns (it blocked longer than the merger holds)."""
+
+
 @dataclass(slots=True)
 class SocketEvent:
     """A socket call made by the demo's client or server, on the same timeline as packets."""

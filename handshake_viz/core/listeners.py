@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 
-from handshake_viz.core.events import SocketEvent, split_endpoint
+from handshake_viz.core.events import WAITING, SocketEvent, split_endpoint
 
 _ANY = {"0.0.0.0", "::"}
 
@@ -35,7 +35,7 @@ class ListenerLog:
         """Take in one socket event (any call; only a TCP listen() and close() count)."""
         if event.proto != "tcp" or event.local is None or event.errno is not None:
             return
-        if event.call not in ("listen", "close") or event.result == "waiting":
+        if event.call not in ("listen", "close") or event.result == WAITING:
             return
         endpoint = split_endpoint(event.local)
         if endpoint is None:

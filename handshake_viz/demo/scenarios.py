@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from handshake_viz.core.events import SocketEvent, endpoint
+from handshake_viz.core.events import WAITING, SocketEvent, endpoint
 from handshake_viz.demo import client as cl
 from handshake_viz.demo.server import Server, reply_after_half_close, until_reset
 from handshake_viz.demo.tracing import Gate, Recorder, TracedSocket, addr_text, no_gate
@@ -284,7 +284,7 @@ def _traced_connection(recorder: Recorder) -> type[http.client.HTTPConnection]:
 
         def connect(self) -> None:
             provisional = SocketEvent(
-                time.time(), "client", "connect", None, endpoint(self.host, self.port), "waiting"
+                time.time(), "client", "connect", None, endpoint(self.host, self.port), WAITING
             )
             token = recorder.begin(provisional)
             t0 = provisional.time

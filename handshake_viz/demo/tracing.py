@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, cast
 
-from handshake_viz.core.events import SocketEvent, endpoint
+from handshake_viz.core.events import WAITING, SocketEvent, endpoint
 
 T = TypeVar("T")
 """What a wrapped socket call returns."""
@@ -175,7 +175,7 @@ class TracedSocket:
         self.gate(self.side, call)
         t0 = time.time()
         provisional = SocketEvent(
-            t0, self.side, call, self.local, self.remote, "waiting", None, self.proto
+            t0, self.side, call, self.local, self.remote, WAITING, None, self.proto
         )
         token = self.recorder.begin(provisional)
         outcome: list[Any] = []

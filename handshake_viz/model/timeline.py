@@ -333,10 +333,6 @@ class Row:
     options: dict[str, Any] | None
 
     @property
-    def is_socket(self) -> bool:
-        return self.kind == KIND_SOCKET
-
-    @property
     def flag_text(self) -> str:
         return ",".join(flag_names(self.flags))
 

@@ -6,6 +6,9 @@ them directly. Big timelines are cut at `limit` rows: a diagram of a million arr
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 from handshake_viz.model.playback import TimelineView
 from handshake_viz.model.rows import KIND_SOCKET, PHASES, S2C
 from handshake_viz.render.ladder_text import arrow_label, ladder_text, socket_label
@@ -71,3 +74,13 @@ def export_mermaid(view: TimelineView, limit: int = EXPORT_LIMIT) -> str:
     if view.visible_count > limit:
         lines.append(f"    %% {view.visible_count - limit} more rows not exported")
     return "\n".join(lines) + "\n"
+
+
+def write_export(folder: Path, suffix: str, content: str) -> Path:
+    """Write one export as ``handshake-viz-<date>-<time><suffix>`` in `folder` (made if
+    missing); the path written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = folder / f"handshake-viz-{stamp}{suffix}"
+    path.write_text(content, encoding="utf-8")
+    return path

@@ -18,34 +18,30 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
-from contextlib import closing
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
-from rich.cells import cell_len
-from rich.console import Console
-from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult, CSSPathType, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from handshake_viz.core.source import EventSource, FrameSource, Progress, SourceError
+from handshake_viz.core.source import EventSource, FrameSource, Progress
 from handshake_viz.model.playback import DEFAULT_PAUSE, DEFAULT_SPEED, TimelineView
 from handshake_viz.model.query import Filter, FilterError, parse_filter
-from handshake_viz.model.rows import Indexed
 from handshake_viz.model.timeline import Timeline
-from handshake_viz.render.export import export_mermaid, export_text
+from handshake_viz.render.export import export_mermaid, export_text, write_export
+from handshake_viz.render.fit import fit_lines
 from handshake_viz.tui.connections import ConnectionsView
 from handshake_viz.tui.detail import PacketDetail
 from handshake_viz.tui.help import HelpScreen
 from handshake_viz.tui.ladder import LadderView
 from handshake_viz.tui.options import TuiOptions
+from handshake_viz.tui.reader import SourceFinished, read_into
 from handshake_viz.tui.statusbar import Legend, StatusBar, status_text
 from handshake_viz.words.catalog import load
 from handshake_viz.words.explain import explain
@@ -59,35 +55,11 @@ SIDE_BY_SIDE = 100
 80 columns the ladder beside it kept 44 and its arrows had room for one letter."""
 SLOW_TICK = 0.25
 """Seconds between two redraws of the counters (status bar, connections) while reading."""
-LIVE_BATCH = 1
-"""Live: every event is published at once (latency matters, the rate is low)."""
-REPLAY_BATCH = 2048
-"""Replay: rows are published in batches (throughput matters)."""
-
-
-class SourceFinished(Message):
-    """The source's iteration ended, by itself or with an error (one line)."""
-
-    def __init__(self, error: str | None) -> None:
-        super().__init__()
-        self.error = error
 
 
 _PLAYBACK_ACTIONS = frozenset({"toggle_play", "step", "faster", "slower"})
 EXPLAIN_LINES = 3
 """Lines of the explanation under the ladder (its CSS height)."""
-
-
-def fit_lines(text: str, width: int, lines: int, more: str, console: Console) -> Text:
-    """`text` wrapped to `width` cells; past `lines` lines, cut with `more` at the end."""
-    wrapped = Text(text).wrap(console, width)
-    if len(wrapped) <= lines:
-        return Text(text)
-    last = wrapped[lines - 1]
-    last.truncate(max(width - cell_len(more), 0))
-    last.rstrip()
-    last.append(more, style="bold")
-    return Text("\n").join(wrapped[:lines])
 
 
 class TimelineApp(App[int]):
@@ -194,46 +166,9 @@ class TimelineApp(App[int]):
     def _read_source(self) -> None:
         """Append the source's events to the timeline; post only the end (or an error)."""
         worker = get_current_worker()
-        tl = self.timeline
-        error: str | None = None
-        batch: list[Any] = []
-        paused = False
         try:
-            source = self.source
-            merged = source.index_rows() if isinstance(source, Indexed) else None
-            if merged is not None:
-                # A big file: worker processes build the rows, this thread only merges them.
-                # Its stream infos (100,000 for a million packets) outlive the reading: the
-                # cyclic GC's full passes would walk them again and again while the rows come
-                # in (half of the merge's CPU time, measured). A file ends, so the GC is off
-                # only until then; on_source_finished freezes those objects instead.
-                paused = gc.isenabled()
-                gc.disable()
-                with closing(merged):
-                    for batches in merged:
-                        tl.merge(batches)
-                        if worker.is_cancelled:
-                            break
-            else:
-                size = LIVE_BATCH if self.source.live else REPLAY_BATCH
-                for ev in self.source.events():
-                    batch.append(ev)
-                    if len(batch) >= size:
-                        tl.extend(batch)
-                        batch.clear()
-                        if worker.is_cancelled:
-                            break
-                tl.extend(batch)
-        except SourceError as exc:
-            tl.extend(batch)
-            error = str(exc)
-        except Exception as exc:  # noqa: BLE001 - shown in the status bar and printed on exit, never lost
-            tl.extend(batch)
-            error = f"reading stopped: {type(exc).__name__}: {exc}"
+            error = read_into(self.timeline, self.source, lambda: worker.is_cancelled)
         finally:
-            if paused:
-                gc.enable()
-            tl.done = True
             self.ingest_finished.set()
         if not worker.is_cancelled:
             self.post_message(SourceFinished(error))
@@ -491,25 +426,15 @@ class TimelineApp(App[int]):
         paths = [self.export_svg(), self.export_text(), self.export_mermaid()]
         self.notify("saved " + ", ".join(p.name for p in paths) + f" in {self.export_dir}")
 
-    def _export_path(self, suffix: str) -> Path:
-        self.export_dir.mkdir(parents=True, exist_ok=True)
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        return self.export_dir / f"handshake-viz-{stamp}{suffix}"
-
     def export_svg(self) -> Path:
-        path = self._export_path(".svg")
-        path.write_text(self.export_screenshot(title="handshake-viz"), encoding="utf-8")
-        return path
+        svg = self.export_screenshot(title="handshake-viz")
+        return write_export(self.export_dir, ".svg", svg)
 
     def export_text(self) -> Path:
-        path = self._export_path(".txt")
-        path.write_text(export_text(self.view), encoding="utf-8")
-        return path
+        return write_export(self.export_dir, ".txt", export_text(self.view))
 
     def export_mermaid(self) -> Path:
-        path = self._export_path(".mmd")
-        path.write_text(export_mermaid(self.view), encoding="utf-8")
-        return path
+        return write_export(self.export_dir, ".mmd", export_mermaid(self.view))
 
     def on_unmount(self) -> None:
         """However the app ends, the capture stops so that the reading thread returns."""

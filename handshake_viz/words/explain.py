@@ -15,6 +15,7 @@ from handshake_viz.core.events import (
     PSH,
     RST,
     SYN,
+    WAITING,
     PacketEvent,
     Phase,
     SocketEvent,
@@ -75,7 +76,7 @@ def socket_kind(ev: SocketEvent) -> str:
     """Which message explains this socket call (a key of ``[call]``)."""
     result = ev.result or ""
     if ev.call == "connect":
-        if result == "waiting":
+        if result == WAITING:
             return "connect_waiting"
         if result == "ECONNREFUSED":
             return "connect_refused"

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from handshake_viz.core.events import Event, PacketEvent, SocketEvent
 from handshake_viz.core.listeners import ListenerLog
 
-WAITING = "waiting"
 """Result of a call shown before it returned (it blocked longer than the hold cap)."""
 
 

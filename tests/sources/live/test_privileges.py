@@ -164,7 +164,12 @@ def test_no_save_leaves_nothing_on_disk_after_kill_9(tmp_path):
 def listening_addresses(pid: int) -> list[str]:
     """The local addresses of the TCP sockets in LISTEN that process `pid` holds."""
     inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+        tables = [Path(f"/proc/{pid}/net/{t}").read_text() for t in ("tcp", "tcp6")]
+    except OSError:  # the process has just ended
+        return []
+    for fd in fds:
         try:
             target = os.readlink(fd)
         except OSError:
@@ -172,8 +177,8 @@ def listening_addresses(pid: int) -> list[str]:
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
     found = []
-    for table in ("tcp", "tcp6"):
-        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+    for table in tables:
+        for line in table.splitlines()[1:]:
             f = line.split()
             if f[3] == "0A" and f[9] in inodes:
                 found.append(f[1])
