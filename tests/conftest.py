@@ -7,16 +7,34 @@ a machine without tcpdump or tshark skips the comparisons that need them, saying
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from handshake_viz.core.events import Event, PacketEvent
+from handshake_viz.sources.netns import NamespaceError, enter_private_network
 from tests.helpers.fakes import read_events, socket_calls
 from tests.helpers.live import Tcpdump
 from tests.helpers.paths import HTTP_GET
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Run the whole suite in a network of its own, where root may make one.
+
+    The tests capture on loopback and bind ports: in a private network namespace nothing else
+    on the machine (another test run, a developer's server, a lesson) can appear in their
+    captures or hold their ports, and their traffic reaches nothing outside. Without the
+    privilege, they share the machine's loopback and the capture tests skip, saying so.
+    """
+    if os.geteuid() == 0 and not os.environ.get("HANDSHAKE_VIZ_TEST_SHARED_NET"):
+        try:
+            enter_private_network()
+        except NamespaceError as exc:
+            print(f"tests share the machine's network: {exc}", file=sys.stderr)
 
 
 @pytest.fixture
