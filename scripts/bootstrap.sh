@@ -12,6 +12,9 @@ command -v tmux    >/dev/null 2>&1 || need+=(tmux)
 command -v curl    >/dev/null 2>&1 || need+=(curl)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v capinfos >/dev/null 2>&1 || need+=(wireshark-common)
+command -v bpftrace >/dev/null 2>&1 || need+=(bpftrace)   # the kernel's view (socket calls, states)
+command -v nft     >/dev/null 2>&1 || need+=(nftables)   # real faults in lessons and the lab
+command -v ip      >/dev/null 2>&1 || need+=(iproute2)   # network namespaces and veth
 [ -x /usr/bin/chromium ] || need+=(chromium)  # the browser test of `serve`
 ldconfig -p 2>/dev/null | grep -q 'libpcap\.so' || need+=(libpcap0.8)
 if [ ${#need[@]} -gt 0 ]; then
