@@ -35,6 +35,7 @@ examples:
   handshake-viz replay trace.pcapng --print --format jsonl | jq .phase
   tcpdump -i lo -U -w - port 8000 | handshake-viz replay - --print
   sudo handshake-viz live --port 8000           watch curl against python -m http.server 8000
+  handshake-viz graph trace.pcap --kind rtt --output rtt.svg    a connection's RTT, as SVG
 """
 
 
@@ -181,6 +182,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?", default="basic",
                    help="scenario to teach (default basic; see demo --list)")  # fmt: skip
     _add_lang(p)
+
+    p = sub.add_parser(
+        "graph",
+        help="write a graph of one connection (time-sequence, RTT, in flight, window) to a file",
+        description="Compute one of TCP's graphs for one connection of a capture and write it "
+        "as an SVG picture, or its data as CSV, by the output's suffix. The rtt CSV has one "
+        "row per acknowledging packet: frame, time, epoch, dir, ack, ack_rtt (seconds, as "
+        "tshark's tcp.analysis.ack_rtt) and acked_frame.",
+        epilog="example: handshake-viz graph trace.pcap --stream 0 --kind rtt --output rtt.csv",
+    )
+    p.add_argument("file", metavar="FILE", help="capture file (pcap or pcapng)")
+    p.add_argument(
+        "--stream",
+        type=int,
+        metavar="N",
+        help="tshark's tcp.stream (default: the connection with the most packets)",
+    )
+    p.add_argument(
+        "--kind",
+        default="tsg",
+        metavar="KIND",
+        help="tsg (time-sequence, the default), rtt, inflight or window",
+    )
+    p.add_argument("--output", metavar="PATH", help="the file to write: .svg or .csv")
+    p.add_argument("--width", type=int, default=120, help="SVG: columns (default 120)")
+    p.add_argument("--height", type=int, default=34, help="SVG: rows (default 34)")
+    _add_lang(p)
     return parser
 
 
@@ -210,6 +238,10 @@ def main(argv: list[str] | None = None) -> int:
             from handshake_viz.cli.classroom import run_classroom
 
             return run_classroom(None if args.free else args.scenario, args.lang)
+        if args.command == "graph":
+            from handshake_viz.cli.graph import run_graph
+
+            return run_graph(args)
         if args.command == "serve":
             from handshake_viz.cli.serve import run_serve
 
