@@ -66,10 +66,12 @@ def graph_svg(
     cat: Catalog,
     size: tuple[int, int] = SVG_SIZE,
     marker_row: int | None = None,
+    view: tuple[float, float] | None = None,
 ) -> str:
-    """The graph as an SVG picture of the terminal drawing, legend and notes below."""
+    """The graph as an SVG picture of the terminal drawing, legend and notes below (`view`:
+    the span of time shown, see `graph_plot.draw`)."""
     width, height = size
-    plot, area = plot_text(graph, timeline, cat, width, height, marker_row)
+    plot, area = plot_text(graph, timeline, cat, width, height, marker_row, view)
     console = Console(record=True, width=width, file=io.StringIO(), color_system="truecolor",
                       force_terminal=True, legacy_windows=False)  # fmt: skip
     console.print(Text.from_ansi(plot), soft_wrap=False, crop=True)

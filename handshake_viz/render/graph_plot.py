@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,20 +142,25 @@ def draw(
     width: int,
     marker_row: int | None = None,
     title: str | None = None,
+    view: tuple[float, float] | None = None,
 ) -> PlotArea:
     """Plot `graph` on the plotext figure `plt` (cleared first); its size is the caller's.
 
     Args:
+        view: the span of time to show (seconds since the connection's first packet), a
+            zoom; the y axes fit what lies in it. None: the whole connection.
         width: the plot's width in cells: each series is thinned to about two points a cell.
         marker_row: the timeline row to mark (the ladder's cursor): a vertical line at its
             time and a bright dot on its points.
         title: the plot's title line, if any.
     """
     plt.clear_figure()
-    x0, x1 = graph.x_range()
+    full = graph.x_range()
+    x0, x1 = view or full
+    zoomed = (x0, x1) != full
     unit, factor = x_unit(x1 - x0)
-    lo, hi, top = _y_range(graph, "left")
-    r_lo, r_hi, _ = _y_range(graph, "right")
+    lo, hi, top = _y_range(graph, "left", x0, x1, zoomed)
+    r_lo, r_hi, _ = _y_range(graph, "right", x0, x1, zoomed)
     for s in graph.series:
         if not len(s):
             continue
@@ -167,7 +173,7 @@ def draw(
                     color=colour_of(s), yside=side)  # fmt: skip
     if marker_row is not None:
         points = graph.points_of(marker_row)
-        if points:
+        if points and x0 <= points[0][0].xs[points[0][1]] <= x1:
             plt.vline(points[0][0].xs[points[0][1]] * factor, color=MARKER_COLOUR)
             for s, i in points:
                 side = "right" if s.axis == "right" else "left"
@@ -192,30 +198,40 @@ def draw(
     return PlotArea(x0 * factor, x1 * factor, lo, hi, factor, notes)
 
 
-def _y_range(graph: Graph, axis: str) -> tuple[float, float, float | None]:
-    """The y range to show on one axis (from zero where all is positive, never empty), and
-    how high the window edge goes where it is cut at the top (else None)."""
-    lo, hi, edge = 0.0, None, None
+def _y_range(graph: Graph, axis: str, x0: float, x1: float,
+             zoomed: bool) -> tuple[float, float, float | None]:  # fmt: skip
+    """The y range to show on one axis for what lies between x0 and x1 (from zero where all
+    is positive, unless zoomed in; never empty), and how high the window edge goes where it
+    is cut at the top (else None)."""
+    low, hi, edge = None, None, None
     for s in graph.series:
         if s.axis != axis or not len(s):
             continue
-        top = max(s.ys)
-        lo = min(lo, min(s.ys))
+        a, b = bisect_left(s.xs, x0), bisect_right(s.xs, x1)
+        if s.style is Style.STEPS and a > 0:
+            a -= 1  # the value that holds at x0
+        if a >= b:
+            continue
+        part = s.ys[a:b]
+        top = max(part)
+        low = min(part) if low is None else min(low, min(part))
         if s.key == "window_edge":
             edge = top if edge is None else max(edge, top)
         else:
             hi = top if hi is None else max(hi, top)
+    lo = 0.0 if low is None else (low if zoomed else min(low, 0.0))
     if hi is None:
-        hi = edge if edge is not None else 1.0
+        hi = edge if edge is not None else lo + 1.0
     clipped = None
     if edge is not None and edge > hi:
-        if edge > hi * EDGE_HEADROOM and hi > 0:
-            clipped, hi = edge, hi * EDGE_HEADROOM
+        if edge - lo > (hi - lo) * EDGE_HEADROOM and hi > lo:
+            clipped, hi = edge, lo + (hi - lo) * EDGE_HEADROOM
         else:
             hi = edge
     if hi <= lo:
         hi = lo + 1.0
-    return lo, hi + (hi - lo) * 0.04, clipped
+    margin = (hi - lo) * 0.04
+    return (lo - margin if zoomed else lo), hi + margin, clipped
 
 
 def _ticks(lo: float, hi: float, count: int = 5) -> tuple[list[float], list[str]]:
@@ -259,12 +275,13 @@ def plot_text(
     width: int,
     height: int,
     marker_row: int | None = None,
+    view: tuple[float, float] | None = None,
 ) -> tuple[str, PlotArea]:
     """The graph as the terminal shows it (ANSI colours), `width` x `height` cells with its
     title on top, and what was drawn."""
     fig = PlotextFigure()
     area = draw(fig, graph, cat, width=width, marker_row=marker_row,
-                title=graph_title(graph, timeline, cat))  # fmt: skip
+                title=graph_title(graph, timeline, cat), view=view)  # fmt: skip
     fig.plotsize(width, height)
     fig._set_size(width, height)  # as textual-plotext does: plotsize alone is capped at 80x24
     fig.theme("clear")  # no background of its own: the terminal's (or the SVG's) shows

@@ -38,6 +38,7 @@ from handshake_viz.render.export import export_mermaid, export_text, write_expor
 from handshake_viz.render.fit import fit_lines
 from handshake_viz.tui.connections import ConnectionsView
 from handshake_viz.tui.detail import PacketDetail
+from handshake_viz.tui.graphs import toggle_graphs
 from handshake_viz.tui.help import HelpScreen
 from handshake_viz.tui.ladder import LadderView
 from handshake_viz.tui.options import TuiOptions
@@ -85,6 +86,7 @@ class TimelineApp(App[int]):
         Binding("2", "tab('packet')", "Packet detail", show=False),
         Binding("b", "toggle_side", "Side panel", show=False),
         Binding("e", "export", "Export"),
+        Binding("g", "graphs", "Graphs"),
         Binding("question_mark", "help", "Keys", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
@@ -391,6 +393,9 @@ class TimelineApp(App[int]):
         if hasattr(self, "ladder_pane"):  # mounted
             self._show_side(self.side.display, event.size.width)  # side by side, or not
             self.call_after_refresh(self._show_explanation)  # its width changed too
+
+    def action_graphs(self) -> None:
+        toggle_graphs(self)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.key_sections()))
