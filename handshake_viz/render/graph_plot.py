@@ -111,6 +111,13 @@ class PlotArea:
         x = self.x0 + fx * (self.x1 - self.x0)
         return x / self.factor, self.y0 + fy * (self.y1 - self.y0)
 
+    def cell_of(self, x: float, y: float, box: tuple[int, int, int, int]) -> tuple[int, int]:
+        """The cell (col, row) where the point (seconds, y) is drawn: `value_at` reversed."""
+        left, top, right, bottom = box
+        fx = (x * self.factor - self.x0) / ((self.x1 - self.x0) or 1.0)
+        fy = (y - self.y0) / ((self.y1 - self.y0) or 1.0)
+        return left + round(fx * (right - left)), bottom - round(fy * (bottom - top))
+
     def cell_size(self, box: tuple[int, int, int, int]) -> tuple[float, float]:
         """One cell's width in seconds and height in the y axis's unit."""
         left, top, right, bottom = box

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 from handshake_viz.model.timeline import Timeline
 from handshake_viz.sources.replay import ReplaySource
@@ -49,3 +50,36 @@ def load(capture: Path) -> tuple[Timeline, ReplaySource]:
     timeline.extend(source.events())
     timeline.done = True
     return timeline, source
+
+
+async def open_graph(app: Any, pilot: Any, stream: int | None, *keys: str) -> Any:
+    """Reveal every row, choose tcp stream `stream` among the connections (None: let the
+    pane choose), open the graph pane with `g`, press `keys` in it, and wait for the graph;
+    the pane."""
+    from tests.helpers.fakes import wait_indexed
+
+    await wait_indexed(app, pilot, timeout=10.0)
+    await pilot.press("end")
+    if stream is not None:
+        sid = app.timeline.sid_of("tcp", stream)
+        await pilot.press("1", *["down"] * (sid + 1), "enter")
+        app.ladder.focus()
+    await pilot.press("g", *keys)
+    return await wait_graph(app, pilot)
+
+
+async def wait_graph(app: Any, pilot: Any, timeout: float = 10.0) -> Any:
+    """Wait until the graph pane shows the graph it last asked for; the pane."""
+    from handshake_viz.tui.graphs import GraphPane
+
+    waited = 0.0
+    while waited < timeout:
+        panes = app.query(GraphPane)
+        if panes:
+            pane = panes.first()
+            if pane._asked is not None and pane._shown == pane._asked:
+                await pilot.pause(0.05)
+                return pane
+        await pilot.pause(0.05)
+        waited += 0.05
+    raise AssertionError("the graph did not appear")
