@@ -161,8 +161,10 @@ def _tsg(cols: StreamColumns, xs: array[float], t0: float, timeline: Timeline,
         mine = dir_mask(dirs, d)
         # The ACK line and window edge of d's data come from the other end's packets.
         theirs = without(acking, mine)
-        series.append(picked(cols, xs, edges, theirs, Series("window_edge", d, Style.STEPS)))
-        series.append(picked(cols, xs, acks, theirs, Series("ack", d, Style.STEPS)))
+        edge = picked(cols, xs, edges, theirs, Series("window_edge", d, Style.STEPS))
+        line = Series("ack", d, Style.STEPS, edge.xs, array("d", compress(acks, theirs)),
+                      edge.rows)  # the same packets: their x and rows are shared  # fmt: skip
+        series += (edge, line)
         data = both(plain, mine)
         series.append(picked(cols, xs, cols.seq, data, Series("data", d, Style.POINTS)))
         for code, (name, _) in enumerate(MARKS, 1):

@@ -18,6 +18,7 @@ from operator import lshift
 from typing import TYPE_CHECKING, Any
 
 from handshake_viz.core.events import ACK, SYN
+from handshake_viz.model.graphs_columns import flag_mask, ones
 from handshake_viz.model.rows import C2S, MAX_KEPT_OPTIONS
 from handshake_viz.model.timeline import Timeline
 
@@ -105,7 +106,7 @@ def scaled_windows(
     n = len(raw)
     win = array("q")
     shift_of_row = array("b")
-    syns = [i for i, fl in enumerate(flags) if fl & SYN]
+    syns = ones(flag_mask(flags, SYN))
     start = 0
     for stop in [*syns, n]:
         if stop > start:
