@@ -13,7 +13,9 @@ Two captures of `--packets` packets, written into a temporary directory:
 
 For each, the timeline is built as the TUI builds it (index workers), then each kind of graph
 is computed (`build_graph`) and drawn at 160x40 (`plot_text`), `--runs` times: the medians
-are printed with the spread, beside the target (under a second from key to picture). Memory:
+are printed with the spread, beside the target (under a second from key to picture). Then
+the app itself, headless: `g` and each kind's key, timed until the graph is on screen, and
+the app's memory peak with the graph open. Memory:
 the peak (VmHWM) of the process that read the file and drew its graphs (one process per
 capture), against the TUI's budget (500 MB at a million packets), and the peak of one
 time-sequence graph's computation (tracemalloc, once).
@@ -22,6 +24,7 @@ time-sequence graph's computation (tracemalloc, once).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import json
 import statistics
@@ -151,6 +154,33 @@ def measure(path: Path, runs: int) -> dict[str, Any]:
     return out
 
 
+async def _tui(path: Path) -> dict[str, Any]:
+    """The app on the file, headless, as `handshake-viz replay` runs it: every row revealed,
+    then `g` and each kind's key, timed from the key to the graph on screen."""
+    from handshake_viz.tui.app import make_app
+    from handshake_viz.tui.graphs import KIND_KEYS, GraphPane
+
+    decode_worker.prepare()
+    app = make_app(ReplaySource(path, parallel=True), autoplay=False)
+    out: dict[str, Any] = {}
+    async with app.run_test(size=(160, 48)) as pilot:
+        while not (app.timeline.done and app.view.matched == app.timeline.count):
+            await asyncio.sleep(0.05)
+        await pilot.press("end")
+        await pilot.pause()
+        for key, kind in (("g", GraphKind.TSG), *KIND_KEYS[1:], KIND_KEYS[0]):
+            t = time.monotonic()
+            await pilot.press(key)
+            pane = app.query_one(GraphPane)
+            while pane._shown is None or pane._shown != pane._asked or pane.kind is not kind:
+                await asyncio.sleep(0.005)
+            await pilot.pause()  # drawn
+            out.setdefault(kind.value, []).append(time.monotonic() - t)
+        await pilot.press("q")
+    out["peak_mb"] = peak_mb()
+    return out
+
+
 def _spread(values: list[float]) -> str:
     return (f"{statistics.median(values):.3f} s (min {min(values):.3f}, "
             f"max {max(values):.3f})")  # fmt: skip
@@ -162,9 +192,13 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--only", choices=("many", "bulk"))
     p.add_argument("--child", metavar="PATH", help=argparse.SUPPRESS)
+    p.add_argument("--tui-child", metavar="PATH", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:  # one capture in a process of its own: its own memory peak
         print(json.dumps(measure(Path(args.child), args.runs)))
+        return 0
+    if args.tui_child:
+        print(json.dumps(asyncio.run(_tui(Path(args.tui_child)))))
         return 0
     print(f"target: the largest connection's graph under {TARGET_S} s; memory under "
           f"{BUDGET_MB:.0f} MB (the TUI's budget)")  # fmt: skip
@@ -187,6 +221,14 @@ def main() -> int:
                       f"{_spread(drawn)}")  # fmt: skip
             print(f"  one time-sequence graph's computation peaks at {r['tsg_mb']:.0f} MB; "
                   f"process peak {r['peak_mb']:.0f} MB")  # fmt: skip
+            child = subprocess.run(
+                [sys.executable, __file__, "--tui-child", str(path)],
+                check=True, capture_output=True, text=True,
+            )  # fmt: skip
+            r = json.loads(child.stdout.strip().splitlines()[-1])
+            keys = ", ".join(f"{k} {r[k][0]:.2f} s" for k in (g.value for g in GraphKind))
+            print(f"  in the TUI (headless, key to graph on screen): {keys}; app's peak "
+                  f"{r['peak_mb']:.0f} MB")  # fmt: skip
     return 0
 
 
