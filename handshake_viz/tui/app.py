@@ -86,7 +86,7 @@ class TimelineApp(App[int]):
         Binding("2", "tab('packet')", "Packet detail", show=False),
         Binding("b", "toggle_side", "Side panel", show=False),
         Binding("e", "export", "Export"),
-        Binding("g", "graphs", "Graphs"),
+        Binding("g", "graphs", "Graphs of the connection", show=False),
         Binding("question_mark", "help", "Keys", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
