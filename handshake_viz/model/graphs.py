@@ -36,6 +36,7 @@ from handshake_viz.model.graphs_columns import (
 from handshake_viz.model.graphs_frames import FrameReader
 from handshake_viz.model.graphs_rates import inflight_graph, rtt_graph
 from handshake_viz.model.graphs_series import (
+    DIR_NAMES,
     Column,
     Graph,
     GraphKind,
@@ -48,8 +49,6 @@ from handshake_viz.model.graphs_window import NO_SCALING, scaled_windows
 from handshake_viz.model.rows import ANALYSIS_NAMES, C2S, NONE, S2C
 from handshake_viz.model.timeline import Timeline
 
-DIR_NAMES = ("c2s", "s2c")
-"""The CSV's names of the two directions (as the JSONL's ``dir``)."""
 SIDES = ("client", "server")
 """The sender of each direction."""
 
@@ -171,7 +170,7 @@ def _tsg(cols: StreamColumns, xs: array[float], t0: float, timeline: Timeline,
             sel = both(marks.translate(_CODE[code]), mine)
             series.append(picked(cols, xs, cols.seq, sel, Series(name, d, Style.MARKS)))
     notes = _scale_notes(cols, shifts, unknown)
-    graph = Graph(GraphKind.TSG, -1, t0, "bytes", series, Table([]), notes)
+    graph = Graph(GraphKind.TSG, -1, t0, series, Table([]), notes)
     if with_table:
         sf = flag_mask(flags, SYN | FIN)
         next_seq = array("q", map(_end, cols.seq, cols.length, sf))
@@ -210,7 +209,7 @@ def _window(cols: StreamColumns, xs: array[float], t0: float, timeline: Timeline
         series.append(picked(cols, xs, win, both(zero, dir_mask(cols.dir, d)),
                              Series("zero_window", d, Style.MARKS)))  # fmt: skip
     notes = _scale_notes(cols, shifts, unknown)
-    graph = Graph(GraphKind.WINDOW, -1, t0, "bytes", series, Table([]), notes)
+    graph = Graph(GraphKind.WINDOW, -1, t0, series, Table([]), notes)
     if with_table:
         graph.table = Table([
             Column("frame", cols.frame), Column("time", cols.time, offset=t0),

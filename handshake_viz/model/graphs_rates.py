@@ -19,11 +19,19 @@ from typing import Any
 from handshake_viz.model.graphs_acks import AckFigures, analyse_acks
 from handshake_viz.model.graphs_columns import StreamColumns, both, dir_mask, mask, picked
 from handshake_viz.model.graphs_frames import FrameReader, ackless_acks
-from handshake_viz.model.graphs_series import Column, Graph, GraphKind, Note, Series, Style, Table
+from handshake_viz.model.graphs_series import (
+    DIR_NAMES,
+    Column,
+    Graph,
+    GraphKind,
+    Note,
+    Series,
+    Style,
+    Table,
+)
 from handshake_viz.model.rows import C2S, NONE, S2C
 from handshake_viz.model.timeline import Timeline
 
-DIR_NAMES = ("c2s", "s2c")
 THROUGHPUT_WINDOWS = 40
 """Throughput is averaged over 1/40 of the connection's duration: short enough to show a
 stall, long enough to smooth single segments."""
@@ -51,7 +59,7 @@ def rtt_graph(cols: StreamColumns, xs: array[float], t0: float, reader: FrameRea
     for d in (C2S, S2C):  # the other end's acknowledgements time d's data
         sel = both(has, dir_mask(cols.dir, 1 - d))
         series.append(picked(cols, xs, ms, sel, Series("rtt", d, Style.POINTS)))
-    graph = Graph(GraphKind.RTT, -1, t0, "ms", series, Table([]))
+    graph = Graph(GraphKind.RTT, -1, t0, series, Table([]))
     if with_table:
         times = _only(cols.time, has)
         graph.table = Table([
@@ -108,7 +116,7 @@ def inflight_graph(cols: StreamColumns, xs: array[float], t0: float, timeline: T
     options = timeline.options
     if any(options.get(r, {}).get("sack_perm") for r in cols.rows[:8]):
         notes.append(Note("graph.note.sack_not_subtracted"))
-    graph = Graph(GraphKind.INFLIGHT, -1, t0, "bytes", series, Table([]), notes, "bytes/s")
+    graph = Graph(GraphKind.INFLIGHT, -1, t0, series, Table([]), notes)
     if with_table:
         at = _only(cols.time, data)
         per_dir = [iter(s.ys) for s in rates]

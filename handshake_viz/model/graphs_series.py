@@ -31,6 +31,10 @@ class GraphKind(StrEnum):
     """The receive window each end advertises, zero windows marked."""
 
 
+DIR_NAMES = ("c2s", "s2c")
+"""The tables' names of the two directions (as the JSONL's ``dir``), by `rows.C2S`/`S2C`."""
+
+
 class Style(StrEnum):
     """How a series is drawn."""
 
@@ -199,13 +203,9 @@ class Graph:
     """The connection (dense index in `Timeline.streams`)."""
     t0: float
     """Epoch time of x = 0: the connection's first packet."""
-    y_unit: str
-    """The unit of the left axis: ``bytes``, ``ms``, ``packets``..."""
     series: list[Series]
     table: Table
     notes: list[Note] = field(default_factory=list)
-    right_unit: str | None = None
-    """The unit of the right axis, if a series uses it (``bytes/s``)."""
     span: float = 0.0
     """Seconds from the connection's first packet to its last one graphed: every kind of
     graph of a connection shares this time axis."""

@@ -59,9 +59,6 @@ class WindowScale:
         elif flags & ACK and self.shift[peer] == NO_SCALING:
             self.shift[me] = NO_SCALING
 
-    def known(self, sender: int) -> bool:
-        return self.shift[sender] != UNKNOWN
-
 
 def syn_options(timeline: Timeline, extra: OptionsOf | None = None) -> OptionsOf:
     """Where a SYN's options come from: the timeline keeps them for its first

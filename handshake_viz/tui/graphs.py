@@ -210,8 +210,8 @@ class GraphPane(Vertical, can_focus=True):
             return
         now = time.monotonic()
         same_graph = self._asked is not None and self._asked[:2] == key[:2]
-        if same_graph and now - self._last_compute < REDRAW:
-            return  # a growing graph: drawn again at most twice a second
+        if same_graph and (now - self._last_compute < REDRAW or self._asked != self._shown):
+            return  # a growing graph: drawn again at most twice a second, one at a time
         self._last_compute = now
         self._asked = key
         self.sid = sid
@@ -231,6 +231,9 @@ class GraphPane(Vertical, can_focus=True):
         except GraphError as exc:
             self.post_message(GraphReady(key, None, str(exc)))
             return
+        except Exception as exc:  # noqa: BLE001 - said in the pane, never a dead pane
+            self.post_message(GraphReady(key, None, f"{type(exc).__name__}: {exc}"))
+            return
         self.post_message(GraphReady(key, graph, None))
 
     @on(GraphReady)
@@ -238,6 +241,7 @@ class GraphPane(Vertical, can_focus=True):
         if message.key != self._asked:
             return  # an older question's answer
         if message.graph is None:
+            self._shown = message.key  # answered: the next question may be asked
             self._show_message(message.error or "")
             return
         if self._shown is None or self._shown[:2] != message.key[:2]:
@@ -353,7 +357,7 @@ class GraphPane(Vertical, can_focus=True):
     # -- export
 
     def action_export(self) -> None:
-        if self._shown is None:
+        if self._shown is None or self.plot.graph is None:
             return
         self._export(self._shown)
 

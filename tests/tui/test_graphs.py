@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from handshake_viz.core.events import Event, PacketEvent
 from handshake_viz.model.graphs_series import GraphKind
 from handshake_viz.sources.replay import ReplaySource
 from handshake_viz.tui.app import TimelineApp, make_app
 from handshake_viz.tui.graphs import LOOK, GraphPlot
-from tests.helpers.fakes import wait_indexed
+from tests.helpers.fakes import FakeSource, wait_indexed
 from tests.helpers.graphs import (
     LOOPBACK,
     LOSS_STREAM,
@@ -152,3 +153,25 @@ async def test_no_tcp_connection_says_so() -> None:
         await pilot.press("end", "g")
         await pilot.pause(0.3)
         assert "No TCP connection to graph yet" in str(app.query_one("#graph-head").render())
+
+
+async def test_a_live_graph_grows_with_the_capture(http_events: list[Event]) -> None:
+    packets = [e for e in http_events if isinstance(e, PacketEvent)]
+    source = FakeSource(packets[:5], live=True)
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("g")
+        pane = await wait_graph(app, pilot)
+
+        def last_row() -> int:
+            return max(r for s in pane.plot.graph.series for r in s.rows)
+
+        assert last_row() == 4  # the five packets captured so far
+        source.push(*packets[5:])
+        for _ in range(60):
+            await pilot.pause(0.1)
+            if last_row() == 13:
+                break
+        assert last_row() == 13  # the last packet is on the graph
+        source.close()
