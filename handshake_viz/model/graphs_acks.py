@@ -29,9 +29,9 @@ import math
 from array import array
 from dataclasses import dataclass
 from itertools import count
-from typing import Any
 
 from handshake_viz.core.events import ACK, FIN, SYN
+from handshake_viz.model.graphs_columns import mask, ones
 from handshake_viz.model.rows import ANALYSIS_NAMES
 
 M32 = 0xFFFFFFFF
@@ -81,25 +81,25 @@ def analyse_acks(
     rtt = array("d", [math.nan]) * n
     acked = array("q", bytes(8 * n))
     flight = array("q", [-1]) * n
-    unacked: tuple[list[list[Any]], list[list[Any]]] = ([], [])
-    """Per direction, oldest first: [seq, nextseq, frame, time]."""
+    unacked: tuple[list[list[int]], list[list[int]]] = ([], [])
+    """Per direction, oldest first: [seq, nextseq, index of the segment]."""
     clean = [True, True]
     """The list is in sequence order without overlaps: acks only ever drop a prefix."""
     valid_bif = [True, True]
-    rows = zip(count(), dirs, flags, seqs, acks, lengths, times, frames, analysis)
-    for i, d, fl, seq, ack, ln, t, frame, an in rows:
+    lost = set(ones(mask(analysis, LOST.__and__)))
+    for i, d, fl, seq, ack, ln in zip(count(), dirs, flags, seqs, acks, lengths):
         fwd = unacked[d]
         sf = 1 if fl & (SYN | FIN) else 0
         if fl & ACK:
             valid_bif[1 - d] = True
         else:
             ack = ackless.get(i)
-        if an & LOST:
+        if lost and i in lost:
             valid_bif[d] = False
         if (ln or sf) and len(fwd) < MAX_UNACKED:
             if fwd and clean[d] and 0 < ((fwd[-1][1] - seq) & M32) < HALF:
                 clean[d] = False  # it overlaps what is listed: a retransmission
-            fwd.append([seq, (seq + ln + sf) & M32, frame, t])
+            fwd.append([seq, (seq + ln + sf) & M32, i])
         if ack is not None:
             other = 1 - d
             rev = unacked[other]
@@ -110,8 +110,9 @@ def analyse_acks(
                     hit = _ack_any(rev, ack)
                     clean[other] = _is_clean(rev)
                 if hit is not None:
-                    acked[i] = hit[2]
-                    delta = t - hit[3]
+                    j = hit[2]
+                    acked[i] = frames[j]
+                    delta = times[i] - times[j]
                     if delta:
                         rtt[i] = delta
         if ln and fwd and valid_bif[d]:
@@ -124,7 +125,7 @@ def analyse_acks(
     return AckFigures(rtt, acked, flight)
 
 
-def _ack_clean(rev: list[list[Any]], ack: int) -> list[Any] | None:
+def _ack_clean(rev: list[list[int]], ack: int) -> list[int] | None:
     """The ack walk on a list in sequence order without overlaps: it drops a prefix (the
     last of which may be the acknowledged segment) and may cut the next segment."""
     k = 0
@@ -133,9 +134,9 @@ def _ack_clean(rev: list[list[Any]], ack: int) -> list[Any] | None:
         nxt = e[1]
         if nxt == ack:
             hit = e
-        elif _gt(nxt, ack):
-            if _gt(ack, e[0]):
-                e[0] = ack
+        elif 0 < ((nxt - ack) & M32) < HALF:  # the segment ends after the ack: kept
+            if 0 < ((ack - e[0]) & M32) < HALF:
+                e[0] = ack  # the ack reaches into it: only the rest is unacknowledged
             break
         k += 1
     if k:
@@ -143,7 +144,7 @@ def _ack_clean(rev: list[list[Any]], ack: int) -> list[Any] | None:
     return hit
 
 
-def _ack_any(rev: list[list[Any]], ack: int) -> list[Any] | None:
+def _ack_any(rev: list[list[int]], ack: int) -> list[int] | None:
     """tshark's loop as written, newest first: the oldest acknowledged segment wins."""
     hit = None
     i = len(rev) - 1
@@ -161,5 +162,5 @@ def _ack_any(rev: list[list[Any]], ack: int) -> list[Any] | None:
     return hit
 
 
-def _is_clean(rev: list[list[Any]]) -> bool:
+def _is_clean(rev: list[list[int]]) -> bool:
     return all(not _gt(a[1], b[0]) for a, b in zip(rev, rev[1:], strict=False))

@@ -16,6 +16,7 @@ from handshake_viz.core.decode import FrameDecoder, Packet
 from handshake_viz.core.events import ACK
 from handshake_viz.core.source import FrameSource
 from handshake_viz.core.tcpoptions import parse_tcp_options
+from handshake_viz.model.graphs_columns import flag_mask, ones, without
 from handshake_viz.model.timeline import Timeline
 
 M32 = 0xFFFFFFFF
@@ -62,7 +63,7 @@ def ackless_acks(
     """
     out: dict[int, int] = {}
     base: dict[int, int | None] = {}
-    todo = [i for i, fl in enumerate(flags) if not fl & ACK][:MAX_REREAD]
+    todo = ones(without(bytes([1]) * len(flags), flag_mask(flags, ACK)))[:MAX_REREAD]
     for i in todo:
         other = 1 - dirs[i]
         if other not in base:

@@ -2,9 +2,8 @@
 segment, and the bytes in flight with the throughput beside them.
 
 Both come from tshark's walk of the unacknowledged segments (`graphs_acks`), one pass over
-the connection's packets; the throughput is the payload each way over a moving window of
-1/`THROUGHPUT_WINDOWS` of the connection's duration, from running sums and bisection, in
-C-level passes (`map` over `bisect_left` and `operator`), not a Python loop per segment.
+the connection's packets; the throughput is the payload each way in each of
+`THROUGHPUT_SLICES` slices of the time it carried data.
 """
 
 from __future__ import annotations
@@ -12,8 +11,7 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_left
-from itertools import accumulate, compress, repeat
-from operator import getitem, sub, truediv
+from itertools import accumulate, compress
 from typing import Any
 
 from handshake_viz.model.graphs_acks import AckFigures, analyse_acks
@@ -32,9 +30,9 @@ from handshake_viz.model.graphs_series import (
 from handshake_viz.model.rows import C2S, NONE, S2C
 from handshake_viz.model.timeline import Timeline
 
-THROUGHPUT_WINDOWS = 40
-"""Throughput is averaged over 1/40 of the connection's duration: short enough to show a
-stall, long enough to smooth single segments."""
+THROUGHPUT_SLICES = 100
+"""Throughput is measured over 1/100 of the time the connection carried data: short enough
+to show a stall, long enough to smooth single segments."""
 
 
 def _acks(cols: StreamColumns, reader: FrameReader | None) -> AckFigures:
@@ -78,23 +76,46 @@ def numbers(values: array[float]) -> bytes:
 
 
 def throughput(cols: StreamColumns, xs: array[float], data: bytes) -> list[Series]:
-    """Each direction's payload bytes per second over the moving window that ends with each
-    of its data segments (none where the connection's data spans no time)."""
+    """Each direction's payload bytes per second in each of `THROUGHPUT_SLICES` equal slices
+    of time, from the first data segment to the last: one point a slice, at its end, on the
+    last segment sent in it (a slice with none, a stall, is 0 on its predecessor's).
+
+    Running sums and bisection on the slices' edges: a few hundred C-level searches, not a
+    Python step per segment.
+    """
     out = [Series("throughput", d, Style.STEPS, axis="right") for d in (C2S, S2C)]
     times = _only(cols.time, data)
-    window = (times[-1] - times[0]) / THROUGHPUT_WINDOWS if times else 0.0
-    if window <= 0:
+    if len(times) < 2 or times[-1] <= times[0]:
         return out
+    t0, t1 = times[0], times[-1]
+    width = (t1 - t0) / THROUGHPUT_SLICES
+    edges = [t0 + k * width for k in range(THROUGHPUT_SLICES)] + [math.inf]
+    x0 = t0 - cols.time[0]  # the first data segment's x
     for d, series in zip((C2S, S2C), out, strict=True):
         mine = both(data, dir_mask(cols.dir, d))
         ts = _only(cols.time, mine)
+        if not ts:
+            continue
+        rows = _only(cols.rows, mine)
         sums = array("q", [0, *accumulate(compress(cols.length, mine))])
-        starts = list(map(bisect_left, repeat(ts), map(sub, ts, repeat(window))))
-        got = map(sub, sums[1:], map(getitem, repeat(sums), starts))
-        elapsed = map(max, map(sub, ts, map(getitem, repeat(ts), starts)), repeat(window))
-        series.ys = array("d", map(truediv, got, elapsed))
-        series.xs = _only(xs, mine)
-        series.rows = _only(cols.rows, mine)
+        starts = [bisect_left(ts, e) for e in edges]
+        for k in range(THROUGHPUT_SLICES):
+            a, b = starts[k], starts[k + 1]
+            if b == 0:
+                continue  # before this direction's first segment
+            series.add(x0 + (k + 1) * width, (sums[b] - sums[a]) / width, rows[b - 1])
+    return out
+
+
+def _rate_of_each(cols: StreamColumns, data: bytes, rates: list[Series]) -> array[float]:
+    """The throughput of each data segment's slice (the table's column), NaN where none."""
+    out = array("d")
+    xs0 = cols.time[0]
+    per_dir = [(s.xs, s.ys) for s in rates]
+    for t, d in zip(_only(cols.time, data), _only(cols.dir, data), strict=True):
+        sx, sy = per_dir[d]
+        k = bisect_left(sx, t - xs0)
+        out.append(sy[k] if k < len(sy) else math.nan)
     return out
 
 
@@ -119,8 +140,7 @@ def inflight_graph(cols: StreamColumns, xs: array[float], t0: float, timeline: T
     graph = Graph(GraphKind.INFLIGHT, -1, t0, series, Table([]), notes)
     if with_table:
         at = _only(cols.time, data)
-        per_dir = [iter(s.ys) for s in rates]
-        rate = array("d", [next(per_dir[d], math.nan) for d in _only(cols.dir, data)])
+        rate = _rate_of_each(cols, data, rates)
         graph.table = Table([
             Column("frame", _only(cols.frame, data)), Column("time", at, offset=t0),
             Column("epoch", at), Column("dir", _only(cols.dir, data), labels=DIR_NAMES),
