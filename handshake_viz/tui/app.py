@@ -5,9 +5,14 @@ The source is read in a thread worker that appends to the `Timeline` (the only w
 touches a widget; the UI reads the timeline on a 30 Hz tick, which also drives playback, so a
 live packet is on screen within one tick and a flood of packets costs one redraw per tick.
 
-Extending (classroom mode): subclass `TimelineApp`, add `BINDINGS` (they appear in the help
-screen and the command palette by themselves), and add panes to the side panel with
+Extending (classroom mode): subclass `TimelineApp`, add `BINDINGS` whose descriptions are
+catalog keys (they appear in the footer, the help screen and the command palette by themselves,
+in the app's language: `tui.binding_words`), and add panes to the side panel with
 `self.query_one("#side", TabbedContent).add_pane(...)` or write to `#explain`.
+
+Beside it, by job: `keys` (the bindings, the help's sections, the command palette),
+`playback_keys` (what play, step, speed and follow do), `filterbox` (the `/` line),
+`statusbar`, `ladder`, `connections`, `detail`, `help`, `reader` (the reading thread's work).
 """
 
 from __future__ import annotations
@@ -27,22 +32,24 @@ from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from handshake_viz.core.source import EventSource, FrameSource
 from handshake_viz.model.playback import DEFAULT_PAUSE, DEFAULT_SPEED, TimelineView
-from handshake_viz.model.query import Filter, FilterError, parse_filter
+from handshake_viz.model.query import Filter
 from handshake_viz.model.timeline import Timeline
 from handshake_viz.render.export import export_mermaid, export_text, write_export
 from handshake_viz.render.fit import fit_lines
 from handshake_viz.tui.binding_words import speak_bindings
 from handshake_viz.tui.connections import ConnectionsView
 from handshake_viz.tui.detail import PacketDetail
+from handshake_viz.tui.filterbox import FilterBox
 from handshake_viz.tui.help import HelpScreen
 from handshake_viz.tui.keys import TIMELINE_BINDINGS, key_sections, palette_commands
 from handshake_viz.tui.ladder import LadderView
 from handshake_viz.tui.options import TuiOptions
+from handshake_viz.tui.playback_keys import PlaybackKeys
 from handshake_viz.tui.reader import SourceFinished, read_into
 from handshake_viz.tui.statusbar import Legend, StatusBar
 from handshake_viz.words.catalog import load
@@ -59,12 +66,11 @@ SLOW_TICK = 0.25
 """Seconds between two redraws of the counters (status bar, connections) while reading."""
 
 
-_PLAYBACK_ACTIONS = frozenset({"toggle_play", "step", "faster", "slower"})
 EXPLAIN_LINES = 3
 """Lines of the explanation under the ladder (its CSS height)."""
 
 
-class TimelineApp(App[int]):
+class TimelineApp(PlaybackKeys, App[int]):
     """Ladder timeline of one event source, for replay (playback) and live capture (follow)."""
 
     CSS_PATH: ClassVar[CSSPathType] = "app.tcss"
@@ -120,7 +126,7 @@ class TimelineApp(App[int]):
                 with TabPane(cat.text("tab.packet"), id="packet"):
                     frames = self.source if isinstance(self.source, FrameSource) else None
                     yield PacketDetail(self.timeline, frames, lang, id="detail")
-        yield Input(placeholder=cat.text("filter.placeholder"), id="filter")
+        yield FilterBox(lang, id="filter")
         yield StatusBar(lang, id="status")
         yield Footer()
 
@@ -131,7 +137,7 @@ class TimelineApp(App[int]):
         self.connections = self.query_one("#connections-view", ConnectionsView)
         self.detail = self.query_one("#detail", PacketDetail)
         self.side = self.query_one("#side", TabbedContent)
-        self.filter_box = self.query_one("#filter", Input)
+        self.filter_box = self.query_one("#filter", FilterBox)
         self.status_bar = self.query_one("#status", StatusBar)
         self.explain_area = self.query_one("#explain", Static)
         self.sub_title = self.source.description
@@ -239,68 +245,15 @@ class TimelineApp(App[int]):
             text = load(self.lang).text("conn.chosen", proto=s.proto, stream=s.stream)
             self._apply_filter(Filter(sids=frozenset({message.sid}), text=text))
 
-    # -- actions
-
-    def action_toggle_play(self) -> None:
-        self.view.toggle_play()
-        self.ladder.show_newest()
-        self._update_status()
-
-    def action_step(self, n: int) -> None:
-        self.view.playing = False
-        self.view.step(n)
-        self.ladder.show_newest()
-        self._update_status()
-
-    def action_faster(self) -> None:
-        self.view.faster()
-        self._update_status()
-
-    def action_slower(self) -> None:
-        self.view.slower()
-        self._update_status()
-
-    def action_home(self) -> None:
-        if self.view.live:
-            self.ladder.following = False
-            self.ladder.select(0)
-        else:
-            self.view.playing = False
-            self.view.home()
-            self.ladder.show_newest()
-        self._update_status()
-
-    def action_end(self) -> None:
-        if self.view.live:
-            self.action_follow()
-            return
-        self.view.playing = False
-        self.view.end()
-        self.ladder.show_newest()
-        self._update_status()
-
-    def action_follow(self) -> None:
-        if self.view.live:
-            self.ladder.following = True
-            self.ladder.show_newest()
+    # -- actions (playback's in PlaybackKeys)
 
     def action_filter(self) -> None:
-        box = self.filter_box
-        box.display = True
-        box.value = self.view.filter.text if not self.view.filter.sids else ""
-        box.focus()
+        self.filter_box.open(self.view.filter.text if not self.view.filter.sids else "")
 
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        try:
-            flt = parse_filter(event.value)
-        except FilterError as exc:
-            cat = load(self.lang)
-            self.notify(cat.text(exc.key, help=cat.text("filter.help"), **exc.values),
-                        severity="error", timeout=8)  # fmt: skip
-            return
+    @on(FilterBox.Applied)
+    def _filter_applied(self, message: FilterBox.Applied) -> None:
         self._close_filter_box()
-        self._apply_filter(flt)
+        self._apply_filter(message.filter)
 
     def _close_filter_box(self) -> None:
         box = self.filter_box
@@ -360,15 +313,6 @@ class TimelineApp(App[int]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.key_sections(), self.lang))
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Playback keys belong to a replay, follow to a live capture: each is hidden (from
-        the footer, the help and the palette) and inert in the other."""
-        if action in _PLAYBACK_ACTIONS:
-            return not self.view.live
-        if action == "follow":
-            return self.view.live
-        return True
 
     def key_sections(self) -> list[tuple[str, list[Binding]]]:
         """Every key that works here, by where it works (the help screen's content)."""
