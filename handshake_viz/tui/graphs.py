@@ -37,6 +37,7 @@ from handshake_viz.render.graph_plot import (
     graph_title,
     note_lines,
 )
+from handshake_viz.tui.binding_words import speak_bindings
 from handshake_viz.words.catalog import Catalog, load
 
 if TYPE_CHECKING:
@@ -130,18 +131,20 @@ class GraphPane(Vertical, can_focus=True):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(Binding(key, f"kind('{kind.value}')", f"Graph: {kind.value}", show=False)
+        *(Binding(key, f"kind('{kind.value}')", f"graph.key.{kind.value}", show=False)
           for key, kind in KIND_KEYS),
-        Binding("right", "point(1)", "Graph: next packet", show=False),
-        Binding("left", "point(-1)", "Graph: previous packet", show=False),
-        Binding("plus,equals_sign", "zoom(0.5)", "Graph: zoom in", show=False),
-        Binding("minus", "zoom(2)", "Graph: zoom out", show=False),
-        Binding("0", "zoom(0)", "Graph: the whole connection", show=False),
-        Binding("e", "export", "Graph: export SVG and CSV", show=False),
+        Binding("right", "point(1)", "graph.key.next", show=False),
+        Binding("left", "point(-1)", "graph.key.previous", show=False),
+        Binding("plus,equals_sign", "zoom(0.5)", "graph.key.zoom_in", show=False),
+        Binding("minus", "zoom(2)", "graph.key.zoom_out", show=False),
+        Binding("0", "zoom(0)", "graph.key.whole", show=False),
+        Binding("e", "export", "graph.key.export", show=False),
     ]  # fmt: skip
+    """Described by catalog keys, said in the app's language (`binding_words`)."""
 
     def __init__(self, app: TimelineApp, *, id: str | None = "graphs") -> None:
         super().__init__(id=id)
+        speak_bindings(self, app.lang)
         self.owner = app
         self.cat = load(app.lang)
         self.kind = GraphKind.TSG

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.binding import Binding
+
 from handshake_viz.core.events import Event, PacketEvent
 from handshake_viz.model.graphs_series import GraphKind
 from handshake_viz.sources.replay import ReplaySource
 from handshake_viz.tui.app import TimelineApp, make_app
-from handshake_viz.tui.graphs import LOOK, GraphPlot
+from handshake_viz.tui.graphs import LOOK, GraphPane, GraphPlot
+from handshake_viz.words.catalog import load
 from tests.helpers.fakes import FakeSource, wait_indexed
 from tests.helpers.graphs import (
     LOOPBACK,
@@ -175,3 +178,21 @@ async def test_a_live_graph_grows_with_the_capture(http_events: list[Event]) -> 
                 break
         assert last_row() == 13  # the last packet is on the graph
         source.close()
+
+
+def test_the_panes_keys_are_described_by_catalog_keys() -> None:
+    en = load("en")
+    for b in GraphPane.BINDINGS:
+        assert isinstance(b, Binding) and en.has(b.description), b
+
+
+async def test_the_graph_speaks_chinese() -> None:
+    app = loopback_app(lang="zh")
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_graph(app, pilot, LOSS_STREAM)
+        head = str(pane.query_one("#graph-head").render())
+        assert "时间-序号图（Stevens）" in head and "往返时间" in head
+        assert "客户端→服务器 重传" in str(pane.query_one("#graph-legend").render())
+        assert "时间-序号图 · tcp 流 3" in pane.plot.render().plain
+        keys = {b.key: b.description for b in pane._bindings.key_to_bindings.get("r", [])}
+        assert keys == {"r": "图：往返时间"}
