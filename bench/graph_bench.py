@@ -39,8 +39,8 @@ from typing import Any
 
 from tui_bench import peak_mb, write_capture
 
-from handshake_viz.model.graphs import build_graph, largest_tcp_stream
-from handshake_viz.model.graphs_series import GraphKind
+from handshake_viz.model.graphs.build import build_graph, largest_tcp_stream
+from handshake_viz.model.graphs.series import GraphKind
 from handshake_viz.model.timeline import Timeline
 from handshake_viz.render.graph_plot import plot_text
 from handshake_viz.sources.parallel import decode_worker

@@ -16,7 +16,7 @@ import asyncio
 from pathlib import Path
 
 from handshake_viz.core.events import SYN
-from handshake_viz.model.graphs_series import GraphKind
+from handshake_viz.model.graphs.series import GraphKind
 from handshake_viz.sources.replay import ReplaySource
 from handshake_viz.tui.app import make_app
 from handshake_viz.tui.graphs import KIND_KEYS, GraphPane

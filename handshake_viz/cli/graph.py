@@ -13,8 +13,8 @@ from pathlib import Path
 
 from handshake_viz.cli.errors import error, note
 from handshake_viz.core.source import SourceError
-from handshake_viz.model.graphs import GraphError, build_graph, largest_tcp_stream
-from handshake_viz.model.graphs_series import GraphKind
+from handshake_viz.model.graphs.build import GraphError, build_graph, largest_tcp_stream
+from handshake_viz.model.graphs.series import GraphKind
 from handshake_viz.model.rows import Indexed
 from handshake_viz.model.timeline import Timeline
 from handshake_viz.render.graph_export import graph_csv, graph_svg

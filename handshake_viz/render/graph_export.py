@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.style import Style as RichStyle
 from rich.text import Text
 
-from handshake_viz.model.graphs_series import Graph
+from handshake_viz.model.graphs.series import Graph
 from handshake_viz.model.timeline import Timeline
 from handshake_viz.render.graph_plot import legend, note_lines, plot_text
 from handshake_viz.words.catalog import Catalog

@@ -20,7 +20,7 @@ from typing import Any
 
 from plotext._figure import _figure_class as PlotextFigure
 
-from handshake_viz.model.graphs_series import Graph, GraphKind, Note, Series, Style
+from handshake_viz.model.graphs.series import Graph, GraphKind, Note, Series, Style
 from handshake_viz.model.rows import C2S
 from handshake_viz.model.timeline import Timeline
 from handshake_viz.words.catalog import Catalog

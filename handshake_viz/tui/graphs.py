@@ -26,8 +26,8 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from handshake_viz.core.source import FrameSource
-from handshake_viz.model.graphs import GraphError, build_graph, largest_tcp_stream
-from handshake_viz.model.graphs_series import Graph, GraphKind
+from handshake_viz.model.graphs.build import GraphError, build_graph, largest_tcp_stream
+from handshake_viz.model.graphs.series import Graph, GraphKind
 from handshake_viz.render.export import write_export
 from handshake_viz.render.graph_export import graph_csv, graph_svg, legend_text
 from handshake_viz.render.graph_plot import (

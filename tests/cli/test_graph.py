@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from handshake_viz.model.graphs_series import GraphKind
+from handshake_viz.model.graphs.series import GraphKind
 from tests.helpers.graphs import LOOPBACK, LOSS_STREAM, read_graph_oracle
 from tests.helpers.live import cli
 

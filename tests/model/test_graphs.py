@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from handshake_viz.core.events import SYN
-from handshake_viz.model.graphs import GraphError, build_graph, largest_tcp_stream
-from handshake_viz.model.graphs_series import GraphKind, Series, Style
+from handshake_viz.model.graphs.build import GraphError, build_graph, largest_tcp_stream
+from handshake_viz.model.graphs.series import GraphKind, Series, Style
 from handshake_viz.render.graph_export import graph_csv
 from tests.helpers.graphs import (
     FAST009,

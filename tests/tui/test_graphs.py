@@ -10,7 +10,7 @@ from pathlib import Path
 from textual.binding import Binding
 
 from handshake_viz.core.events import Event, PacketEvent
-from handshake_viz.model.graphs_series import GraphKind
+from handshake_viz.model.graphs.series import GraphKind
 from handshake_viz.sources.replay import ReplaySource
 from handshake_viz.tui.app import TimelineApp, make_app
 from handshake_viz.tui.graphs import LOOK, GraphPane, GraphPlot

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import compress
 from typing import Any
 
-from handshake_viz.model.graphs_series import Series
+from handshake_viz.model.graphs.series import Series
 from handshake_viz.model.timeline import Timeline
 
 

@@ -18,13 +18,13 @@ from operator import lshift
 from typing import TYPE_CHECKING, Any
 
 from handshake_viz.core.events import ACK, SYN
-from handshake_viz.model.graphs_columns import flag_mask, ones
+from handshake_viz.model.graphs.columns import flag_mask, ones
 from handshake_viz.model.rows import C2S, MAX_KEPT_OPTIONS
 from handshake_viz.model.timeline import Timeline
 
 if TYPE_CHECKING:
-    from handshake_viz.model.graphs_columns import StreamColumns
-    from handshake_viz.model.graphs_frames import FrameReader
+    from handshake_viz.model.graphs.columns import StreamColumns
+    from handshake_viz.model.graphs.frames import FrameReader
 
 UNKNOWN = -1
 """No SYN seen from this end: the shift is not known (tshark's win_scale -1)."""

@@ -3,9 +3,9 @@
 - time-sequence (Stevens): each segment's relative sequence number over time, both ways;
   retransmissions, out-of-order segments and segments after a gap (a lost segment) apart;
   with tcptrace's ACK line and receive-window edge (the other end's ack, and ack + window);
-- round-trip time of each acknowledged segment, by tshark's rule (`graphs_acks`);
+- round-trip time of each acknowledged segment, by tshark's rule (`acks`);
 - bytes in flight (tshark's) and throughput (payload bytes over a moving window);
-- the receive window each end advertises, scaled as tshark scales it (`graphs_window`),
+- the receive window each end advertises, scaled as tshark scales it (`window`),
   zero windows marked.
 
 `build_graph` gathers the connection's rows once (slices of the columns where its rows are
@@ -22,7 +22,7 @@ from operator import add
 
 from handshake_viz.core.events import FIN, RST, SYN
 from handshake_viz.core.source import FrameSource
-from handshake_viz.model.graphs_columns import (
+from handshake_viz.model.graphs.columns import (
     StreamColumns,
     both,
     dir_mask,
@@ -33,9 +33,9 @@ from handshake_viz.model.graphs_columns import (
     stream_columns,
     without,
 )
-from handshake_viz.model.graphs_frames import FrameReader
-from handshake_viz.model.graphs_rates import inflight_graph, rtt_graph
-from handshake_viz.model.graphs_series import (
+from handshake_viz.model.graphs.frames import FrameReader
+from handshake_viz.model.graphs.rates import inflight_graph, rtt_graph
+from handshake_viz.model.graphs.series import (
     DIR_NAMES,
     Column,
     Graph,
@@ -45,7 +45,7 @@ from handshake_viz.model.graphs_series import (
     Style,
     Table,
 )
-from handshake_viz.model.graphs_window import NO_SCALING, scaled_windows
+from handshake_viz.model.graphs.window import NO_SCALING, scaled_windows
 from handshake_viz.model.rows import ANALYSIS_NAMES, C2S, NONE, S2C
 from handshake_viz.model.timeline import Timeline
 
@@ -89,7 +89,7 @@ def build_graph(
         frames: the capture, where it can be re-read: the few packets whose fields the
             timeline does not keep (a SYN's options past the ones it keeps, the ack field of
             a packet without the ACK flag) come from there; without it they are unknown,
-            and the graph says so where it matters (`graphs_frames`).
+            and the graph says so where it matters (`frames`).
         table: build the table behind the graph (the CSV); a view that only draws leaves it
             empty and builds the graph again to export it (the table holds the connection's
             columns: 60 bytes a packet).

@@ -1,7 +1,7 @@
 """The graphs of what the acknowledgements tell: the round-trip time of each acknowledged
 segment, and the bytes in flight with the throughput beside them.
 
-Both come from tshark's walk of the unacknowledged segments (`graphs_acks`), one pass over
+Both come from tshark's walk of the unacknowledged segments (`acks`), one pass over
 the connection's packets; the throughput is the payload each way in each of
 `THROUGHPUT_SLICES` slices of the time it carried data.
 """
@@ -14,10 +14,10 @@ from bisect import bisect_left
 from itertools import accumulate, compress
 from typing import Any
 
-from handshake_viz.model.graphs_acks import AckFigures, analyse_acks
-from handshake_viz.model.graphs_columns import StreamColumns, both, dir_mask, mask, picked
-from handshake_viz.model.graphs_frames import FrameReader, ackless_acks
-from handshake_viz.model.graphs_series import (
+from handshake_viz.model.graphs.acks import AckFigures, analyse_acks
+from handshake_viz.model.graphs.columns import StreamColumns, both, dir_mask, mask, picked
+from handshake_viz.model.graphs.frames import FrameReader, ackless_acks
+from handshake_viz.model.graphs.series import (
     DIR_NAMES,
     Column,
     Graph,

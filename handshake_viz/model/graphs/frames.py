@@ -16,7 +16,7 @@ from handshake_viz.core.decode import FrameDecoder, Packet
 from handshake_viz.core.events import ACK
 from handshake_viz.core.source import FrameSource
 from handshake_viz.core.tcpoptions import parse_tcp_options
-from handshake_viz.model.graphs_columns import flag_mask, ones, without
+from handshake_viz.model.graphs.columns import flag_mask, ones, without
 from handshake_viz.model.timeline import Timeline
 
 M32 = 0xFFFFFFFF

@@ -19,7 +19,7 @@ not (the graph says so where SACK was offered).
 
 The walk runs on the relative numbers of the timeline, which differ from tshark's absolute
 ones by a constant per direction, so every comparison comes out the same. Packets without the
-ACK flag walk too where their ack field could be re-read (`graphs_frames`): tshark reads it
+ACK flag walk too where their ack field could be re-read (`frames`): tshark reads it
 anyway; without it they are left out.
 """
 
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from itertools import count
 
 from handshake_viz.core.events import ACK, FIN, SYN
-from handshake_viz.model.graphs_columns import mask, ones
+from handshake_viz.model.graphs.columns import mask, ones
 from handshake_viz.model.rows import ANALYSIS_NAMES
 
 M32 = 0xFFFFFFFF
