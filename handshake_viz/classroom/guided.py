@@ -66,6 +66,7 @@ def syn_timer_text(timers: SynTimers, cat: Catalog) -> str:
         "retries": timers.syn_retries,
         "linear": timers.linear_timeouts,
         "count": timers.syn_retransmissions(),
+        "flat": next((i for i, w in enumerate(waits) if w != waits[0]), len(waits)),
         "waits": seconds_text(waits[:-1]),
         "give_up": f"{timers.syn_give_up():g}",
     }

@@ -68,8 +68,12 @@ def _sock(call: str, result: str, errno: int | None = None, side: str = "client"
         (_sock("connect", "ETIMEDOUT"), "failed_timeout"),
         (_sock("connect", "ETIMEDOUT", 110), "failed_kernel_timeout"),
         (SocketEvent(0.0, "server", "close", "127.0.0.1:9000", None, "ok"), "close_listener"),
-        (SocketEvent(0.0, "client", "close", "127.0.0.1:40000", "127.0.0.1:9000", "ok",
-                     proto="udp"), "close_udp"),  # fmt: skip
+        (
+            SocketEvent(
+                0.0, "client", "close", "127.0.0.1:40000", "127.0.0.1:9000", "ok", proto="udp"
+            ),
+            "close_udp",
+        ),  # fmt: skip
         (_sock("listen", "backlog 5", side="server"), "listen"),
     ],
 )
