@@ -13,8 +13,10 @@ import asyncio
 import base64
 import contextlib
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -163,11 +165,20 @@ class Chromium:
         self.close_now()
 
     def close_now(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
+        """End Chromium and every process it started (its own group), then its profile."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # its helpers may write a moment longer
             try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                os.killpg(self.proc.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
         shutil.rmtree(self.profile, ignore_errors=True)
