@@ -256,3 +256,48 @@ def test_two_tabs_two_lessons_a_follower_and_nothing_left(served: Served, tmp_pa
         time.sleep(0.2)
     assert _group_members(set(tabs.values())) == []
     assert not serve_folder.exists()
+
+
+@needs_root
+@pytest.mark.e2e
+@pytest.mark.capture
+def test_serve_killed_its_lessons_end_by_themselves_and_a_new_serve_sweeps(
+    served: Served, port: int
+) -> None:
+    """SIGKILL gives serve no chance to clean up: each tab's lesson notices its parent is
+    gone, quits and removes its folder; the next serve removes the empty folder left."""
+    import aiohttp
+
+    async def open_tab() -> None:
+        async with aiohttp.ClientSession() as session:
+            ws = await session.ws_connect(f"ws://127.0.0.1:{port}/ws?width=100&height=30")
+            drawn = 0
+            while drawn < 10_000:
+                msg = await ws.receive(timeout=20)
+                assert msg.type == aiohttp.WSMsgType.BINARY, msg
+                drawn += len(msg.data)
+            ((pid, args),) = served.children()
+            folder = Path(args.split("--session ")[1].split()[0])
+            assert folder.exists()
+            os.kill(served.proc.pid, signal.SIGKILL)
+            served.proc.wait(5)  # reaped, as a shell would: a zombie's pid still answers
+            deadline = time.monotonic() + 15
+            while (_group_members({pid}) or folder.exists()) and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+            assert _group_members({pid}) == [] and not folder.exists()
+            assert folder.parent.exists(), "serve's own folder stays, with nobody to remove it"
+            again = cli("serve", "--port", "80000")  # fails at once, before any sweep
+            assert again.returncode == 2
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "handshake_viz", "serve", "--port", str(port + 1)],
+                stdout=subprocess.PIPE, text=True, cwd=ROOT, env=cli_env(),
+                start_new_session=True,
+            )  # fmt: skip
+            try:
+                assert proc.stdout is not None and "serving" in proc.stdout.readline()
+                assert not folder.parent.exists()
+            finally:
+                os.killpg(proc.pid, signal.SIGINT)
+                proc.wait(20)
+
+    asyncio.run(open_tab())

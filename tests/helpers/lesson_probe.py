@@ -57,7 +57,8 @@ async def probe(lesson: str | None, lang: str, steps: int | None, keys: str,
                 await _settle(app, pilot, done, quiet)
                 t = app.guided.text()
                 out["steps"].append({"n": t.n, "total": t.total, "say": t.say, "look": t.look,
-                                     "counter": t.counter(app.cat)})  # fmt: skip
+                                     "counter": t.counter(app.cat),
+                                     "kernel": app.kernel_text(200).plain})  # fmt: skip
         for key in keys:
             await pilot.press(key)
             done += 1
