@@ -74,6 +74,8 @@ def line_starts(line: str, width: int) -> list[int]:
             cut = start
             while cell_len(line[start : cut + 1]) <= width:
                 cut += 1
+            while cut > start + 1 and line[cut] in NO_LINE_START:
+                cut -= 1  # even a hard cut keeps closing punctuation with what it closes
             starts.append(cut)
             start, size = cut, cell_len(line[cut:end])
         used += size
