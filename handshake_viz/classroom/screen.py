@@ -182,8 +182,8 @@ class ClassroomApp(TimelineApp):
         states = []
         for action in (*SERVER_ACTIONS, *CLIENT_ACTIONS):
             ok, reason = (True, "") if self.busy else self.stepper.available(action)
-            states.append((action, ok, reason.split(": ", 1)[-1]))
-        if 0 < lines < len(states) + 3:
+            states.append((action, ok, _without_action(reason)))
+        if 0 < lines < len(states) + 4:
             text.append_text(self._keys_compact(states))
         else:
             below = [self._key_line(a, ok, reason, width, inline=False) for a, ok, reason in states]
@@ -195,7 +195,7 @@ class ClassroomApp(TimelineApp):
                     text.append("\n")
                     text.append_text(line)
         autoplay = cat.text("ui.autoplay_on" if self.autoplaying else "ui.autoplay_off")
-        text.append(f"\n g  {autoplay}   z  {cat.text('ui.panel_size')}", style="dim")
+        text.append(f"\n g  {autoplay}\n z  {cat.text('ui.panel_size')}", style="dim")
         return text
 
     def _key_line(self, action: Action, ok: bool, reason: str, width: int,
@@ -224,8 +224,10 @@ class ClassroomApp(TimelineApp):
     def _refresh_panels(self) -> None:
         keys = self.query_one("#keys", Static)
         kernel = self.query_one("#kernel", Static)
-        keys.update(self.keys_text(keys.content_size.width or 30, keys.content_size.height))
-        kernel.update(self.kernel_text(kernel.content_size.width or 30))
+        width, lines = keys.content_size.width or 30, keys.content_size.height
+        keys.update(_fitted(self.keys_text(width, lines), width, lines))
+        width, lines = kernel.content_size.width or 30, kernel.content_size.height
+        kernel.update(_fitted(self.kernel_text(width), width, lines))
         self._publish()
 
     def kernel_text(self, width: int = 40) -> Text:
@@ -380,3 +382,19 @@ class ClassroomApp(TimelineApp):
         if self.stream is not None:
             self.stream.close()
             self.stream = None
+
+
+def _without_action(reason: str) -> str:
+    """A reason without the action's name it starts with ("accept: …", "接受连接：…")."""
+    for colon in (": ", "："):
+        head, sep, rest = reason.partition(colon)
+        if sep and len(head) < 24:
+            return rest
+    return reason
+
+
+def _fitted(text: Text, width: int, lines: int) -> Text:
+    """`text` in the panel's lines, its last line saying that z shows the rest."""
+    if not lines:
+        return text
+    return fit(text, width, lines, "… z")[0]

@@ -131,3 +131,85 @@ async def test_footer_names_the_arrows_for_the_lesson_and_no_playback_keys(port:
         status = str(app.query_one("#status", Static).render())
         assert "reading" not in status and "live" in status  # a capture, not a file loading
         await pilot.press("q")
+
+
+@pytest.mark.capture
+async def test_keys_typed_during_a_call_wait_their_turn(need_capture: None, port: int) -> None:
+    """l c a s w x typed at once: each waits for the call before it and runs, none lost."""
+    app = make_classroom_app(None, "en", port=port)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press(*"lcaswx")
+        packets = await settle(app, pilot, 6, 0.3)
+        assert app.steps_done == 6 and not app.queued
+        expect = ("c2s SYN", "s2c SYN-ACK", "c2s ACK", "c2s data", "s2c data", "c2s FIN",
+                  "s2c data", "s2c FIN")  # fmt: skip
+        assert missing(expect, packets) == [], [(p.dir, p.flag_list) for p in packets]
+        await pilot.press("q")
+
+
+@pytest.mark.capture
+async def test_a_queue_too_long_is_refused_with_a_word(need_capture: None, port: int) -> None:
+    app = make_classroom_app(None, "en", port=port)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        app.busy = True  # a call that runs for a while
+        await pilot.press(*"c" * 10)
+        assert app.queued == ["c"] * 8
+        assert "waiting: c c c" in text_of(app, "#keys")
+        messages = [n.message for n in app._notifications]
+        assert any("busy" in m for m in messages), messages
+        app.busy = False
+        app.queued.clear()
+        await pilot.press("q")
+
+
+def _lines(app: ClassroomApp, selector: str) -> list[str]:
+    return text_of(app, selector).splitlines()
+
+
+@pytest.mark.capture
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_at_80x24_the_lesson_panel_is_small_says_what_is_cut_and_grows_with_z(
+    need_capture: None, port: int, lang: str
+) -> None:
+    app = make_classroom_app("basic", lang, port=port)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space", "space")
+        await settle(app, pilot, 2)
+        await pilot.pause(0.3)
+        panel = app.query_one("#classroom")
+        small = panel.size.height
+        words = _lines(app, "#step-words")
+        hint = app.cat.text("ui.more_lesson")
+        assert words[-1].strip() == hint.strip(), words  # cut, and says where the rest is
+        assert app.ladder.size.height >= 10, "the ladder keeps most of the screen"
+        explanation = _lines(app, "#event-words")
+        assert explanation[-1].strip() == app.cat.text("ui.more").strip(), explanation
+        await pilot.press("z")
+        await pilot.pause(0.3)
+        assert panel.size.height > small
+        await pilot.press("z")
+        await pilot.pause(0.3)
+        step = app.guided.text() if app.guided else None
+        assert step is not None
+        assert unwrapped(step.look) in unwrapped(text_of(app, "#step-words"))
+        await pilot.press("q")
+
+
+@pytest.mark.capture
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_at_120x35_every_key_is_visible(need_capture: None, port: int, lang: str) -> None:
+    app = make_classroom_app("basic", lang, port=port)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("space")
+        await settle(app, pilot, 1)
+        await pilot.pause(0.3)
+        keys = [line.strip() for line in text_of(app, "#keys").splitlines()]
+        for action in "lacswxr":
+            label = app.cat.text(f"action.{action}")
+            assert any(line.startswith(f"{action}  {label}") for line in keys), (action, keys)
+        assert any(line.startswith("g  ") for line in keys)
+        assert any(line.startswith("z  ") for line in keys)
+        assert "… z" not in keys
+        await pilot.press("q")
