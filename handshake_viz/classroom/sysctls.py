@@ -10,6 +10,11 @@ Linux reads these per network namespace (a lesson's private network has its own 
 - ``tcp_synack_retries``: how many times a server's kernel sends a SYN-ACK again, doubling
   its wait from 1 s (request sockets have no linear timeouts).
 
+Measured on this project's kernel (6.18, tcp_syn_retries 6, tcp_syn_linear_timeouts 4, every
+SYN dropped): SYNs at 0, 1.03, 2.06, 3.08, 4.10, 5.13, 7.14, 11.3, 19.5, 35.7 and 69.5 s, and
+ETIMEDOUT at 135 s; the model below says 1 s five times, then 2, 4, 8, 16, 32, and 131 s
+(each timer fires a few milliseconds late).
+
 TIME-WAIT lasts ``TCP_TIMEWAIT_LEN``, 60 s, fixed in the kernel's source: no sysctl changes
 it (``tcp_fin_timeout`` is FIN-WAIT-2's timeout, often mistaken for it).
 """
