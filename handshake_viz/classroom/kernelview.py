@@ -14,7 +14,7 @@ from collections.abc import Callable
 from rich.text import Text
 
 from handshake_viz.classroom.procnet import TIMER_TIME_WAIT, KernelSocket, read_sockets
-from handshake_viz.classroom.sockdiag import listen_backlogs
+from handshake_viz.classroom.sockdiag import listen_backlogs, tcp_sockets
 from handshake_viz.classroom.sysctls import TIME_WAIT_SECONDS
 from handshake_viz.classroom.wrap import wrap
 from handshake_viz.core.events import SocketEvent, TcpState
@@ -66,8 +66,16 @@ class OwnSockets:
 
 
 def lesson_sockets(port: int, own: OwnSockets | None) -> list[KernelSocket]:
-    """The kernel's sockets of the lesson: on its port, and (shared network) its own."""
-    socks = read_sockets([port])
+    """The kernel's sockets of the lesson: on its port, and (shared network) its own.
+
+    Asked over netlink (`sockdiag`: the backlogs too, and far cheaper), else read from
+    ``/proc/net/tcp``.
+    """
+    every = tcp_sockets()
+    if every is None:
+        socks = read_sockets([port])
+    else:
+        socks = [ks for ks in every if port in (ks.local_port, ks.remote_port)]
     if own is None:
         return socks
     return [ks for ks in socks if own.owns(ks)]
@@ -90,13 +98,15 @@ def kernel_text(
         text.append("\n")
         text.append(cat.text("ui.kernel_none"), style="dim")
         return Text("\n").join(wrap(text, width))
-    backlogs = listen_backlogs() if any(ks.state == TcpState.LISTEN for ks in socks) else {}
+    needs = any(ks.state == TcpState.LISTEN and ks.backlog is None for ks in socks)
+    backlogs = listen_backlogs() if needs else {}
     for ks in socks:
         state = cat.text(f"state.{ks.state.value}")
         line = Text("\n")
         if ks.state == TcpState.LISTEN:
             line.append(f"{ks.local} {state}")
-            queued, backlog = backlogs.get(ks.local, (ks.rx_queue, requested_backlog))
+            known = (ks.rx_queue, ks.backlog) if ks.backlog is not None else None
+            queued, backlog = known or backlogs.get(ks.local, (ks.rx_queue, requested_backlog))
             line.append("\n  " + cat.text("ui.accept_queue", queue=queued, backlog=backlog))
             if queued > backlog:
                 line.append("\n  " + cat.text("ui.accept_queue_full", backlog=backlog,

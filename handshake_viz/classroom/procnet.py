@@ -89,6 +89,8 @@ class KernelSocket:
     timer_left: float = 0.0
     """Seconds until that timer fires (``tm->when``, in clock ticks): for TIME-WAIT, how
     long the connection still has."""
+    backlog: int | None = None
+    """A listening socket's backlog, where it was asked over netlink (`sockdiag`)."""
 
     @property
     def accept_queue(self) -> int | None:

@@ -119,6 +119,7 @@ class ClassroomApp(TimelineApp):
         self.panel_size = 1
         self._autoplay_timer: Any = None
         self._words = Text()
+        self._shown: dict[str, object] = {}
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
@@ -225,10 +226,18 @@ class ClassroomApp(TimelineApp):
         keys = self.query_one("#keys", Static)
         kernel = self.query_one("#kernel", Static)
         width, lines = keys.content_size.width or 30, keys.content_size.height
-        keys.update(_fitted(self.keys_text(width, lines), width, lines))
+        self._update(keys, _fitted(self.keys_text(width, lines), width, lines))
         width, lines = kernel.content_size.width or 30, kernel.content_size.height
-        kernel.update(_fitted(self.kernel_text(width), width, lines))
+        self._update(kernel, _fitted(self.kernel_text(width), width, lines))
         self._publish()
+
+    def _update(self, widget: Static, text: Text) -> None:
+        """Redraw `widget` only when its text changed (the panels are looked at 4 times a
+        second; redrawing them unchanged costs a layout pass each time)."""
+        key = (text.markup, widget.content_size)
+        if self._shown.get(widget.id or "") != key:
+            self._shown[widget.id or ""] = key
+            widget.update(text)
 
     def kernel_text(self, width: int = 40) -> Text:
         """The lesson's sockets as the kernel lists them."""

@@ -54,3 +54,27 @@ def test_the_real_backlog_of_a_listener(port: int) -> None:
             for c in clients:
                 c.close()
         assert ls.getsockname()[1] == port
+
+
+def test_netlink_lists_the_same_sockets_as_proc_net_tcp_and_the_backlog_too(port: int) -> None:
+    from handshake_viz.classroom.procnet import read_sockets
+    from handshake_viz.classroom.sockdiag import tcp_sockets
+
+    with socket.create_server(("127.0.0.1", port), backlog=1) as ls:
+        first = socket.create_connection(("127.0.0.1", port))
+        conn, _ = ls.accept()
+        conn.close()  # the server closes first: TIME-WAIT on the server's port
+        first.recv(1)
+        first.close()
+        waiting = socket.create_connection(("127.0.0.1", port))
+        try:
+            ours = [ks for ks in tcp_sockets() or [] if port in (ks.local_port, ks.remote_port)]
+            proc = read_sockets([port])
+            key = lambda ks: (ks.local, ks.remote, ks.kernel_state)  # noqa: E731
+            assert sorted(map(key, ours)) == sorted(map(key, proc))
+            (listener,) = [ks for ks in ours if ks.kernel_state == "LISTEN"]
+            assert (listener.accept_queue, listener.backlog) == (1, 1)
+            (tw,) = [ks for ks in ours if ks.kernel_state == "TIME_WAIT"]
+            assert tw.timer == TIMER_TIME_WAIT and 55 < tw.timer_left <= 60
+        finally:
+            waiting.close()
