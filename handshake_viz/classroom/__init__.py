@@ -12,6 +12,7 @@
 - `faults`: nftables rules that lose a chosen packet inside the lesson's own network;
 - `lesson`: the live capture running beside the stepper;
 - `explain_more`, `wrap`: what a lesson adds to an explanation, and wrapping Chinese right;
+- `keyspanel`: the keys panel (each key, and why a disabled one makes no sense now);
 - `screen`, `follow`, `download`: the Textual apps (a lesson; a student following the
   teacher) and export as a browser download;
 - `session`, `web`: serve's tabs, their folders, and the teacher's stream;

@@ -30,10 +30,11 @@ from handshake_viz.classroom.download import deliver_export
 from handshake_viz.classroom.explain_more import lesson_explanation
 from handshake_viz.classroom.guided import GuidedRun, Script
 from handshake_viz.classroom.kernelview import OwnSockets, kernel_text, lesson_sockets
+from handshake_viz.classroom.keyspanel import KeyState, fitted, keys_text, without_action
 from handshake_viz.classroom.lesson import LessonSource
 from handshake_viz.classroom.session import StreamWriter
 from handshake_viz.classroom.stepper import CLIENT_ACTIONS, SERVER_ACTIONS, Action, Stepper
-from handshake_viz.classroom.wrap import fit, wrap
+from handshake_viz.classroom.wrap import fit
 from handshake_viz.sources.netns import Network
 from handshake_viz.tui.app import TimelineApp
 from handshake_viz.tui.ladder import LadderView
@@ -172,63 +173,21 @@ class ClassroomApp(TimelineApp):
         self._publish()
 
     def keys_text(self, width: int, lines: int, inline: bool = False) -> Text:
-        """Each key with its name, a disabled one greyed with its reason: under it where
-        the panel has the room, else after it on the same line, cut to the panel's width;
-        all keys on two lines where the panel is small."""
-        cat = self.cat
-        text = Text(cat.text("ui.keys"), style="bold")
-        if self.queued:
-            text.append("  " + cat.text("ui.queued", keys=" ".join(
-                "→" if k == "forward" else k for k in self.queued)), style="yellow")  # fmt: skip
+        """The keys panel (`keyspanel`), from what the stepper says of each key now."""
         states = []
         for action in (*SERVER_ACTIONS, *CLIENT_ACTIONS):
             ok, reason = (True, "") if self.busy else self.stepper.available(action)
-            states.append((action, ok, _without_action(reason)))
-        if 0 < lines < len(states) + 4:
-            text.append_text(self._keys_compact(states))
-        else:
-            below = [self._key_line(a, ok, reason, width, inline=False) for a, ok, reason in states]
-            if inline or (lines and sum(len(k) for k in below) + 2 > lines):
-                below = [[self._key_line(a, ok, reason, width, inline=True)[0]]
-                         for a, ok, reason in states]  # fmt: skip
-            for key_lines in below:
-                for line in key_lines:
-                    text.append("\n")
-                    text.append_text(line)
-        autoplay = cat.text("ui.autoplay_on" if self.autoplaying else "ui.autoplay_off")
-        text.append(f"\n g  {autoplay}\n z  {cat.text('ui.panel_size')}", style="dim")
-        return text
-
-    def _key_line(self, action: Action, ok: bool, reason: str, width: int,
-                  inline: bool) -> list[Text]:  # fmt: skip
-        line = Text(f" {action.value}  ", style="bold")
-        line.append(self.cat.text(f"action.{action.value}"), style="" if ok else "dim strike")
-        if ok:
-            return [line]
-        if inline:
-            line.append(" — " + reason, style="dim italic")
-            line.truncate(width, overflow="ellipsis")
-            return [line]
-        return [line, *(Text("    ") + part
-                        for part in wrap(Text(reason, style="dim italic"), width - 4))]  # fmt: skip
-
-    def _keys_compact(self, states: list[tuple[Action, bool, str]]) -> Text:
-        text = Text()
-        for i, (action, ok, _reason) in enumerate(states):
-            if i in (0, len(SERVER_ACTIONS)):
-                text.append("\n")
-            style = "" if ok else "dim strike"
-            text.append(f"{action.value} ", style=f"bold {style}")
-            text.append(self.cat.text(f"action.{action.value}") + "  ", style=style)
-        return text
+            states.append(KeyState(action, ok, without_action(reason)))
+        return keys_text(self.cat, states, queued=self.queued, autoplaying=self.autoplaying,
+                         width=width, lines=lines, inline=inline)  # fmt: skip
 
     def _refresh_panels(self) -> None:
         keys = self.query_one("#keys", Static)
         kernel = self.query_one("#kernel", Static)
         width, lines = keys.content_size.width or 30, keys.content_size.height
-        self._update(keys, _fitted(self.keys_text(width, lines), width, lines))
+        self._update(keys, fitted(self.keys_text(width, lines), width, lines))
         width, lines = kernel.content_size.width or 30, kernel.content_size.height
-        self._update(kernel, _fitted(self.kernel_text(width), width, lines))
+        self._update(kernel, fitted(self.kernel_text(width), width, lines))
         self._publish()
 
     def _update(self, widget: Static, text: Text) -> None:
@@ -391,19 +350,3 @@ class ClassroomApp(TimelineApp):
         if self.stream is not None:
             self.stream.close()
             self.stream = None
-
-
-def _without_action(reason: str) -> str:
-    """A reason without the action's name it starts with ("accept: …", "接受连接：…")."""
-    for colon in (": ", "："):
-        head, sep, rest = reason.partition(colon)
-        if sep and len(head) < 24:
-            return rest
-    return reason
-
-
-def _fitted(text: Text, width: int, lines: int) -> Text:
-    """`text` in the panel's lines, its last line saying that z shows the rest."""
-    if not lines:
-        return text
-    return fit(text, width, lines, "… z")[0]
