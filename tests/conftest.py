@@ -37,6 +37,21 @@ def pytest_configure(config: pytest.Config) -> None:
             print(f"tests share the machine's network: {exc}", file=sys.stderr)
 
 
+CAPTURE_FIXTURES = frozenset({"tcpdump", "lesson", "need_capture"})
+"""Fixtures that only make sense with real packets: a test using one captures."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that captures packets `capture`: those skipped without the privilege
+    (`needs_capture`) and those using a capturing fixture; the rest of the markers are
+    written where the tests are."""
+    for item in items:
+        skips = [m for m in item.iter_markers("skipif") if "capture" in str(m.kwargs.get("reason"))]
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if skips or fixtures & CAPTURE_FIXTURES:
+            item.add_marker(pytest.mark.capture)
+
+
 @pytest.fixture
 def tcpdump(tmp_path: Path) -> Iterator[Callable[..., Tcpdump]]:
     """Start tcpdump on ports; stopped (never left behind) at the end of the test."""

@@ -119,11 +119,12 @@ class FollowApp(TimelineApp):
         Path(__file__).resolve().parent / "classroom.tcss",
     ]
     TITLE = "handshake-viz classroom"
+    # Descriptions are catalog keys, said in the lesson's language (tui.binding_words).
     BINDINGS = [
-        Binding("z", "lesson_size", "Lesson panel"),
-        Binding("e", "export", "Export"),
-        Binding("question_mark", "help", "Keys", key_display="?"),
-        Binding("q", "quit", "Quit"),
+        Binding("z", "lesson_size", "key.lesson_panel"),
+        Binding("e", "export", "key.export"),
+        Binding("question_mark", "help", "key.help", key_display="?"),
+        Binding("q", "quit", "key.quit"),
     ]
     HEIGHTS = (7, 14, 22)
 

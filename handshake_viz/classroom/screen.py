@@ -73,17 +73,20 @@ class ClassroomApp(TimelineApp):
     ]
     TITLE = "handshake-viz classroom"
 
+    # Descriptions are catalog keys, said in the lesson's language (tui.binding_words).
     BINDINGS = [
-        *(Binding(a.value, f"key('{a.value}')", a.name.lower(), show=False) for a in Action),
-        Binding("space,right,pagedown", "forward", "Next step", key_display="→",
+        *(Binding(a.value, f"key('{a.value}')", f"action.{a.value}", show=False)
+          for a in Action),
+        Binding("space,right,pagedown", "forward", "key.next_step", key_display="→",
                 priority=True),
-        Binding("left,pageup", "previous_step", "Previous step", key_display="←", priority=True),
-        Binding("g", "autoplay", "Autoplay"),
-        Binding("z", "lesson_size", "Lesson panel"),
-        Binding("e", "export", "Export"),
-        Binding("b", "toggle_side", "Side panel", show=False),
-        Binding("question_mark", "help", "Keys", key_display="?"),
-        Binding("q", "quit", "Quit"),
+        Binding("left,pageup", "previous_step", "key.previous_step", key_display="←",
+                priority=True),
+        Binding("g", "autoplay", "key.autoplay"),
+        Binding("z", "lesson_size", "key.lesson_panel"),
+        Binding("e", "export", "key.export"),
+        Binding("b", "toggle_side", "key.side", show=False),
+        Binding("question_mark", "help", "key.help", key_display="?"),
+        Binding("q", "quit", "key.quit"),
     ]  # fmt: skip
 
     def __init__(

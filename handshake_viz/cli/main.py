@@ -12,6 +12,7 @@ import signal
 from pathlib import Path
 
 from handshake_viz.cli.errors import EXIT_INTERRUPTED, error
+from handshake_viz.words.catalog import DEFAULT_LANG, CatalogError, languages, load
 
 DESCRIPTION = """\
 See a TCP connection being made, packet by packet.
@@ -35,6 +36,7 @@ examples:
   handshake-viz replay trace.pcapng --print --format jsonl | jq .phase
   tcpdump -i lo -U -w - port 8000 | handshake-viz replay - --print
   sudo handshake-viz live --port 8000           watch curl against python -m http.server 8000
+  handshake-viz graph trace.pcap --kind rtt --output rtt.svg    a connection's RTT, as SVG
 """
 
 
@@ -64,14 +66,32 @@ def _add_save_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-save", action="store_true", help="do not write a capture file")
 
 
-def _add_lang(p: argparse.ArgumentParser, top: bool = False) -> None:
+def _lang_name(lang: str) -> str:
+    """A language's code, with its own name for itself (``zh (中文)``)."""
+    if lang == DEFAULT_LANG:
+        return f"{lang} (default)"
+    try:
+        return f"{lang} ({load(lang).text('meta.language')})"
+    except CatalogError:
+        return lang  # a catalog that does not parse says so when it is chosen, not here
+
+
+def _lang_help(langs: list[str]) -> str:
+    """--lang's help: each language by its code and its name."""
+    named = [_lang_name(lang) for lang in langs]
+    listed = ", ".join(named[:-1]) + " or " + named[-1] if len(named) > 1 else named[0]
+    return f"language of the explanations: {listed}"
+
+
+def _add_lang(p: argparse.ArgumentParser, langs: list[str], top: bool = False) -> None:
     """--lang, before the command or after it. Only the top level has a default: a command's
-    own default would overwrite a `--lang zh` given before the command."""
+    own default would overwrite a `--lang zh` given before the command. The choices are the
+    catalogs present (`words.catalog.languages`): a language is one file."""
     p.add_argument(
         "--lang",
-        choices=("en", "zh"),
-        default=os.environ.get("HANDSHAKE_VIZ_LANG", "en") if top else argparse.SUPPRESS,
-        help="language of the explanations: en (default) or zh (中文)",
+        choices=langs,
+        default=os.environ.get("HANDSHAKE_VIZ_LANG", DEFAULT_LANG) if top else argparse.SUPPRESS,
+        help=_lang_help(langs),
     )
 
 
@@ -94,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
-    _add_lang(parser, top=True)
+    langs = languages()
+    _add_lang(parser, langs, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser(
@@ -118,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--speed", type=float, default=1.0, help="TUI playback speed, 0.01 to 100 (default 1)"
     )
-    _add_lang(p)
+    _add_lang(p, langs)
 
     p = sub.add_parser(
         "demo",
@@ -130,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the scenarios and what each teaches")
     _add_output_options(p)
     _add_save_options(p)
-    _add_lang(p)
+    _add_lang(p, langs)
     p.add_argument(
         "--step", action="store_true", help="classroom mode: each socket call waits for a key"
     )
@@ -156,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     _add_output_options(p)
     _add_save_options(p)
-    _add_lang(p)
+    _add_lang(p, langs)
 
     p = sub.add_parser(
         "classroom",
@@ -168,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("scenario", nargs="?", default="basic", help="scenario (see demo --list)")
     p.add_argument("--free", action="store_true", help="no script: the keys only")
-    _add_lang(p)
+    _add_lang(p, langs)
 
     p = sub.add_parser(
         "serve",
@@ -180,7 +201,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8008, help="port (default 8008)")
     p.add_argument("scenario", nargs="?", default="basic",
                    help="scenario to teach (default basic; see demo --list)")  # fmt: skip
-    _add_lang(p)
+    _add_lang(p, langs)
+
+    p = sub.add_parser(
+        "graph",
+        help="write a graph of one connection (time-sequence, RTT, in flight, window) to a file",
+        description="Compute one of TCP's graphs for one connection of a capture and write it "
+        "as an SVG picture, or its data as CSV, by the output's suffix. The rtt CSV has one "
+        "row per acknowledging packet: frame, time, epoch, dir, ack, ack_rtt (seconds, as "
+        "tshark's tcp.analysis.ack_rtt) and acked_frame.",
+        epilog="example: handshake-viz graph trace.pcap --stream 0 --kind rtt --output rtt.csv",
+    )
+    p.add_argument("file", metavar="FILE", help="capture file (pcap or pcapng)")
+    p.add_argument(
+        "--stream",
+        type=int,
+        metavar="N",
+        help="tshark's tcp.stream (default: the connection with the most packets)",
+    )
+    p.add_argument(
+        "--kind",
+        default="tsg",
+        metavar="KIND",
+        help="tsg (time-sequence, the default), rtt, inflight or window",
+    )
+    p.add_argument("--output", metavar="PATH", help="the file to write: .svg or .csv")
+    p.add_argument("--width", type=int, default=120, help="SVG: columns (default 120)")
+    p.add_argument("--height", type=int, default=34, help="SVG: rows (default 34)")
+    _add_lang(p, langs)
     return parser
 
 
@@ -210,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
             from handshake_viz.cli.classroom import run_classroom
 
             return run_classroom(None if args.free else args.scenario, args.lang)
+        if args.command == "graph":
+            from handshake_viz.cli.graph import run_graph
+
+            return run_graph(args)
         if args.command == "serve":
             from handshake_viz.cli.serve import run_serve
 
@@ -219,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_default(args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except CatalogError as e:  # a catalog of HANDSHAKE_VIZ_MESSAGES that does not parse
+        return error(f"{e} (fix the file, or choose another --lang)")
     except Exception as e:  # the last line of defence: one line, not a traceback
         if os.environ.get("HANDSHAKE_VIZ_DEBUG"):
             raise

@@ -194,11 +194,11 @@ class TimelineView:
         return self.revealed != before
 
     @property
-    def mode_text(self) -> str:
-        """The status bar's playback word."""
+    def mode(self) -> str:
+        """What playback is doing, as a code the status bar says in words: "live" (a capture
+        going on), "step" (nothing moves but by a key), "play" or "pause" (at `speed`)."""
         if self.live:
             return "live"
         if self.speed is None:
             return "step"
-        speed = f"{self.speed:g}x"
-        return f"▶ {speed}" if self.playing else f"⏸ {speed}"
+        return "play" if self.playing else "pause"

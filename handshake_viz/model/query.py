@@ -28,7 +28,17 @@ _PHASE_BY_NAME = {p.value: p for p in Phase}
 
 
 class FilterError(ValueError):
-    """A filter text that cannot be read; the message says what would be understood."""
+    """A filter text that cannot be read.
+
+    The model speaks no language: `key` names the catalog message (``filter.not_understood``)
+    and `values` fill it; the interface says it in the reader's language, with the filter's
+    help (``filter.help``) as ``{help}``.
+    """
+
+    def __init__(self, key: str, **values: str) -> None:
+        super().__init__(f"{key}: " + ", ".join(f"{k}={v!r}" for k, v in values.items()))
+        self.key = key
+        self.values = values
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +64,6 @@ class Filter:
         return not (self.ports or self.flags or self.phases or self.streams or self.sids) and (
             self.proto is None
         )
-
-
-FILTER_HELP = (
-    "words, all must hold: a port (80 or port:80), a flag (syn, ack, fin, rst, psh...), a phase "
-    "(listen, request, confirm, data, teardown, reset, datagram), a stream (stream:3 or #3), "
-    "tcp or udp"
-)
 
 
 def parse_filter(text: str) -> Filter:
@@ -89,7 +92,7 @@ def parse_filter(text: str) -> Filter:
         elif key in ("", "proto") and value in ("tcp", "udp"):
             proto = value
         else:
-            raise FilterError(f"not understood: {raw!r}; {FILTER_HELP}")
+            raise FilterError("filter.not_understood", word=raw)
     return Filter(
         frozenset(ports), flags, frozenset(phases), frozenset(streams), frozenset(), proto,
         text.strip(),

@@ -12,15 +12,18 @@ from pathlib import Path
 from handshake_viz.model.playback import TimelineView
 from handshake_viz.model.rows import KIND_SOCKET, PHASES, S2C
 from handshake_viz.render.ladder_text import arrow_label, ladder_text, socket_label
+from handshake_viz.words.catalog import load
 
 EXPORT_LIMIT = 2000
 
 
-def export_text(view: TimelineView, width: int = 120, limit: int = EXPORT_LIMIT) -> str:
-    """The ladder as the screen draws it, without colours."""
-    lines = ladder_text(view, width, limit)
+def export_text(
+    view: TimelineView, width: int = 120, limit: int = EXPORT_LIMIT, lang: str = "en"
+) -> str:
+    """The ladder as the screen draws it (its headers in `lang`), without colours."""
+    lines = ladder_text(view, width, limit, lang)
     if view.visible_count > limit:
-        lines.append(f"… {view.visible_count - limit} more rows not exported")
+        lines.append(load(lang).text("ladder.not_exported", n=view.visible_count - limit))
     return "\n".join(lines) + "\n"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 
@@ -27,6 +28,8 @@ from handshake_viz.model.rows import (
     STATES,
 )
 from handshake_viz.render.palette import PHASE_COLOURS, stream_marker, stream_style
+from handshake_viz.words.catalog import load
+from handshake_viz.words.results import result_text
 
 SHORT_STATES = {
     "ESTABLISHED": "ESTAB",
@@ -66,8 +69,16 @@ class Columns:
 
 
 def pad(text: str, width: int, right: bool = False) -> str:
-    text = text[:width]
-    return text.rjust(width) if right else text.ljust(width)
+    """`text` cut or filled to exactly `width` terminal cells: a Chinese character takes two,
+    so a header or a call's result in Chinese keeps the columns where English has them."""
+    if text.isascii():
+        text = text[:width]
+        return text.rjust(width) if right else text.ljust(width)
+    cells = cell_len(text)
+    if cells > width:
+        text, cells = set_cell_size(text, width), width  # a wide character cut in two: a space
+    fill = " " * (width - cells)
+    return fill + text if right else text + fill
 
 
 def _fmt_time(t: float) -> str:
@@ -121,11 +132,12 @@ def arrow_label(view: TimelineView, row: int, width: int | None = None) -> str:
     return cut + "…"
 
 
-def socket_label(view: TimelineView, row: int) -> str:
+def socket_label(view: TimelineView, row: int, lang: str = "en") -> str:
+    """A socket call as its side of the ladder says it: ``send() → 14 bytes``."""
     ev = view.timeline.sockets[row]
     text = f"{ev.call}()"
     if ev.result:
-        text += f" → {ev.result}"
+        text += f" → {result_text(ev.result, lang)}"
     return text
 
 
@@ -142,8 +154,14 @@ def _arrow(label: str, width: int, leftward: bool, dashed: bool) -> str:
     return ("◀" + text) if leftward else (text + "▶")
 
 
-def ladder_segments(view: TimelineView, index: int, cols: Columns) -> list[Segment]:
-    """The segments of visible row `index` (unstyled by selection; the widget adds that)."""
+def ladder_segments(
+    view: TimelineView, index: int, cols: Columns, lang: str = "en"
+) -> list[Segment]:
+    """The segments of visible row `index` (unstyled by selection; the widget adds that).
+
+    The phase band says the phase's code word (``listen``), in every language: it is the word
+    the filter takes, and the legend gives each language's name for it.
+    """
     tl = view.timeline
     row = view.row_at(index)
     t = tl.time[row]
@@ -167,7 +185,7 @@ def ladder_segments(view: TimelineView, index: int, cols: Columns) -> list[Segme
             conn = f"{stream_marker(own)}{tl.streams[own].stream}"
             segs.append(Segment(pad(" " + conn, cols.conn_w), stream_style(own)))
         side_server = tl.dir[row] == S2C
-        label = socket_label(view, row)
+        label = socket_label(view, row, lang)
         style = Style(italic=True, color=colour)
         segs.append(Segment(" " * sw + "│"))
         if side_server:
@@ -206,42 +224,60 @@ def _state_text(code: int, width: int) -> str:
     return SHORT_STATES.get(name, name) if len(name) > width else name
 
 
-def header_text(view: TimelineView, cols: Columns) -> str:
+def header_text(view: TimelineView, cols: Columns, lang: str = "en") -> str:
     """Column names, and the two ends (or how many) above their columns."""
+    cat = load(lang)
     tl = view.timeline
     streams = tl.streams
+    client_word, server_word = cat.text("word.client"), cat.text("word.server")
     if not streams:
-        client, server = "client", "server"
+        client, server = client_word, server_word
     else:
         clients = {(s.client, s.cport) for s in streams[:50]}
         servers = {(s.server, s.sport) for s in streams[:50]}
         c0, s0 = streams[0], streams[0]
-        client = f"client {endpoint(c0.client, c0.cport)}" if len(clients) == 1 else "clients"
-        server = f"server {endpoint(s0.server, s0.sport)}" if len(servers) == 1 else "servers"
-    text = pad("time", cols.time_w - 1, True) + " "
+        client = (f"{client_word} {endpoint(c0.client, c0.cport)}" if len(clients) == 1
+                  else cat.text("ladder.clients"))  # fmt: skip
+        server = (f"{server_word} {endpoint(s0.server, s0.sport)}" if len(servers) == 1
+                  else cat.text("ladder.servers"))  # fmt: skip
+    text = pad(cat.text("ladder.time"), cols.time_w - 1, True) + " "
     if cols.delta:
-        text += pad("Δ prev", 9, True) + " "
-    text += pad(" phase", cols.band_w) + pad(" conn", cols.conn_w)
-    text += pad("state", cols.state_w, True) + "│"
+        text += pad(cat.text("ladder.delta"), 9, True) + " "
+    text += pad(" " + cat.text("ladder.phase"), cols.band_w)
+    text += pad(" " + cat.text("ladder.conn"), cols.conn_w)
+    state = cat.text("ladder.state")
+    text += pad(state, cols.state_w, True) + "│"
     aw = cols.arrow_w - 1
-    if len(client) + len(server) + 2 > aw:  # drop the role words before cutting addresses
-        client, server = client.removeprefix("client "), server.removeprefix("server ")
-    if len(client) + len(server) + 2 > aw:  # cut addresses from the left: the port stays
+    if cell_len(client) + cell_len(server) + 2 > aw:
+        # drop the role words before cutting addresses
+        client = client.removeprefix(client_word + " ")
+        server = server.removeprefix(server_word + " ")
+    if cell_len(client) + cell_len(server) + 2 > aw:
         room = aw // 2 - 1
-        client, server = (t if len(t) <= room else "…" + t[len(t) - room + 1 :]
-                          for t in (client, server))  # fmt: skip
-    text += client + " " * (aw - len(client) - len(server)) + server
-    text += "│" + pad("state", cols.state_w)
+        client, server = _keep_right(client, room), _keep_right(server, room)
+    text += client + " " * (aw - cell_len(client) - cell_len(server)) + server
+    text += "│" + pad(state, cols.state_w)
     if cols.frame:
-        text += pad("frame", 9, True)
+        text += pad(cat.text("ladder.frame"), 9, True)
     return text
 
 
-def ladder_text(view: TimelineView, width: int = 120, limit: int | None = None) -> list[str]:
+def _keep_right(text: str, room: int) -> str:
+    """`text` in at most `room` cells, cut from the left with "…": an address keeps its port."""
+    if cell_len(text) <= room:
+        return text
+    while text and cell_len(text) > room - 1:
+        text = text[1:]
+    return "…" + text
+
+
+def ladder_text(
+    view: TimelineView, width: int = 120, limit: int | None = None, lang: str = "en"
+) -> list[str]:
     """The visible ladder as plain text lines (header first), for the text export."""
     cols = Columns.fit(width)
-    lines = [header_text(view, cols).rstrip()]
+    lines = [header_text(view, cols, lang).rstrip()]
     n = view.visible_count if limit is None else min(view.visible_count, limit)
     for i in range(n):
-        lines.append("".join(s.text for s in ladder_segments(view, i, cols)).rstrip())
+        lines.append("".join(s.text for s in ladder_segments(view, i, cols, lang)).rstrip())
     return lines

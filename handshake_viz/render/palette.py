@@ -18,16 +18,6 @@ PHASE_COLOURS: dict[Phase, str] = {
 }
 """One colour per phase, the same in the band, the legend and the exports."""
 
-PHASE_LABELS_ZH: dict[Phase, str] = {
-    Phase.LISTEN: "服务器监听",
-    Phase.REQUEST: "客户端请求",
-    Phase.CONFIRM: "连接确认",
-    Phase.DATA: "数据传输",
-    Phase.TEARDOWN: "连接释放",
-    Phase.RESET: "连接重置",
-    Phase.DATAGRAM: "数据报",
-}
-
 STREAM_COLOURS = (
     "#5fafff", "#ffaf5f", "#87d787", "#d787d7", "#ffd75f", "#5fd7d7", "#ff8787", "#afafff",
 )  # fmt: skip

@@ -5,9 +5,14 @@ The source is read in a thread worker that appends to the `Timeline` (the only w
 touches a widget; the UI reads the timeline on a 30 Hz tick, which also drives playback, so a
 live packet is on screen within one tick and a flood of packets costs one redraw per tick.
 
-Extending (classroom mode): subclass `TimelineApp`, add `BINDINGS` (they appear in the help
-screen and the command palette by themselves), and add panes to the side panel with
+Extending (classroom mode): subclass `TimelineApp`, add `BINDINGS` whose descriptions are
+catalog keys (they appear in the footer, the help screen and the command palette by themselves,
+in the app's language: `tui.binding_words`), and add panes to the side panel with
 `self.query_one("#side", TabbedContent).add_pane(...)` or write to `#explain`.
+
+Beside it, by job: `keys` (the bindings, the help's sections, the command palette),
+`playback_keys` (what play, step, speed and follow do), `filterbox` (the `/` line),
+`statusbar`, `ladder`, `connections`, `detail`, `help`, `reader` (the reading thread's work).
 """
 
 from __future__ import annotations
@@ -18,31 +23,36 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
-from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import events, on, work
 from textual.app import App, ComposeResult, CSSPathType, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from handshake_viz.core.source import EventSource, FrameSource, Progress
+from handshake_viz.core.source import EventSource, FrameSource
 from handshake_viz.model.playback import DEFAULT_PAUSE, DEFAULT_SPEED, TimelineView
-from handshake_viz.model.query import Filter, FilterError, parse_filter
+from handshake_viz.model.query import Filter
 from handshake_viz.model.timeline import Timeline
 from handshake_viz.render.export import export_mermaid, export_text, write_export
 from handshake_viz.render.fit import fit_lines
+from handshake_viz.tui.binding_words import speak_bindings
 from handshake_viz.tui.connections import ConnectionsView
 from handshake_viz.tui.detail import PacketDetail
+from handshake_viz.tui.filterbox import FilterBox
+from handshake_viz.tui.graphs import toggle_graphs
 from handshake_viz.tui.help import HelpScreen
+from handshake_viz.tui.keys import TIMELINE_BINDINGS, key_sections, palette_commands
 from handshake_viz.tui.ladder import LadderView
 from handshake_viz.tui.options import TuiOptions
+from handshake_viz.tui.playback_keys import PlaybackKeys
 from handshake_viz.tui.reader import SourceFinished, read_into
-from handshake_viz.tui.statusbar import Legend, StatusBar, status_text
+from handshake_viz.tui.statusbar import Legend, StatusBar
 from handshake_viz.words.catalog import load
 from handshake_viz.words.explain import explain
 
@@ -57,37 +67,17 @@ SLOW_TICK = 0.25
 """Seconds between two redraws of the counters (status bar, connections) while reading."""
 
 
-_PLAYBACK_ACTIONS = frozenset({"toggle_play", "step", "faster", "slower"})
 EXPLAIN_LINES = 3
 """Lines of the explanation under the ladder (its CSS height)."""
 
 
-class TimelineApp(App[int]):
+class TimelineApp(PlaybackKeys, App[int]):
     """Ladder timeline of one event source, for replay (playback) and live capture (follow)."""
 
     CSS_PATH: ClassVar[CSSPathType] = "app.tcss"
     TITLE = "handshake-viz"
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle_play", "Play/pause"),
-        Binding("right,n", "step(1)", "Step forward", key_display="→/n"),
-        Binding("left,p", "step(-1)", "Step back", key_display="←/p"),
-        Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
-        Binding("minus", "slower", "Slower (then step mode)", key_display="-"),
-        Binding("home", "home", "First event", show=False),
-        Binding("end", "end", "Last event / follow", show=False),
-        Binding("f", "follow", "Follow newest"),
-        Binding("slash", "filter", "Filter", key_display="/"),
-        Binding(
-            "escape", "clear_filter", "Clear filter (narrow screen: back to the ladder)", show=False
-        ),
-        Binding("1", "tab('connections')", "Connections", show=False),
-        Binding("2", "tab('packet')", "Packet detail", show=False),
-        Binding("b", "toggle_side", "Side panel", show=False),
-        Binding("e", "export", "Export"),
-        Binding("question_mark", "help", "Keys", key_display="?"),
-        Binding("q", "quit", "Quit"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = TIMELINE_BINDINGS
 
     def __init__(
         self,
@@ -100,8 +90,10 @@ class TimelineApp(App[int]):
         export_dir: Path | None = None,
     ) -> None:
         super().__init__()
+        speak_bindings(self, lang)
         self.source = source
         self.lang = lang
+        """Language of every word on screen (a catalog in ``words/messages``)."""
         self.timeline = Timeline()
         self.view = TimelineView(
             self.timeline, live=source.live, pause=pause, speed=speed, playing=autoplay
@@ -119,25 +111,24 @@ class TimelineApp(App[int]):
         self._shown_streams = -1
         self._explained: int | None = None
         """The row whose explanation is under the ladder."""
-        self._status_key: tuple[Any, ...] = ()
 
     # -- layout
 
     def compose(self) -> ComposeResult:
-        yield Legend(self.lang, id="legend")
+        cat, lang = load(self.lang), self.lang
+        yield Legend(lang, id="legend")
         with Horizontal(id="main"):
             with Vertical(id="ladder-pane"):
-                yield LadderView(self.view, id="ladder")
+                yield LadderView(self.view, lang=lang, id="ladder")
                 yield Static("", id="explain")
             with TabbedContent(id="side", initial="connections"):
-                with TabPane("Connections", id="connections"):
-                    yield ConnectionsView(self.timeline, id="connections-view")
-                with TabPane("Packet", id="packet"):
+                with TabPane(cat.text("tab.connections"), id="connections"):
+                    yield ConnectionsView(self.timeline, lang=lang, id="connections-view")
+                with TabPane(cat.text("tab.packet"), id="packet"):
                     frames = self.source if isinstance(self.source, FrameSource) else None
-                    yield PacketDetail(self.timeline, frames, self.lang, id="detail")
-        yield Input(placeholder="filter: 80 syn confirm stream:3 udp  (Enter applies, Esc closes)",
-                    id="filter")  # fmt: skip
-        yield StatusBar("", id="status")
+                    yield PacketDetail(self.timeline, frames, lang, id="detail")
+        yield FilterBox(lang, id="filter")
+        yield StatusBar(lang, id="status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -147,7 +138,7 @@ class TimelineApp(App[int]):
         self.connections = self.query_one("#connections-view", ConnectionsView)
         self.detail = self.query_one("#detail", PacketDetail)
         self.side = self.query_one("#side", TabbedContent)
-        self.filter_box = self.query_one("#filter", Input)
+        self.filter_box = self.query_one("#filter", FilterBox)
         self.status_bar = self.query_one("#status", StatusBar)
         self.explain_area = self.query_one("#explain", Static)
         self.sub_title = self.source.description
@@ -216,26 +207,7 @@ class TimelineApp(App[int]):
     def _update_status(self) -> None:
         v = self.view
         new = v.visible_count - self.frozen_at if self.frozen_at is not None else 0
-        stats = self.source.stats
-        progress = None
-        if isinstance(self.source, Progress) and not self.timeline.done:
-            progress = self.source.progress()  # files know how far they are
-        key = (
-            v.visible_count, self.timeline.count, v.mode_text, self.timeline.done, v.filter.text,
-            v.matched, new, self.error, stats.drops, stats.saved_to, len(self.timeline.streams),
-            None if progress is None else int(progress * 100),
-        )  # fmt: skip
-        if key == self._status_key:
-            return
-        self._status_key = key
-        text = status_text(
-            self.source.description, stats,
-            shown=v.visible_count, indexed=self.timeline.count,
-            streams=len(self.timeline.streams), mode=v.mode_text, done=self.timeline.done,
-            filter_text=v.filter.text, matched=None if v.filter.empty else v.matched,
-            new_events=new, error=self.error, progress=progress, live=v.live,
-        )  # fmt: skip
-        self.status_bar.update(text, layout=False)  # one docked line: its size never changes
+        self.status_bar.show(self.source, v, new, self.error)
 
     # -- selection and follow
 
@@ -271,70 +243,18 @@ class TimelineApp(App[int]):
             self._apply_filter(Filter())
         else:
             s = self.timeline.streams[message.sid]
-            self._apply_filter(
-                Filter(sids=frozenset({message.sid}), text=f"{s.proto} stream {s.stream}")
-            )
+            text = load(self.lang).text("conn.chosen", proto=s.proto, stream=s.stream)
+            self._apply_filter(Filter(sids=frozenset({message.sid}), text=text))
 
-    # -- actions
-
-    def action_toggle_play(self) -> None:
-        self.view.toggle_play()
-        self.ladder.show_newest()
-        self._update_status()
-
-    def action_step(self, n: int) -> None:
-        self.view.playing = False
-        self.view.step(n)
-        self.ladder.show_newest()
-        self._update_status()
-
-    def action_faster(self) -> None:
-        self.view.faster()
-        self._update_status()
-
-    def action_slower(self) -> None:
-        self.view.slower()
-        self._update_status()
-
-    def action_home(self) -> None:
-        if self.view.live:
-            self.ladder.following = False
-            self.ladder.select(0)
-        else:
-            self.view.playing = False
-            self.view.home()
-            self.ladder.show_newest()
-        self._update_status()
-
-    def action_end(self) -> None:
-        if self.view.live:
-            self.action_follow()
-            return
-        self.view.playing = False
-        self.view.end()
-        self.ladder.show_newest()
-        self._update_status()
-
-    def action_follow(self) -> None:
-        if self.view.live:
-            self.ladder.following = True
-            self.ladder.show_newest()
+    # -- actions (playback's in PlaybackKeys)
 
     def action_filter(self) -> None:
-        box = self.filter_box
-        box.display = True
-        box.value = self.view.filter.text if not self.view.filter.sids else ""
-        box.focus()
+        self.filter_box.open(self.view.filter.text if not self.view.filter.sids else "")
 
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        try:
-            flt = parse_filter(event.value)
-        except FilterError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
-            return
+    @on(FilterBox.Applied)
+    def _filter_applied(self, message: FilterBox.Applied) -> None:
         self._close_filter_box()
-        self._apply_filter(flt)
+        self._apply_filter(message.filter)
 
     def _close_filter_box(self) -> None:
         box = self.filter_box
@@ -381,7 +301,7 @@ class TimelineApp(App[int]):
         self.ladder_pane.display = not alone
         self.side.set_class(alone, "alone")
         if alone and not was_shown:
-            self.notify("Esc or b: back to the ladder", timeout=3)
+            self.notify(load(self.lang).text("notify.back_to_ladder"), timeout=3)
         if not alone and not self.ladder.has_focus and not self.connections.has_focus:
             self.ladder.focus()
         if show != was_shown:
@@ -392,46 +312,28 @@ class TimelineApp(App[int]):
             self._show_side(self.side.display, event.size.width)  # side by side, or not
             self.call_after_refresh(self._show_explanation)  # its width changed too
 
-    def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.key_sections()))
+    def action_graphs(self) -> None:
+        toggle_graphs(self)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Playback keys belong to a replay, follow to a live capture: each is hidden (from
-        the footer, the help and the palette) and inert in the other."""
-        if action in _PLAYBACK_ACTIONS:
-            return not self.view.live
-        if action == "follow":
-            return self.view.live
-        return True
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.key_sections(), self.lang))
 
     def key_sections(self) -> list[tuple[str, list[Binding]]]:
         """Every key that works here, by where it works (the help screen's content)."""
-        return [
-            (
-                "Everywhere",
-                [
-                    b
-                    for b in self.BINDINGS
-                    if isinstance(b, Binding)
-                    and self.check_action(b.action.split("(")[0], ()) is not False
-                ],
-            ),
-            ("Ladder", [b for b in LadderView.BINDINGS if isinstance(b, Binding)]),
-            ("Connections", [b for b in ConnectionsView.BINDINGS if isinstance(b, Binding)]),
-            ("Command palette", [Binding("ctrl+p", "command_palette", "Every action by name")]),
-        ]
+        return key_sections(self)
 
     def action_export(self) -> None:
         """Save the screen as SVG and the visible timeline as text and Mermaid."""
         paths = [self.export_svg(), self.export_text(), self.export_mermaid()]
-        self.notify("saved " + ", ".join(p.name for p in paths) + f" in {self.export_dir}")
+        names = ", ".join(p.name for p in paths)
+        self.notify(load(self.lang).text("notify.saved", files=names, folder=self.export_dir))
 
     def export_svg(self) -> Path:
         svg = self.export_screenshot(title="handshake-viz")
         return write_export(self.export_dir, ".svg", svg)
 
     def export_text(self) -> Path:
-        return write_export(self.export_dir, ".txt", export_text(self.view))
+        return write_export(self.export_dir, ".txt", export_text(self.view, lang=self.lang))
 
     def export_mermaid(self) -> Path:
         return write_export(self.export_dir, ".mmd", export_mermaid(self.view))
@@ -449,25 +351,13 @@ class TimelineApp(App[int]):
     # -- command palette: every action by name
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        extra = [
-            ("Export screenshot (SVG)", "save the screen as an SVG file", self.export_svg),
-            ("Export timeline as text", "the visible ladder, plain text", self.export_text),
-            ("Export timeline as Mermaid", "a sequenceDiagram of the visible ladder",
-             self.export_mermaid),
-        ]  # fmt: skip
-        for title, help_text, callback in extra:
-            yield SystemCommand(title, help_text, callback)
-        for section, bindings in self.key_sections()[:3]:
-            for b in bindings:
-                action = b.action if section == "Everywhere" else f"focused.{b.action}"
-                if section != "Everywhere" and b.action.startswith("app."):
-                    action = b.action
-                keys = b.key_display or b.key
-                yield SystemCommand(
-                    b.description, f"{section.lower()} · key {keys}",
-                    partial(self.run_action, action),
-                )  # fmt: skip
+        return palette_commands(self, super().get_system_commands(screen))
+
+    def action_command_palette(self) -> None:
+        """Textual's command palette, with its search box's words in the app's language."""
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            placeholder = load(self.lang).text("palette.placeholder")
+            self.push_screen(CommandPalette(placeholder=placeholder, id="--command-palette"))
 
 
 make_app = TimelineApp

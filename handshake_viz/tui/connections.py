@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from textual import events
 from textual.binding import Binding, BindingType
@@ -20,30 +21,46 @@ from textual.strip import Strip
 from handshake_viz.core.events import endpoint
 from handshake_viz.model.rows import StreamInfo
 from handshake_viz.model.timeline import Timeline
+from handshake_viz.render.ladder_text import pad
 from handshake_viz.render.palette import stream_marker, stream_style
+from handshake_viz.tui.binding_words import speak_bindings
+from handshake_viz.words.catalog import load
+
+ENDINGS = ("open", "fin", "rst")
+"""How a connection ends, as the tracker says it; each is a word of the catalogs (``conn.*``)."""
 
 
-def connection_text(s: StreamInfo) -> str:
+def connection_text(s: StreamInfo, lang: str = "en") -> str:
     """One stream as a line: handshake (✓ complete, ½ partial, ✗ none), its RTT, bytes each
     way (↑ client to server), how it ended, packets, then the endpoints (the part a narrow
     panel cuts)."""
+    cat = load(lang)
     hs = {"complete": "✓", "partial": "½", "none": "✗"}[s.handshake]
     rtt = s.handshake_rtt
     rtt_text = "—" if rtt is None else f"{rtt * 1000:.3f}ms"
+    ended = cat.text(f"conn.{s.ended}") if s.ended in ENDINGS else s.ended
+    ended += " " * (4 - cell_len(ended))  # a column of four cells, as "open"
     return (
         f"{s.proto} {s.stream:<4} {hs} {rtt_text:>9} ↑{s.bytes_c2s}B ↓{s.bytes_s2c}B "
-        f"{s.ended:<4} {s.packets}p  "
+        f"{ended} {s.packets}p  "
         f"{endpoint(s.client, s.cport)} → {endpoint(s.server, s.sport)}"
     )
+
+
+def header_line(streams: int, lang: str = "en") -> str:
+    """The list's first line: how many connections, and what its columns say."""
+    cat = load(lang)
+    count = cat.text("conn.count_one" if streams == 1 else "conn.count_many", n=streams)
+    return f" {count} · {cat.text('conn.columns')}"
 
 
 class ConnectionsView(ScrollView, can_focus=True, inherit_bindings=False):
     """Every stream of the timeline; Enter or a click chooses one (or "all")."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor(-1)", "Previous connection", show=False),
-        Binding("down", "cursor(1)", "Next connection", show=False),
-        Binding("enter", "choose", "Show this connection", show=False),
+        Binding("up", "cursor(-1)", "key.previous_connection", show=False),
+        Binding("down", "cursor(1)", "key.next_connection", show=False),
+        Binding("enter", "choose", "key.show_connection", show=False),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "connections--header",
@@ -58,9 +75,11 @@ class ConnectionsView(ScrollView, can_focus=True, inherit_bindings=False):
             super().__init__()
             self.sid = sid
 
-    def __init__(self, timeline: Timeline, *, id: str | None = None) -> None:
+    def __init__(self, timeline: Timeline, *, lang: str = "en", id: str | None = None) -> None:
         super().__init__(id=id)
+        speak_bindings(self, lang)
         self.timeline = timeline
+        self.lang = lang
         self.cursor = 0
         """0 is "all", k is stream sid k-1."""
         self.chosen: int | None = None
@@ -103,20 +122,17 @@ class ConnectionsView(ScrollView, can_focus=True, inherit_bindings=False):
         streams = self.timeline.streams
         if y == 0:
             style = self.get_component_rich_style("connections--header")
-            n = len(streams)
-            text = (f" {n} connection{'' if n == 1 else 's'} · hs rtt ↑c→s ↓s→c end · "
-                    "Enter/click shows one")  # fmt: skip
-            return Strip([Segment(text[:width].ljust(width), style)])
+            return Strip([Segment(pad(header_line(len(streams), self.lang), width), style)])
         index = round(self.scroll_y) + y - 1
         if index > len(streams):
             return Strip.blank(width, base)
         if index == 0:
-            segs = [Segment("  all connections")]
+            segs = [Segment("  " + load(self.lang).text("conn.all"))]
         else:
             s = streams[index - 1]
             segs = [
                 Segment(f" {stream_marker(s.sid)} ", stream_style(s.sid)),
-                Segment(connection_text(s)),
+                Segment(connection_text(s, self.lang)),
             ]
         strip = Strip(segs).apply_style(base)
         chosen_index = 0 if self.chosen is None else self.chosen + 1

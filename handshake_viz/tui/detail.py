@@ -19,54 +19,60 @@ from textual.worker import get_current_worker
 from handshake_viz.core.events import endpoint
 from handshake_viz.core.source import FrameSource
 from handshake_viz.model.timeline import Row, Timeline
-from handshake_viz.render.palette import PHASE_COLOURS, PHASE_LABELS_ZH
-from handshake_viz.words.explain import explain
+from handshake_viz.render.palette import PHASE_COLOURS
+from handshake_viz.words.catalog import load
+from handshake_viz.words.explain import explain, phase_name
+from handshake_viz.words.results import result_text
 
 
 def row_summary(row: Row, lang: str = "en") -> Text:
     """The detail's first lines: where the event sits and its header fields."""
+    cat = load(lang)
     text = Text()
-    phase = row.phase.value + (f" ({PHASE_LABELS_ZH[row.phase]})" if lang == "zh" else "")
+    name = phase_name(row.phase, lang)
+    phase = row.phase.value + (f" ({name})" if name else "")
+    time_phase = cat.text("detail.time_phase", time=f"{row.since_first:.6f}")
     if row.socket is not None:
         ev = row.socket
-        text.append(f"{ev.side} {ev.call}()", style="bold")
-        text.append(f"  +{row.since_first:.6f} s  phase ")
+        text.append(f"{cat.text(f'word.{ev.side}')} {ev.call}()", style="bold")
+        text.append(time_phase)
         text.append(phase, style=PHASE_COLOURS[row.phase])
-        for name in ("local", "remote", "result", "errno"):
-            value = getattr(ev, name)
-            if value is not None:
-                text.append(f"\n{name}: {value}")
+        values = {"local": ev.local, "remote": ev.remote, "errno": ev.errno,
+                  "result": result_text(ev.result, lang) if ev.result else ev.result}  # fmt: skip
+        for field in ("local", "remote", "result", "errno"):
+            if values[field] is not None:
+                text.append("\n" + cat.text(f"detail.{field}", value=values[field]))
         return text
     s = row.stream
     assert s is not None
-    text.append(f"frame {row.frame}", style="bold")
-    text.append(f"  {s.proto} stream {s.stream}  +{row.since_first:.6f} s  phase ")
+    text.append(cat.text("detail.frame", frame=row.frame), style="bold")
+    text.append(cat.text("detail.stream", proto=s.proto, stream=s.stream) + time_phase)
     text.append(phase, style=PHASE_COLOURS[row.phase])
     arrow = "→" if row.dir == 0 else "←"
-    text.append(
-        f"\nclient {endpoint(s.client, s.cport)} {arrow} server {endpoint(s.server, s.sport)}"
-    )
+    client, server = endpoint(s.client, s.cport), endpoint(s.server, s.sport)
+    text.append("\n" + cat.text("detail.ends", client=client, arrow=arrow, server=server))
     if s.proto == "tcp":
-        text.append(
-            f"\nflags {row.flag_text or '—'}  seq {row.seq}  ack "
-            f"{'—' if row.ack is None else row.ack}  len {row.length}  window {row.window}"
-        )
-        text.append(
-            f"\nstates after it: client {row.client_state.value if row.client_state else '—'}"
-            f", server {row.server_state.value if row.server_state else '—'}"
-        )
+        ack = "—" if row.ack is None else row.ack
+        text.append("\n" + cat.text("detail.tcp", flags=row.flag_text or "—", seq=row.seq,
+                                     ack=ack, len=row.length, window=row.window))  # fmt: skip
+        states = {side: "—" if state is None else cat.text(f"state.{state.value}")
+                  for side, state in (("client", row.client_state),
+                                      ("server", row.server_state))}  # fmt: skip
+        text.append("\n" + cat.text("detail.states", **states))
     else:
-        text.append(f"\nlength {row.length}")
+        text.append("\n" + cat.text("detail.length", len=row.length))
     if row.analysis:
-        text.append("\nanalysis: " + ", ".join(row.analysis), style="#ff5f5f")
+        text.append("\n" + cat.text("detail.analysis", marks=", ".join(row.analysis)),
+                    style="#ff5f5f")  # fmt: skip
     if row.options:
         opts = "  ".join(f"{k}={v}" for k, v in row.options.items())
-        text.append(f"\noptions: {opts}")
+        text.append("\n" + cat.text("detail.options", options=opts))
     return text
 
 
-def dissect(linktype: int, data: bytes) -> str:
-    """Scapy's full dissection of one frame, then its transport payload as a hex dump."""
+def dissect(linktype: int, data: bytes, lang: str = "en") -> str:
+    """Scapy's full dissection of one frame (Scapy's own field names), then its transport
+    payload as a hex dump under a heading in `lang`."""
     import scapy.layers.inet
     import scapy.layers.inet6
     import scapy.layers.l2  # noqa: F401
@@ -83,7 +89,8 @@ def dissect(linktype: int, data: bytes) -> str:
             payload = bytes(pkt[layer].payload)
             break
     if payload:
-        out += f"\n── payload, {len(payload)} bytes ──\n" + (hexdump(payload, dump=True) or "")
+        heading = load(lang).text("detail.payload", n=len(payload))
+        out += f"\n{heading}\n" + (hexdump(payload, dump=True) or "")
     return out
 
 
@@ -106,7 +113,7 @@ class PacketDetail(VerticalScroll):
         self.row: int | None = None
 
     def compose(self):  # type: ignore[no-untyped-def]
-        yield Static("Select a row of the ladder (↑ ↓, click) to see its packet.", id="summary")
+        yield Static(load(self.lang).text("detail.select_first"), id="summary")
         yield Static("", id="explanation")
         yield Static("", id="dissection")
 
@@ -119,7 +126,7 @@ class PacketDetail(VerticalScroll):
         explanation = self.query_one("#explanation", Static)
         dissection = self.query_one("#dissection", Static)
         if row is None:
-            summary.update("Select a row of the ladder to see its packet.")
+            summary.update(load(self.lang).text("detail.select"))
             explanation.update("")
             dissection.update("")
             return
@@ -129,19 +136,20 @@ class PacketDetail(VerticalScroll):
         if r.socket is not None:
             dissection.update("")
         elif self.frames is None:
-            dissection.update(Text("(no capture file to read this packet's bytes from)", "dim"))
+            dissection.update(Text(load(self.lang).text("detail.no_file"), "dim"))
         else:
-            dissection.update(Text("dissecting…", "dim"))
+            dissection.update(Text(load(self.lang).text("detail.dissecting"), "dim"))
             self._dissect(row, r.frame)
 
     @work(thread=True, exclusive=True, group="dissect", exit_on_error=False)
     def _dissect(self, row: int, frame: int) -> None:
         assert self.frames is not None
+        cat = load(self.lang)
         try:
             got = self.frames.raw_frame(frame)
-            text = "(frame not found in the capture file)" if got is None else dissect(*got)
+            text = cat.text("detail.not_found") if got is None else dissect(*got, self.lang)
         except Exception as exc:  # noqa: BLE001 - a bad frame must not take the app down; say what happened
-            text = f"(could not dissect frame {frame}: {exc})"
+            text = cat.text("detail.failed", frame=frame, error=exc)
         if not get_current_worker().is_cancelled:
             self.post_message(self.Dissected(row, text))
 

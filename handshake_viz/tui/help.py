@@ -11,7 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from handshake_viz.model.query import FILTER_HELP
+from handshake_viz.tui.binding_words import speak_bindings
+from handshake_viz.words.catalog import load
 
 
 def key_text(sections: list[tuple[str, list[Binding]]]) -> Text:
@@ -35,16 +36,20 @@ class HelpScreen(ModalScreen[None]):
     """Lists every key; escape, q or ? closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark", "dismiss", "Close help")
+        Binding("escape,q,question_mark", "dismiss", "key.close_help")
     ]
 
-    def __init__(self, sections: list[tuple[str, list[Binding]]]) -> None:
+    def __init__(self, sections: list[tuple[str, list[Binding]]], lang: str = "en") -> None:
         super().__init__()
+        speak_bindings(self, lang)
         self.sections = sections
+        """Titles and bindings, already in `lang` (`tui.keys.key_sections`)."""
+        self.lang = lang
 
     def compose(self) -> ComposeResult:
+        cat = load(self.lang)
         with VerticalScroll(id="help-body"):
-            yield Static(Text("handshake-viz keys (escape closes)", style="bold"))
+            yield Static(Text(cat.text("help.title"), style="bold"))
             yield Static(key_text(self.sections))
-            yield Static(Text(f"filter (/): {FILTER_HELP}"))
-            yield Static("\nThe mouse works too: click a row, a connection, a tab; scroll.")
+            yield Static(Text(cat.text("help.filter", help=cat.text("filter.help"))))
+            yield Static("\n" + cat.text("help.mouse"))

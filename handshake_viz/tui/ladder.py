@@ -21,6 +21,7 @@ from textual.strip import Strip
 
 from handshake_viz.model.playback import TimelineView
 from handshake_viz.render.ladder_text import Columns, header_text, ladder_segments, pad
+from handshake_viz.tui.binding_words import speak_bindings
 
 
 class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
@@ -28,11 +29,11 @@ class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
 
     # Not inheriting ScrollView's keys: left/right/home/end/space belong to playback.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor(-1)", "Previous row", show=False),
-        Binding("down", "cursor(1)", "Next row", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("enter", "app.tab('packet')", "Open the packet detail", show=False),
+        Binding("up", "cursor(-1)", "key.previous_row", show=False),
+        Binding("down", "cursor(1)", "key.next_row", show=False),
+        Binding("pageup", "page(-1)", "key.page_up", show=False),
+        Binding("pagedown", "page(1)", "key.page_down", show=False),
+        Binding("enter", "app.tab('packet')", "key.open_packet", show=False),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"ladder--header", "ladder--selected"}
@@ -54,9 +55,12 @@ class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
             super().__init__()
             self.following = following
 
-    def __init__(self, view: TimelineView, *, id: str | None = None) -> None:
+    def __init__(self, view: TimelineView, *, lang: str = "en", id: str | None = None) -> None:
         super().__init__(id=id)
+        speak_bindings(self, lang)
         self.view = view
+        self.lang = lang
+        """Language of the column headers and the calls' results."""
         self.selected: int | None = None
         """Visible index of the selected row."""
         self._cache: LRUCache[tuple[int, int, int, bool, int], Strip] = LRUCache(1024)
@@ -165,7 +169,7 @@ class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
         cols = Columns.fit(width)
         if y == 0:
             style = self.get_component_rich_style("ladder--header")
-            return Strip([Segment(pad(header_text(self.view, cols), width), style)])
+            return Strip([Segment(pad(header_text(self.view, cols, self.lang), width), style)])
         index = round(self.scroll_y) + y - 1
         if index >= self.view.visible_count:
             return Strip.blank(width, base)
@@ -177,7 +181,7 @@ class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
         key = (row, prev, width, selected, streams)
         strip = self._cache.get(key)
         if strip is None:
-            segs = ladder_segments(self.view, index, cols)
+            segs = ladder_segments(self.view, index, cols, self.lang)
             strip = Strip(segs).apply_style(base)
             if selected:
                 strip = strip.apply_style(self.get_component_rich_style("ladder--selected"))

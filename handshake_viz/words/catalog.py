@@ -1,12 +1,20 @@
-"""Message catalogs: the words of the classroom mode live in TOML files, not in code.
+"""Message catalogs: every sentence and label a user sees lives in TOML files, not in code.
 
-One file per language in ``messages/`` (``en.toml``, ``zh.toml``); a third language is one
-more file with the same keys. Keys are dotted paths (``packet.synack``); values are plain
-sentences with ``{placeholders}`` filled from the event being explained.
+One file per language (``en.toml``, ``zh.toml`` in ``messages/``); a third language is one
+more file with the same keys, and the list of languages (``--lang``'s choices) is the list of
+files. Keys are dotted paths (``packet.synack``); values are plain sentences with
+``{placeholders}`` filled from the event being explained. A key a catalog lacks falls back to
+English.
+
+Folders named in the environment variable ``HANDSHAKE_VIZ_MESSAGES`` (``os.pathsep``
+between several) are searched before the built-in one: a teacher can try a new language, or
+fix a word, without touching the installed package. A file there replaces the built-in file
+of the same name.
 """
 
 from __future__ import annotations
 
+import os
 import string
 import tomllib
 from functools import cache
@@ -14,6 +22,9 @@ from pathlib import Path
 from typing import Any
 
 MESSAGES_DIR = Path(__file__).resolve().parent / "messages"
+"""The built-in catalogs."""
+MESSAGES_ENV = "HANDSHAKE_VIZ_MESSAGES"
+"""Environment variable: more folders of catalogs, searched before `MESSAGES_DIR`."""
 DEFAULT_LANG = "en"
 
 
@@ -21,9 +32,23 @@ class CatalogError(ValueError):
     """A language with no catalog, or a catalog that does not parse (one line)."""
 
 
+def search_path() -> list[Path]:
+    """The folders catalogs are read from, first match wins: `MESSAGES_ENV`'s, then ours."""
+    extra = os.environ.get(MESSAGES_ENV, "")
+    return [Path(p) for p in extra.split(os.pathsep) if p] + [MESSAGES_DIR]
+
+
 def languages() -> list[str]:
     """The languages that have a catalog, by file name (``en``, ``zh``, ...)."""
-    return sorted(p.stem for p in MESSAGES_DIR.glob("*.toml"))
+    return sorted({p.stem for folder in search_path() for p in folder.glob("*.toml")})
+
+
+def _catalog_file(lang: str) -> Path | None:
+    for folder in search_path():
+        path = folder / f"{lang}.toml"
+        if path.is_file():
+            return path
+    return None
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -81,8 +106,8 @@ def load(lang: str) -> Catalog:
     Raises:
         CatalogError: no such language, or the file does not parse.
     """
-    path = MESSAGES_DIR / f"{lang}.toml"
-    if not path.is_file():
+    path = _catalog_file(lang)
+    if path is None:
         raise CatalogError(
             f"no messages for language {lang!r}: choose one of {', '.join(languages())}"
         )

@@ -22,6 +22,7 @@ from handshake_viz.core.events import (
     TcpState,
 )
 from handshake_viz.words.catalog import Catalog, load
+from handshake_viz.words.results import result_text
 
 PACKET_KINDS = (
     "syn", "syn_retransmission", "synack", "handshake_ack", "data", "data_ack", "fin",
@@ -101,6 +102,16 @@ def socket_kind(ev: SocketEvent) -> str:
     return "failed" if ev.errno else "socket"
 
 
+def phase_name(phase: Phase, lang: str = "en") -> str | None:
+    """The language's name for a phase where it is not the phase's own code word.
+
+    The ladder's band and the filter use the code (``listen``); a view shows the name beside
+    it (``listen 服务器监听``), and English, whose names are the codes, shows nothing more.
+    """
+    name = load(lang).text(f"phase.{phase.value}")
+    return None if name == phase.value else name
+
+
 def _state(cat: Catalog, state: TcpState | None) -> str:
     return cat.text("word.nobody") if state is None else cat.text(f"state.{state.value}")
 
@@ -139,7 +150,7 @@ def socket_values(ev: SocketEvent, cat: Catalog) -> dict[str, Any]:
         "call": ev.call,
         "local": ev.local or "?",
         "remote": ev.remote or "?",
-        "result": result,
+        "result": result_text(ev.result, cat.lang),
         "nbytes": number,
         "backlog": words[1] if len(words) > 1 and words[0] == "backlog" else "?",
         "peer": words[-1] if " from " in result else ev.remote or "?",

@@ -35,6 +35,7 @@ needs_chromium = pytest.mark.skipif(
 )
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="served lessons capture: needs root")
 BASIC_STEPS = 5
+pytestmark = pytest.mark.e2e
 
 
 @dataclass

@@ -14,7 +14,7 @@ import pytest
 from handshake_viz.demo.scenarios import SCENARIOS
 from tests.helpers.live import ROOT, cli, cli_env, needs_capture, pcap_frames
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.e2e]
 
 NO_NET_RAW = ["setpriv", "--bounding-set=-net_raw", "--inh-caps=-net_raw", "--"]
 """Run a command as root but without CAP_NET_RAW: what a user without sudo has."""

@@ -59,8 +59,10 @@ def test_parse_filter() -> None:
     assert f.ports == {80} and f.streams == {3, 4} and f.proto == "tcp"
     assert f.phases == {Phase.CONFIRM} and f.flags == 0x12
     assert parse_filter("").empty
-    with pytest.raises(FilterError, match="banana"):
+    with pytest.raises(FilterError, match="banana") as info:
         parse_filter("banana")
+    # no language here: the interface says the catalog's message
+    assert info.value.key == "filter.not_understood" and info.value.values == {"word": "banana"}
 
 
 def test_matching_rows(demo_events: list[Event]) -> None:
@@ -105,7 +107,7 @@ def test_playback_steps_and_speed(http_events: list[Event]) -> None:
     assert v.visible_count == 1  # never hides the first row
     for _ in range(20):
         v.slower()
-    assert v.speed is None and v.mode_text == "step" and not v.tick(100.0)
+    assert v.speed is None and v.mode == "step" and not v.tick(100.0)
     v.faster()
     assert v.speed == SPEEDS[0]
     for _ in range(30):
@@ -134,7 +136,7 @@ def test_live_view_reveals_everything(http_events: list[Event]) -> None:
     assert v.sync() and v.visible_count == 3
     v.step(-1)
     v.toggle_play()
-    assert v.visible_count == 3 and v.mode_text == "live"
+    assert v.visible_count == 3 and v.mode == "live"
 
 
 def test_other_capture_and_memory_is_compact() -> None:

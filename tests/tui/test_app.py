@@ -12,10 +12,12 @@ from textual.widgets import Input, Static, TabbedContent
 from handshake_viz.core.events import Event, PacketEvent
 from handshake_viz.sources.replay import ReplaySource
 from handshake_viz.tui.app import TimelineApp, make_app
+from handshake_viz.tui.binding_words import localized
 from handshake_viz.tui.connections import ConnectionsView
 from handshake_viz.tui.detail import PacketDetail
 from handshake_viz.tui.help import HelpScreen
 from handshake_viz.tui.ladder import LadderView
+from handshake_viz.words.catalog import load
 from tests.helpers.fakes import FakeSource, wait_dissection, wait_indexed
 from tests.helpers.paths import DATA, HTTP_GET
 
@@ -28,8 +30,10 @@ def ladder_lines(app: TimelineApp) -> list[str]:
 
 
 def working_bindings(app: TimelineApp) -> list[Binding]:
-    """The app's bindings whose keys do something here (`check_action`)."""
-    return [b for b in app.BINDINGS if isinstance(b, Binding)
+    """The app's bindings whose keys do something here (`check_action`), described in English
+    (the classes declare catalog keys)."""
+    en = load("en")
+    return [localized(b, en) for b in app.BINDINGS if isinstance(b, Binding)
             and app.check_action(b.action.split("(")[0], ()) is not False]  # fmt: skip
 
 
@@ -178,8 +182,14 @@ async def test_filter(demo_events: list[Event]) -> None:
         assert not box.display
         assert app.view.visible_count == 2 and "filter 'fin'" in status(app)
         assert "FIN,ACK" in ladder_lines(app)[1]
-        await pilot.press("slash", *["ctrl+a"], *"nonsense", "enter")
+        said: list[str] = []
+        app.notify = lambda message, **kw: said.append(message)  # type: ignore[method-assign]
+        await pilot.press("slash", *["ctrl+a"], *"nonsense", "enter")  # before "fin"
         assert box.display and app.view.filter.text == "fin"  # a bad filter keeps the old one
+        assert said == ["not understood: 'nonsensefin'; words, all must hold: a port (80 or "
+                        "port:80), a flag (syn, ack, fin, rst, psh...), a phase (listen, request, "
+                        "confirm, data, teardown, reset, datagram), a stream (stream:3 or #3), "
+                        "tcp or udp"]  # fmt: skip
         await pilot.press("escape")
         assert not box.display
         await pilot.press("escape")  # clears the filter

@@ -18,7 +18,10 @@ import pytest
 
 from tests.helpers.paths import HTTP_GET
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
 
 BIN = Path(sys.executable).parent / "handshake-viz"
 

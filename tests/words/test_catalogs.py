@@ -51,3 +51,66 @@ def test_unknown_language_is_one_clear_error() -> None:
 
 def test_missing_placeholder_value_stays_visible() -> None:
     assert "{port}" in catalog.load("en").text("reason.listening")
+
+
+ESPERANTO = """\
+[meta]
+language = "Esperanto"
+
+[word]
+client = "kliento"
+server = "servilo"
+
+[scenario]
+basic = "konekti, resendi unu linion, fermi"
+"""
+
+
+@pytest.fixture
+def third_language(tmp_path, monkeypatch):
+    """A tiny Esperanto catalog (a few keys) in a folder of HANDSHAKE_VIZ_MESSAGES."""
+    (tmp_path / "eo.toml").write_text(ESPERANTO, encoding="utf-8")
+    monkeypatch.setenv(catalog.MESSAGES_ENV, str(tmp_path))
+    yield tmp_path
+    catalog.load.cache_clear()  # "eo" is gone with the variable
+
+
+def test_a_third_language_is_one_file(third_language) -> None:
+    from handshake_viz.cli.main import build_parser
+
+    assert catalog.languages() == ["en", "eo", "zh"]
+    parser = build_parser()
+    assert parser.parse_args(["--lang", "eo", "demo", "--list"]).lang == "eo"
+    assert parser.parse_args(["demo", "--list", "--lang", "eo"]).lang == "eo"  # per command
+    assert "en (default), eo (Esperanto) or zh (中文)" in " ".join(parser.format_help().split())
+    eo = catalog.load("eo")
+    assert eo.text("word.client") == "kliento"
+    # what it lacks, English says
+    assert eo.text("ui.explanation") == "Explanation"
+    assert eo.text("packet.synack", sender="servilo", ack=1).startswith("SYN-ACK from the servilo")
+
+
+@pytest.mark.e2e
+def test_a_third_language_in_the_command(third_language) -> None:
+    from tests.helpers.live import cli, cli_env
+
+    env = cli_env() | {catalog.MESSAGES_ENV: str(third_language)}
+    r = cli("--lang", "eo", "demo", "--list", env=env)
+    assert r.returncode == 0, r.stderr
+    lines = dict(line.split(None, 1) for line in r.stdout.splitlines())
+    assert lines["basic"].strip() == "konekti, resendi unu linion, fermi"
+    assert lines["refused"].startswith("connect where nothing listens")  # English fallback
+    del env[catalog.MESSAGES_ENV]
+    r = cli("--lang", "eo", "demo", "--list", env=env)  # without the folder: no such language
+    assert r.returncode == 2 and "invalid choice: 'eo'" in r.stderr
+
+
+@pytest.mark.e2e
+def test_a_catalog_that_does_not_parse_is_one_line(third_language) -> None:
+    from tests.helpers.live import cli, cli_env
+
+    (third_language / "eo.toml").write_text("[meta\n", encoding="utf-8")
+    env = cli_env() | {catalog.MESSAGES_ENV: str(third_language)}
+    r = cli("--lang", "eo", "demo", "--list", env=env)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.startswith("handshake-viz: eo.toml:") and len(r.stderr.splitlines()) == 1

@@ -48,8 +48,8 @@ class TimelineMerger:
         hold_cap: longest a call in progress holds back later packets.
         paced: nothing is released until the capture has caught up with it (`caught_up`):
             a packet reaches us through another process, a file and a thread that competes
-            with the TUI for the GIL, and can take longer than `delay`; a socket call then
-            stood above the SYN it caused (seen once in 15 tmux runs of the live demo).
+            with the TUI for the GIL, and can take longer than `delay`, which would put a
+            socket call above the SYN it caused.
     """
 
     CAUGHT_UP_MARGIN = 0.005
