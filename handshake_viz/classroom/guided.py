@@ -1,170 +1,44 @@
-"""Guided scenarios: each demo scenario as a script of steps to say, do and look at.
+"""Running a guided lesson: forward performs each step's calls once, back re-shows a step.
 
-A `Script` is data: step ids (their words are in the catalogs under
-``guided.<scenario>.<step>.say`` and ``.look``), what each step does (a stepper key, or a
-hook that runs the demo scenario's own program) and which packets must appear after it
-(`expect`, checked by the tests and shown to the teacher as what to look for).
+Going back re-shows an earlier step but cannot un-send a packet: stepping forward again over
+steps already done shows them without redoing their calls. Every socket a step opens stays
+open until a later step (or the end of the lesson) closes it, so what a step's words point
+at is still in the kernel panel while they are on screen.
 
-`GuidedRun` walks a script forward and back. Going back re-shows an earlier step but cannot
-un-send a packet: stepping forward again over steps already done shows them without redoing
-their calls.
+The lesson's words may use values read from this kernel (`lesson_values`): its SYN timers,
+the backlog the server asked for, how long TIME-WAIT lasts.
 """
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Sequence
+import time
 from dataclasses import dataclass
+from typing import Any
 
+from handshake_viz.classroom.lessons import LESSONS, SCRIPTS
+from handshake_viz.classroom.moves import MOVES, Bench
+from handshake_viz.classroom.script import (
+    HOOK_SCENARIO,
+    NONE,
+    Script,
+    Step,
+    matches,
+    missing,
+)
 from handshake_viz.classroom.stepper import Action, Stepper
-from handshake_viz.core.events import ACK, FIN, RST, SYN, PacketEvent
+from handshake_viz.classroom.sysctls import (
+    TIME_WAIT_SECONDS,
+    SynTimers,
+    read_syn_timers,
+    seconds_text,
+)
 from handshake_viz.demo.scenarios import SCENARIOS, DemoContext
-from handshake_viz.words.catalog import load
+from handshake_viz.words.catalog import Catalog, load
 
-HOOK_SCENARIO = "scenario"
-"""A step that runs the demo scenario's whole program (several clients, http.server, UDP)."""
-
-NONE = "none"
-"""An expectation: no packet at all after this step (listen, accept)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One step of a lesson."""
-
-    id: str
-    """Names the step's words in the catalogs: ``guided.<scenario>.<id>.say`` and ``.look``."""
-    do: str | None = None
-    """A stepper key ("l", "c", ...), `HOOK_SCENARIO`, or None (only words)."""
-    expect: tuple[str, ...] = (NONE,)
-    """Packets that must follow, in order: "<c2s|s2c> <SYN|SYN-ACK|ACK|data|FIN|RST|UDP|
-    SYN-retransmission>"; or `NONE`."""
-
-
-@dataclass(frozen=True, slots=True)
-class Script:
-    """A scenario as a lesson."""
-
-    scenario: str
-    """The demo scenario's name (`demo.scenarios.SCENARIOS`)."""
-    steps: tuple[Step, ...]
-    family: int = socket.AF_INET
-
-
-HANDSHAKE = ("c2s SYN", "s2c SYN-ACK", "c2s ACK")
-ECHO = ("c2s data", "s2c data")
-CLOSE = ("c2s FIN", "s2c FIN", "c2s ACK")
-
-
-def _stepwise(
-    name: str, last: Step, family: int = socket.AF_INET, shut: Step | None = None
-) -> Script:
-    steps = [
-        Step("intro"),
-        Step("listen", "l"),
-        Step("connect", "c", HANDSHAKE),
-        Step("accept", "a"),
-        Step("send", "s", ECHO),
-    ]
-    if shut is not None:
-        steps.append(shut)
-    steps.append(last)
-    return Script(name, tuple(steps), family)
-
-
-SCRIPTS: dict[str, Script] = {
-    s.scenario: s
-    for s in (
-        _stepwise("basic", Step("close", "x", CLOSE)),
-        Script("refused", (Step("intro"), Step("connect", "c", ("c2s SYN", "s2c RST")))),
-        Script(
-            "concurrent",
-            (
-                Step("intro"),
-                Step(
-                    "run",
-                    HOOK_SCENARIO,
-                    ("c2s SYN", "c2s SYN", "c2s SYN", "s2c SYN-ACK", "c2s data", "s2c FIN"),
-                ),
-            ),
-        ),  # fmt: skip
-        Script(
-            "backlog",
-            (
-                Step("intro"),
-                Step(
-                    "run",
-                    HOOK_SCENARIO,
-                    ("c2s SYN", "s2c SYN-ACK", "c2s SYN", "s2c SYN-ACK", "c2s SYN-retransmission"),
-                ),
-            ),
-        ),  # fmt: skip
-        _stepwise(
-            "half-close",
-            Step("close", "x", ("s2c FIN", "c2s ACK")),
-            shut=Step("shutdown", "w", ("c2s FIN", "s2c data", "c2s ACK")),
-        ),
-        _stepwise("abort", Step("abort", "r", ("c2s RST",))),
-        Script("udp", (Step("intro"), Step("run", HOOK_SCENARIO, ("c2s UDP", "s2c UDP")))),
-        _stepwise("ipv6", Step("close", "x", CLOSE), family=socket.AF_INET6),
-        Script(
-            "http",
-            (
-                Step("intro"),
-                Step("run", HOOK_SCENARIO, HANDSHAKE + ("c2s data", "s2c data", "s2c FIN")),
-            ),
-        ),  # fmt: skip
-    )
-}
-"""A lesson for every demo scenario, in the order ``demo --list`` shows them."""
-
-
-# -- expectations ------------------------------------------------------------------------------
-
-
-def matches(pattern: str, ev: PacketEvent) -> bool:
-    """Does packet `ev` fit one expectation such as "s2c SYN-ACK"?"""
-    direction, what = pattern.split()
-    if ev.dir != direction:
-        return False
-    f = ev.flags
-    if what == "UDP":
-        return ev.proto == "udp"
-    if ev.proto != "tcp":
-        return False
-    if what == "SYN":
-        return f & (SYN | ACK) == SYN
-    if what == "SYN-retransmission":
-        return f & (SYN | ACK) == SYN and "retransmission" in ev.analysis
-    if what == "SYN-ACK":
-        return f & (SYN | ACK) == SYN | ACK
-    if what == "ACK":
-        return f & (SYN | FIN | RST | ACK) == ACK and ev.len == 0
-    if what == "data":
-        return ev.len > 0
-    if what == "FIN":
-        return bool(f & FIN)
-    if what == "RST":
-        return bool(f & RST)
-    raise ValueError(f"unknown packet pattern {pattern!r}")
-
-
-def missing(expect: Sequence[str], packets: Sequence[PacketEvent]) -> list[str]:
-    """The expectations the packets do not meet, in order ([] when all are met).
-
-    Patterns must appear as a subsequence: other packets may come between (an ACK the kernel
-    sends early or late), but not in another order. `NONE` requires no packet at all.
-    """
-    if tuple(expect) == (NONE,):
-        return [] if not packets else [f"no packet (got {len(packets)})"]
-    i = 0
-    for ev in packets:
-        if i < len(expect) and matches(expect[i], ev):
-            i += 1
-    return list(expect[i:])
-
-
-# -- running a lesson --------------------------------------------------------------------------
+__all__ = [
+    "HOOK_SCENARIO", "LESSONS", "NONE", "SCRIPTS", "GuidedRun", "Script", "Step", "StepText",
+    "lesson_values", "matches", "missing", "run_scenario_program", "syn_timer_text",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,43 +46,90 @@ class StepText:
     """What the screen shows for a step, in the lesson's language."""
 
     n: int
+    """The step's number: 0 for the introduction, then 1 to `total`."""
     total: int
     say: str
     do: str
     look: str
 
+    def counter(self, cat: Catalog) -> str:
+        """ "step 2 of 5", or "introduction"."""
+        if self.n == 0:
+            return cat.text("ui.intro")
+        return cat.text("ui.step", n=self.n, total=self.total)
+
+
+def syn_timer_text(timers: SynTimers, cat: Catalog) -> str:
+    """What this kernel does when a SYN gets no answer, from its own sysctls."""
+    waits = timers.syn_waits()
+    values = {
+        "retries": timers.syn_retries,
+        "linear": timers.linear_timeouts,
+        "count": timers.syn_retransmissions(),
+        "flat": next((i for i, w in enumerate(waits) if w != waits[0]), len(waits)),
+        "waits": seconds_text(waits[:-1]),
+        "give_up": f"{timers.syn_give_up():g}",
+    }
+    key = "lesson.syn_timer" if timers.linear_timeouts else "lesson.syn_timer_doubling"
+    return cat.text(key, **values)
+
+
+def synack_timer_text(timers: SynTimers, cat: Catalog) -> str:
+    """What this kernel does when a SYN-ACK gets no answer, from its own sysctls."""
+    waits = timers.synack_waits()
+    return cat.text("lesson.synack_timer", retries=timers.synack_retries,
+                    waits=seconds_text(waits[:-1]))  # fmt: skip
+
+
+def lesson_values(script: Script, stepper: Stepper, cat: Catalog) -> dict[str, Any]:
+    """The placeholders a lesson's words may use."""
+    timers = read_syn_timers()
+    return {
+        "port": stepper.port,
+        "host": stepper.host,
+        "backlog": stepper.backlog,
+        "admitted": stepper.backlog + 1,
+        "syn_timer": syn_timer_text(timers, cat),
+        "synack_timer": synack_timer_text(timers, cat),
+        "time_wait": TIME_WAIT_SECONDS,
+        "mss": script.client_mss or 0,
+    }
+
 
 class GuidedRun:
-    """Walks a script: `forward` performs the next step's call (once), `back` re-shows one.
+    """Walks a script: `forward` performs the next step's calls (once), `back` re-shows one.
 
     Args:
         script: the lesson.
-        stepper: performs the keys; its port is also where the hook's program runs.
+        stepper: performs the keys; its port is also where the moves and the hook run.
         lang: language of the words.
     """
 
     def __init__(self, script: Script, stepper: Stepper, lang: str = "en") -> None:
         self.script = script
         self.stepper = stepper
+        self.bench = Bench(stepper)
         self.lang = lang
-        self.index = -1
-        """The step on screen (-1: before the first)."""
-        self.done = -1
-        """The last step whose call was made."""
+        self.index = 0
+        """The step on screen (0: the introduction)."""
+        self.done = 0
+        """The last step whose calls were made."""
+        self._values = lesson_values(script, stepper, load(lang))
 
     @property
     def total(self) -> int:
-        return len(self.script.steps)
+        """Steps after the introduction."""
+        return len(self.script.steps) - 1
 
     @property
-    def step(self) -> Step | None:
-        return self.script.steps[self.index] if 0 <= self.index < self.total else None
+    def step(self) -> Step:
+        return self.script.steps[self.index]
 
     def at_end(self) -> bool:
-        return self.index >= self.total - 1
+        return self.index >= self.total
 
     def forward(self) -> Step | None:
-        """Go to the next step and make its call if it was never made; None at the end."""
+        """Go to the next step and make its calls if they were never made; None at the end."""
         if self.at_end():
             return None
         self.index += 1
@@ -219,7 +140,7 @@ class GuidedRun:
         return step
 
     def back(self) -> Step | None:
-        """Show the step before (its call is not undone); None at the start."""
+        """Show the step before (its calls are not undone); None at the start."""
         if self.index <= 0:
             return None
         self.index -= 1
@@ -228,34 +149,45 @@ class GuidedRun:
     def _perform(self, step: Step) -> None:
         if step.do is None:
             return
-        if step.do == HOOK_SCENARIO:
-            run_scenario_program(self.script.scenario, self.stepper)
-            return
-        ok, reason = self.stepper.do(Action(step.do))
-        if not ok:  # a script out of step with the sockets: say why rather than go silent
-            raise RuntimeError(reason)
+        for _ in range(step.repeat):
+            if step.do == HOOK_SCENARIO:
+                run_scenario_program(self.script.program or self.script.name, self.stepper)
+            elif step.do in MOVES:
+                MOVES[step.do](self.bench)
+            else:
+                ok, reason = self.stepper.do(Action(step.do))
+                if not ok:  # a script out of step with the sockets: say why, never go silent
+                    raise RuntimeError(reason)
+        if step.linger:
+            time.sleep(step.linger)
 
     def text(self, step: Step | None = None) -> StepText:
-        """The words of `step` (default: the current one)."""
+        """The words of `step` (default: the one on screen)."""
         step = step or self.step
         cat = load(self.lang)
-        if step is None:
-            return StepText(0, self.total, "", "", "")
-        base = f"guided.{self.script.scenario}.{step.id}"
-        values = {"port": self.stepper.port, "host": self.stepper.host}
+        base = f"guided.{self.script.name}.{step.id}"
         if step.do is None:
             do = ""
         elif step.do == HOOK_SCENARIO:
-            do = cat.text("guided.hook_scenario", scenario=self.script.scenario)
+            do = cat.text("guided.hook_scenario", scenario=self.script.program or self.script.name)
+        elif step.do in MOVES:
+            do = cat.text(f"move.{step.do}")
+            if step.repeat > 1:
+                do += cat.text("move.times", times=step.repeat)
         else:
             do = f"{step.do} — {cat.text(f'action.{step.do}')}"
         return StepText(
-            self.script.steps.index(step) + 1,
+            self.script.steps.index(step),
             self.total,
-            cat.text(f"{base}.say", **values),
+            cat.text(f"{base}.say", **self._values),
             do,
-            cat.text(f"{base}.look", **values),
+            cat.text(f"{base}.look", **self._values),
         )
+
+    def close_all(self) -> None:
+        """Close every socket the lesson opened (its end); never raises."""
+        self.bench.close_all()
+        self.stepper.close_all()
 
 
 def run_scenario_program(name: str, stepper: Stepper) -> None:
@@ -265,5 +197,5 @@ def run_scenario_program(name: str, stepper: Stepper) -> None:
     """
     stepper.close_all()
     scenario = SCENARIOS[name]
-    host = "::1" if scenario.family == socket.AF_INET6 else "127.0.0.1"
-    scenario.run(DemoContext(stepper.recorder, host, stepper.port, scenario.family))
+    scenario.run(DemoContext(stepper.recorder, stepper.host, stepper.port, scenario.family,
+                             hold=stepper.hold))  # fmt: skip

@@ -67,13 +67,14 @@ def export_handout(
     capture = out_dir / f"classroom-{scenario}.pcap"
     source = LessonSource([port], save=capture, name=f"classroom {scenario}")
     collector = Collector(source).start()
-    stepper = Stepper(source.recorder, port, script.family, lang)
+    stepper = Stepper(source.recorder, port, script.family, lang, backlog=script.backlog,
+                      client_mss=script.client_mss)  # fmt: skip
+    run = GuidedRun(script, stepper, lang)
     try:
-        run = GuidedRun(script, stepper, lang)
         while run.forward() is not None:
             collector.settle(quiet=0.1)
     finally:
-        stepper.close_all()
+        run.close_all()
         collector.settle(quiet=0.1)
         collector.stop()
     svg, mmd = write_handout(view_of(collector.events), capture, f"handshake-viz: {scenario}")

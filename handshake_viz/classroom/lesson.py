@@ -26,11 +26,21 @@ class LessonSource:
         ports: the ports the lesson uses (the stepper's port).
         save: capture file to write (the handout goes beside it), or None.
         name: what the status bar shows.
+        tee: also given every event, in the order they are yielded (a teacher's stream).
     """
 
     live = True
 
-    def __init__(self, ports: Iterable[int], save: Path | None = None, name: str = "classroom"):
+    def __init__(
+        self,
+        ports: Iterable[int],
+        save: Path | None = None,
+        name: str = "classroom",
+        tee: Callable[[Event], None] | None = None,
+    ) -> None:
+        self.tee = tee
+        self.ready = threading.Event()
+        """Set once the capture runs: a call made before would miss its packets."""
         self._done = threading.Event()
         self.live_source = LiveSource(
             "lo", list(ports), save=save, activity=self._lesson, name=name, tail=0.1
@@ -39,9 +49,14 @@ class LessonSource:
         self.stats = self.live_source.stats
         self.recorder = self.live_source.merger
         """Where the stepper reports its socket calls (`demo.tracing.Recorder`)."""
-        self.save = save
+
+    @property
+    def save(self) -> Path | None:
+        """The capture file (None: unnamed), as `open` named it."""
+        return self.live_source.save
 
     def _lesson(self) -> None:
+        self.ready.set()  # the activity starts once the capture process reads the socket
         self._done.wait()
 
     def open(self) -> None:
@@ -49,7 +64,12 @@ class LessonSource:
         self.live_source.open()
 
     def events(self) -> Iterator[Event]:
-        return self.live_source.events()
+        if self.tee is None:
+            yield from self.live_source.events()
+            return
+        for ev in self.live_source.events():
+            self.tee(ev)
+            yield ev
 
     def stop(self) -> None:
         """End the lesson: the activity returns, the capture ends after a short tail."""
@@ -71,9 +91,11 @@ class Collector:
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="collector", daemon=True)
 
-    def start(self) -> Collector:
+    def start(self, timeout: float = 10.0) -> Collector:
+        """Open the capture and read it in a thread; return once it captures."""
         self.source.open()
         self._thread.start()
+        self.source.ready.wait(timeout)
         return self
 
     def _run(self) -> None:

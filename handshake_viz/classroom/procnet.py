@@ -12,6 +12,7 @@ finished and accept() has not taken yet). The backlog limit itself is not in the
 
 from __future__ import annotations
 
+import os
 import socket
 import struct
 from collections.abc import Iterable
@@ -21,6 +22,9 @@ from pathlib import Path
 from handshake_viz.core.events import TcpState, endpoint
 
 PROC_FILES = (Path("/proc/net/tcp"), Path("/proc/net/tcp6"))
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+"""Units of ``tm->when`` per second (USER_HZ)."""
+TIMER_TIME_WAIT = 3
 
 KERNEL_STATES: dict[int, str] = {
     0x01: "ESTABLISHED",
@@ -79,6 +83,14 @@ class KernelSocket:
     """Bytes received and not yet read; for LISTEN, the accept queue's length."""
     inode: int
     """0 for sockets no process owns any more (TIME-WAIT, orphans)."""
+    timer: int = 0
+    """Which timer runs (``tr``): 0 none, 1 retransmission, 2 keepalive, 3 TIME-WAIT,
+    4 zero-window probe."""
+    timer_left: float = 0.0
+    """Seconds until that timer fires (``tm->when``, in clock ticks): for TIME-WAIT, how
+    long the connection still has."""
+    backlog: int | None = None
+    """A listening socket's backlog, where it was asked over netlink (`sockdiag`)."""
 
     @property
     def accept_queue(self) -> int | None:
@@ -119,6 +131,7 @@ def parse(text: str) -> list[KernelSocket]:
             rhost, rport = decode_address(fields[2])
             code = int(fields[3], 16)
             tx_hex, _, rx_hex = fields[4].partition(":")
+            tr_hex, _, when_hex = fields[5].partition(":")
             kernel = KERNEL_STATES.get(code, f"0x{code:02X}")
             out.append(
                 KernelSocket(
@@ -131,6 +144,8 @@ def parse(text: str) -> list[KernelSocket]:
                     tx_queue=int(tx_hex, 16),
                     rx_queue=int(rx_hex, 16),
                     inode=int(fields[9]),
+                    timer=int(tr_hex, 16),
+                    timer_left=int(when_hex, 16) / CLOCK_TICKS,
                 )
             )
         except (ValueError, struct.error, OSError) as exc:

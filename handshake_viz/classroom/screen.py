@@ -1,12 +1,16 @@
 """The classroom app: the timeline TUI plus the lesson (words, keys, the kernel's view).
 
 Built on the TUI's `TimelineApp` (its ladder, tick and export), with a `LessonSource`
-capturing the stepper's port, so each key's call and the packets it causes appear on the
+capturing the lesson's port, so each key's call and the packets it causes appear on the
 ladder. Keys l a c s w x r press the stepper; Space, → and PgDn go to the next guided step,
-← and PgUp back (presenter clickers send PgUp/PgDn); g toggles autoplay.
+← and PgUp back (presenter clickers send PgUp/PgDn); g toggles autoplay; z makes the lesson
+panel smaller or larger.
 
 Socket calls run in a thread worker (a refused connect or a read waits up to a second), so
-the screen keeps drawing; the worker posts `StepDone`, it never touches a widget.
+the screen keeps drawing; the worker posts `StepDone`, it never touches a widget. Keys
+pressed while a call runs wait in a queue (shown in the keys panel) and run in order.
+A teacher's lesson in ``serve`` also writes its stream (`session.StreamWriter`) for the
+students who follow it.
 """
 
 from __future__ import annotations
@@ -22,19 +26,34 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Static
 
-from handshake_viz.classroom.guided import SCRIPTS, GuidedRun, Script
+from handshake_viz.classroom.download import deliver_export
+from handshake_viz.classroom.explain_more import lesson_explanation
+from handshake_viz.classroom.guided import GuidedRun, Script
+from handshake_viz.classroom.kernelview import OwnSockets, kernel_text, lesson_sockets
+from handshake_viz.classroom.keyspanel import KeyState, fitted, keys_text, without_action
 from handshake_viz.classroom.lesson import LessonSource
-from handshake_viz.classroom.procnet import read_sockets
+from handshake_viz.classroom.session import StreamWriter
 from handshake_viz.classroom.stepper import CLIENT_ACTIONS, SERVER_ACTIONS, Action, Stepper
+from handshake_viz.classroom.wrap import fit
+from handshake_viz.sources.netns import Network
 from handshake_viz.tui.app import TimelineApp
 from handshake_viz.tui.ladder import LadderView
 from handshake_viz.words.catalog import load
-from handshake_viz.words.explain import explain
 
 AUTOPLAY_PAUSE = 4.0
 """Seconds autoplay stays on each step: time to read the words aloud."""
 PANEL_REFRESH = 0.25
 """Seconds between two looks at the keys and the kernel's sockets."""
+PANEL_HEIGHTS = (7, 14, 22)
+"""Rows of the lesson panel: small, normal, tall (z goes through them)."""
+TALL_SCREEN = 30
+"""Screens at least this tall open with the normal panel, shorter ones with the small."""
+CAPTURE_START = 10.0
+"""Longest a first call waits for the capture to run."""
+PUBLISHED_WIDTH = 200
+"""Followers get the panels unwrapped (this wide), and wrap them to their own width."""
+QUEUE_LIMIT = 8
+"""Keys that may wait for a running call; more are refused with a word."""
 
 
 class StepDone(Message):
@@ -63,6 +82,7 @@ class ClassroomApp(TimelineApp):
         Binding("left,pageup", "previous_step", "key.previous_step", key_display="←",
                 priority=True),
         Binding("g", "autoplay", "key.autoplay"),
+        Binding("z", "lesson_size", "key.lesson_panel"),
         Binding("e", "export", "key.export"),
         Binding("b", "toggle_side", "key.side", show=False),
         Binding("question_mark", "help", "key.help", key_display="?"),
@@ -78,19 +98,32 @@ class ClassroomApp(TimelineApp):
         lang: str = "en",
         autoplay_pause: float = AUTOPLAY_PAUSE,
         export_dir: Path | None = None,
+        network: Network | None = None,
+        own: OwnSockets | None = None,
+        stream: StreamWriter | None = None,
     ) -> None:
         super().__init__(source, pause=0.0, speed=None, lang=lang, autoplay=False,
                          export_dir=export_dir)  # fmt: skip
+        self.lesson = source
         self.stepper = stepper
         self.guided = GuidedRun(script, stepper, lang) if script is not None else None
         self.cat = load(lang)
+        self.network = network
+        self.own = own
+        """The lesson's own sockets, on a shared network (None: every socket is its own)."""
+        self.stream = stream
         self.autoplay_pause = autoplay_pause
         self.autoplaying = False
         self.busy = False
         """A call is running in the worker: further keys wait for it."""
+        self.queued: list[str] = []
+        """Keys pressed while a call ran, in order ("forward" for the next step)."""
         self.steps_done = 0
         """Keys and guided steps completed (the tests wait on it)."""
+        self.panel_size = 1
         self._autoplay_timer: Any = None
+        self._words = Text()
+        self._shown: dict[str, object] = {}
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
@@ -104,82 +137,117 @@ class ClassroomApp(TimelineApp):
     def on_mount(self) -> None:
         super().on_mount()
         self.sub_title = self.cat.text("ui.title")
+        self.panel_size = 1 if self.size.height >= TALL_SCREEN else 0
+        self._apply_panel_size()
         self.set_interval(PANEL_REFRESH, self._refresh_panels)
-        self._show_step()
+        self.call_after_refresh(self._show_step)
         self._refresh_panels()
 
     # -- panels ---------------------------------------------------------------------------
 
+    def step_text(self) -> Text:
+        """The step on screen: its number, what to say, do and look at."""
+        cat = self.cat
+        if self.guided is None:
+            return Text(cat.text("ui.free"))
+        t = self.guided.text()
+        text = Text(t.counter(cat), style="dim")
+        if t.n == 0:
+            text.append("  " + cat.text("ui.begin"), style="dim italic")
+        text.append("\n")
+        text.append(cat.text("ui.say"), style="bold")
+        text.append(t.say)
+        if t.do:
+            text.append("\n")
+            text.append(cat.text("ui.do"), style="bold")
+            text.append(t.do)
+        text.append("\n")
+        text.append(cat.text("ui.look"), style="bold")
+        text.append(t.look)
+        return text
+
     def _show_step(self) -> None:
         words = self.query_one("#step-words", Static)
-        if self.guided is None:
-            words.update(self.cat.text("ui.free"))
-            return
-        t = self.guided.text()
-        if t.n == 0:
-            first = self.guided.text(self.guided.script.steps[0])
-            words.update(
-                Text(
-                    f"{self.cat.text('ui.step', n=0, total=t.total)}  "
-                    f"[{self.cat.text('ui.forward')}: Space / → / PgDn]\n{first.say}"
-                )
-            )
-            return
-        text = Text(self.cat.text("ui.step", n=t.n, total=t.total) + "\n", style="dim")
-        text.append(f"{self.cat.text('ui.say')}: ", style="bold")
-        text.append(t.say + "\n")
-        if t.do:
-            text.append(f"{self.cat.text('ui.do')}: ", style="bold")
-            text.append(t.do + "\n")
-        text.append(f"{self.cat.text('ui.look')}: ", style="bold")
-        text.append(t.look)
-        words.update(text)
+        width = words.content_size.width or max(self.size.width // 2, 20)
+        lines = words.content_size.height or PANEL_HEIGHTS[self.panel_size]
+        hint = self.cat.text("ui.more_lesson") if self.panel_size < 2 else "…"
+        fitted, _cut = fit(self.step_text(), width, lines, hint)
+        words.update(fitted)
+        self._publish()
+
+    def keys_text(self, width: int, lines: int, inline: bool = False) -> Text:
+        """The keys panel (`keyspanel`), from what the stepper says of each key now."""
+        states = []
+        for action in (*SERVER_ACTIONS, *CLIENT_ACTIONS):
+            ok, reason = (True, "") if self.busy else self.stepper.available(action)
+            states.append(KeyState(action, ok, without_action(reason)))
+        return keys_text(self.cat, states, queued=self.queued, autoplaying=self.autoplaying,
+                         width=width, lines=lines, inline=inline)  # fmt: skip
 
     def _refresh_panels(self) -> None:
-        keys = Text(self.cat.text("ui.keys") + "\n", style="bold")
-        for group in (SERVER_ACTIONS, CLIENT_ACTIONS):
-            for action in group:
-                ok, reason = (False, "…") if self.busy else self.stepper.available(action)
-                label = f" {action.value}  {self.cat.text(f'action.{action.value}')}"
-                if ok:
-                    keys.append(label + "\n")
-                else:
-                    keys.append(label + "\n", style="dim strike")
-                    if reason != "…":
-                        keys.append(f"    {reason.split(': ', 1)[-1]}\n", style="dim italic")
-        autoplay = "ui.autoplay_on" if self.autoplaying else "ui.autoplay_off"
-        keys.append(f" g  {self.cat.text(autoplay)}\n", style="dim")
-        self.query_one("#keys", Static).update(keys)
-        self.query_one("#kernel", Static).update(self.kernel_text())
+        keys = self.query_one("#keys", Static)
+        kernel = self.query_one("#kernel", Static)
+        width, lines = keys.content_size.width or 30, keys.content_size.height
+        self._update(keys, fitted(self.keys_text(width, lines), width, lines))
+        width, lines = kernel.content_size.width or 30, kernel.content_size.height
+        self._update(kernel, fitted(self.kernel_text(width), width, lines))
+        self._publish()
 
-    def kernel_text(self) -> Text:
-        """Each socket on the lesson's port as the kernel lists it."""
-        text = Text(self.cat.text("ui.kernel") + "\n", style="bold")
-        socks = read_sockets([self.stepper.port])
-        if not socks:
-            text.append(self.cat.text("ui.kernel_none", port=self.stepper.port), style="dim")
-        for ks in socks:
-            state = self.cat.text(f"state.{ks.state.value}")
-            if ks.accept_queue is not None:
-                text.append(f"{ks.local} {state}\n")
-                text.append("   " + self.cat.text("ui.accept_queue", queue=ks.accept_queue,
-                                                  backlog=self.stepper.backlog) + "\n")  # fmt: skip
-            else:
-                text.append(f"{ks.local} → {ks.remote}\n   {state}\n")
-        return text
+    def _update(self, widget: Static, text: Text) -> None:
+        """Redraw `widget` only when its text changed (the panels are looked at 4 times a
+        second; redrawing them unchanged costs a layout pass each time)."""
+        key = (text.markup, widget.content_size)
+        if self._shown.get(widget.id or "") != key:
+            self._shown[widget.id or ""] = key
+            widget.update(text)
+
+    def kernel_text(self, width: int = 40) -> Text:
+        """The lesson's sockets as the kernel lists them."""
+        note = ""
+        if self.network is not None and not self.network.private:
+            note = self.cat.text("net.shared_short")
+        socks = lesson_sockets(self.stepper.port, self.own)
+        return kernel_text(socks, self.cat, width, self.stepper.backlog, note)
+
+    def _publish(self) -> None:
+        """Hand the lesson panel to the followers' stream, if this is a teacher's lesson."""
+        if self.stream is None:
+            return
+        self.stream.panels(
+            step=self.step_text().markup,
+            words=self._words.markup,
+            keys=self.keys_text(PUBLISHED_WIDTH, 0, inline=True).markup,
+            kernel=self.kernel_text(PUBLISHED_WIDTH).markup,
+        )
 
     @on(LadderView.Selected)
     def _classroom_selected(self, message: LadderView.Selected) -> None:
         words = self.query_one("#event-words", Static)
         if message.row is None:
-            words.update("")
-            return
-        words.update(explain(self.timeline.row(message.row).event(), self.lang))
+            self._words = Text()
+        else:
+            self._words = Text(lesson_explanation(self.timeline, message.row, self.lang))
+        width = words.content_size.width or 40
+        lines = max(words.content_size.height, 1)
+        fitted, _ = fit(self._words, width, lines, self.cat.text("ui.more"))
+        words.update(fitted)
+        self._publish()
+
+    def _apply_panel_size(self) -> None:
+        panel = self.query_one("#classroom", Horizontal)
+        panel.styles.height = PANEL_HEIGHTS[self.panel_size]
+        self.call_after_refresh(self._show_step)
+        self.call_after_refresh(self._refresh_panels)
+
+    def action_lesson_size(self) -> None:
+        self.panel_size = (self.panel_size + 1) % len(PANEL_HEIGHTS)
+        self._apply_panel_size()
 
     # -- keys -----------------------------------------------------------------------------
 
     def action_key(self, key: str) -> None:
         if self.busy:
+            self._queue(key)
             return
         ok, reason = self.stepper.available(key)
         if not ok:
@@ -187,8 +255,18 @@ class ClassroomApp(TimelineApp):
             return
         self._run(lambda: self.stepper.do(key))
 
+    def _queue(self, key: str) -> None:
+        if len(self.queued) >= QUEUE_LIMIT:
+            self.notify(self.cat.text("ui.busy", keys=QUEUE_LIMIT), severity="warning", timeout=3)
+            return
+        self.queued.append(key)
+        self._refresh_panels()
+
     def action_forward(self) -> None:
-        if self.busy or self.guided is None:
+        if self.guided is None:
+            return
+        if self.busy:
+            self._queue("forward")
             return
         if self.guided.at_end():
             self._stop_autoplay()
@@ -207,9 +285,13 @@ class ClassroomApp(TimelineApp):
             self._stop_autoplay()
         else:
             self.autoplaying = True
-            self._autoplay_timer = self.set_interval(self.autoplay_pause, self.action_forward)
+            self._autoplay_timer = self.set_interval(self.autoplay_pause, self._autoplay_tick)
             self.action_forward()
         self._refresh_panels()
+
+    def _autoplay_tick(self) -> None:
+        if not self.busy:
+            self.action_forward()
 
     def _stop_autoplay(self) -> None:
         self.autoplaying = False
@@ -226,6 +308,7 @@ class ClassroomApp(TimelineApp):
     def _perform(self, call: Any) -> None:
         """Make the socket call(s) off the UI thread; report back with a message."""
         error = None
+        self.lesson.ready.wait(CAPTURE_START)  # a call made earlier would miss its packets
         try:
             call()
         except Exception as exc:  # shown as a notification, never a crash mid-lesson
@@ -239,38 +322,34 @@ class ClassroomApp(TimelineApp):
             self.notify(message.error, severity="error", timeout=8)
         self._show_step()
         self._refresh_panels()
+        if self.queued:
+            key = self.queued.pop(0)
+            if key == "forward":
+                self.action_forward()
+            else:
+                self.action_key(key)
+
+    # -- export: files here, a download in a browser -----------------------------------------
+
+    def action_export(self) -> None:
+        if not self.is_web:
+            super().action_export()
+            return
+        name = self.guided.script.name if self.guided is not None else "free"
+        filename = deliver_export(self, self.view, name, self.lesson.save)
+        self.notify(self.cat.text("ui.exported_download", name=filename))
 
     async def action_quit(self) -> None:
         self._stop_autoplay()
-        self.stepper.close_all()
+        self.close_lesson()
         await super().action_quit()
 
-
-def make_classroom_app(
-    scenario: str | None,
-    lang: str = "en",
-    port: int | None = None,
-    save: Path | None = None,
-    autoplay_pause: float = AUTOPLAY_PAUSE,
-    export_dir: Path | None = None,
-) -> ClassroomApp:
-    """The app the CLI (``demo --step``, ``serve``) runs and the tests drive.
-
-    `scenario` None gives free stepping (the keys only, no script). Opens the capture at
-    once, so a missing privilege is a `SourceError` before any UI starts.
-    """
-    import socket
-
-    from handshake_viz.demo.scenarios import free_port
-
-    script = SCRIPTS[scenario] if scenario is not None else None
-    family = script.family if script is not None else socket.AF_INET
-    host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
-    if port is None:
-        port = free_port(host, family, "tcp")
-    name = scenario or "step"
-    source = LessonSource([port], save=save, name=f"classroom {name}: lo port {port}")
-    source.open()
-    stepper = Stepper(source.recorder, port, family, lang)
-    return ClassroomApp(source, stepper, script, lang=lang, autoplay_pause=autoplay_pause,
-                        export_dir=export_dir)  # fmt: skip
+    def close_lesson(self) -> None:
+        """Close every socket of the lesson and end the followers' stream; idempotent."""
+        if self.guided is not None:
+            self.guided.close_all()
+        else:
+            self.stepper.close_all()
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None

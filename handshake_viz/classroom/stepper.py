@@ -24,13 +24,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from handshake_viz.demo.ports import PortHold
 from handshake_viz.demo.tracing import Recorder, TracedSocket
 from handshake_viz.words.catalog import load
 
 LINE = b"hello, server\n"
 BYE = b"bye from the server\n"
-CONNECT_TIMEOUT = 2.0
-"""Longest connect() waits: loopback answers in well under a millisecond, or refuses."""
+CONNECT_TIMEOUT = 3.0
+"""Longest connect() waits: loopback answers in well under a millisecond, or refuses; a
+lesson that loses the SYN or the SYN-ACK waits for the kernel's retry, one second later."""
 READ_TIMEOUT = 1.0
 """Longest a side waits for what the other just sent."""
 ABORT_NOTE = "ok (SO_LINGER 0: RST instead of FIN)"
@@ -115,6 +117,9 @@ class Stepper:
         family: AF_INET (127.0.0.1) or AF_INET6 (::1).
         lang: language of the reasons.
         backlog: what listen() asks for.
+        hold: the port, held from other programs until the server binds it (shared network).
+        client_mss: the largest segment the client asks for (TCP_MAXSEG, in its SYN), or None
+            for loopback's own (64 KiB): a small one makes a burst of data several segments.
     """
 
     def __init__(
@@ -124,8 +129,12 @@ class Stepper:
         family: int = socket.AF_INET,
         lang: str = "en",
         backlog: int = 5,
+        hold: PortHold | None = None,
+        client_mss: int | None = None,
     ) -> None:
         self.recorder = recorder
+        self.hold = hold
+        self.client_mss = client_mss
         self.port = port
         self.family = family
         self.host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
@@ -147,7 +156,7 @@ class Stepper:
     def state(self) -> StepState:
         """What exists now; asks select() whether a connection waits to be accepted."""
         with self._lock:
-            waiting = self.listener is not None and _readable(self.listener, 0.0)
+            waiting = self.listener is not None and readable(self.listener, 0.0)
             return StepState(
                 listening=self.listener is not None,
                 waiting=waiting,
@@ -191,6 +200,8 @@ class Stepper:
     def _listen(self) -> None:
         ls = TracedSocket(self.recorder, "server", self.family)
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if self.hold is not None:
+            self.hold.release()
         try:
             ls.bind(self.addr)
             ls.listen(self.backlog)
@@ -210,6 +221,8 @@ class Stepper:
     def _connect(self) -> None:
         c = TracedSocket(self.recorder, "client", self.family)
         c.settimeout(CONNECT_TIMEOUT)
+        if self.client_mss is not None:
+            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, self.client_mss)
         try:
             c.connect(self.addr)
         except OSError:
@@ -247,6 +260,9 @@ class Stepper:
         self.client.close(ABORT_NOTE)
         self.client, self.client_state = None, Client.CLOSED
         if self.conn is not None:
+            # Even a server that already read the end of stream (after w) learns of the
+            # reset: its next read fails with ECONNRESET, and it closes its socket.
+            self.server_saw_eof = False
             self._server_reacts(wait=READ_TIMEOUT)
 
     # -- the server program's reactions ------------------------------------------------------
@@ -257,7 +273,7 @@ class Stepper:
         conn = self.conn
         timeout = wait
         for _ in range(8):
-            if conn is None or self.server_saw_eof or not _readable(conn, timeout):
+            if conn is None or self.server_saw_eof or not readable(conn, timeout):
                 return
             timeout = 0.05
             try:
@@ -280,7 +296,7 @@ class Stepper:
             return
 
     def _client_reads(self) -> None:
-        if self.client is not None and _readable(self.client, READ_TIMEOUT):
+        if self.client is not None and readable(self.client, READ_TIMEOUT):
             try:
                 self.client.recv(4096)
             except OSError:
@@ -290,7 +306,7 @@ class Stepper:
         """Read anything unread before close(): closing with unread data sends RST, not FIN."""
         c = self.client
         for _ in range(8):
-            if c is None or not _readable(c, 0.0):
+            if c is None or not readable(c, 0.0):
                 return
             try:
                 if not c.recv(4096):
@@ -315,7 +331,8 @@ class Stepper:
                 self.client_state = Client.CLOSED
 
 
-def _readable(ts: TracedSocket, timeout: float) -> bool:
+def readable(ts: TracedSocket, timeout: float) -> bool:
+    """Has `ts` something to read (data, end of stream, an error) within `timeout` s?"""
     try:
         r, _, _ = select.select([ts.sock], [], [], timeout)
     except (OSError, ValueError):
@@ -331,5 +348,6 @@ __all__ = [
     "StepState",
     "Stepper",
     "availability",
+    "readable",
     "reason_text",
 ]  # fmt: skip

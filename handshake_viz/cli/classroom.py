@@ -1,55 +1,127 @@
-"""``python -m handshake_viz.classroom [SCENARIO] [--lang zh] [--free]``: the classroom app.
+"""``handshake-viz classroom`` and ``python -m handshake_viz.cli.classroom``: a lesson.
 
-What ``serve`` runs per browser tab, and a way to try the classroom before cli.py wires
-``demo --step`` to it. Errors: one line on stderr, exit 2.
+The module form is what ``serve`` runs per browser tab (``--session``, ``--teach``,
+``--follow``, ``--parent``). Either way, the process first moves into a network of its own
+(before any thread starts), so the lesson's sockets, capture and kernel panel are its own;
+then it sets the lesson up while it still has its privileges (the capture socket, the
+nftables rules of a lesson that loses packets) and gives them up before the UI starts.
+Errors: one line on stderr, exit 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import os
+import signal
 import sys
+import threading
+import time
+from pathlib import Path
 
-from handshake_viz.classroom.guided import SCRIPTS
+from handshake_viz.classroom.faults import FaultError
+from handshake_viz.classroom.lessons import SCRIPTS
+from handshake_viz.classroom.session import SessionFolder
+from handshake_viz.cli.errors import EXIT_ERROR, error, note
 from handshake_viz.core.source import SourceError
-from handshake_viz.words.catalog import CatalogError, languages
+from handshake_viz.sources.live.privileges import drop_privileges
+from handshake_viz.sources.netns import isolate
+from handshake_viz.words.catalog import CatalogError, languages, load
+
+PR_SET_PDEATHSIG = 1
+PARENT_POLL = 0.5
+"""Seconds between two looks at whether the process that started us is still there."""
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="handshake-viz-classroom", description="Classroom mode: each socket call on a key."
     )
-    p.add_argument("scenario", nargs="?", default="basic", choices=list(SCRIPTS))
+    p.add_argument("scenario", nargs="?", default="basic", help="the lesson (see --help)")
     p.add_argument("--free", action="store_true", help="no script: the keys only")
     p.add_argument("--lang", default=os.environ.get("HANDSHAKE_VIZ_LANG", "en"),
                    choices=languages())  # fmt: skip
+    p.add_argument("--session", type=Path, help="serve: this tab's folder (removed at the end)")
+    p.add_argument("--teach", action="store_true", help="serve: write the stream followers read")
+    p.add_argument("--follow", type=Path, metavar="SERVE_DIR",
+                   help="serve: show the teacher's lesson, read-only")  # fmt: skip
+    p.add_argument("--parent", type=int, help="serve: end when this process ends")
     args = p.parse_args(argv)
-    _die_with_parent()
-    return run_classroom(None if args.free else args.scenario, args.lang)
+    session = SessionFolder(args.session) if args.session else None
+    if args.parent is not None:
+        die_with_parent(args.parent, session)
+    if args.follow is not None:
+        from handshake_viz.classroom.follow import run_follow
+
+        return run_follow(args.follow, args.lang)
+    return run_classroom(None if args.free else args.scenario, args.lang, session=session,
+                         teach=args.teach, parent=args.parent)  # fmt: skip
 
 
-def _die_with_parent() -> None:
-    """End with the process that started us (textual-serve, per browser tab): a served app
-    must not outlive its server, holding sockets and a capture."""
-    import ctypes
-    import signal
+def die_with_parent(parent: int, session: SessionFolder | None) -> None:
+    """End with the process that started us (serve, per browser tab): a served lesson must
+    not outlive its server, holding sockets and a capture. The kernel sends SIGTERM when the
+    parent dies (the app then quits as on `q`); `watch_parent` backs it up."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the line above: nobody to serve
+        _leave(session)
+
+
+def watch_parent(parent: int, session: SessionFolder | None) -> None:
+    """A thread that, should the app not end after its parent did, removes the session's
+    folder and leaves at once. Start it after `isolate` (a namespace is per thread)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL)
+        time.sleep(4 * PARENT_POLL)  # SIGTERM's orderly way first
+        _leave(session)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
+def _leave(session: SessionFolder | None) -> None:
+    if session is not None:
+        session.remove()
+    os._exit(0)
+
+
+def run_classroom(
+    scenario: str | None,
+    lang: str,
+    save: Path | None = None,
+    session: SessionFolder | None = None,
+    teach: bool = False,
+    parent: int | None = None,
+) -> int:
+    """Run a lesson until q; 2 and one line if it cannot start."""
+    if scenario is not None and scenario not in SCRIPTS:
+        return error(f"no lesson {scenario!r}: choose one of {', '.join(SCRIPTS)}")
+    network = isolate()
+    if parent is not None:
+        watch_parent(parent, session)
+    from handshake_viz.classroom.app import make_classroom_app
 
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def run_classroom(scenario: str | None, lang: str, save: object = None) -> int:
-    """Run the classroom app until q; 2 and one line if the capture cannot start."""
-    from handshake_viz.classroom.screen import make_classroom_app
-
+        app = make_classroom_app(scenario, lang, save=save, network=network, session=session,
+                                 teach=teach)  # fmt: skip
+    except (SourceError, CatalogError, FaultError, OSError) as exc:
+        if session is not None:
+            session.remove()
+        return error(str(exc))
+    if not network.private:
+        note(load(lang).text("net.shared", reason=network.reason(lang), port=app.stepper.port))
+    drop_privileges()
     try:
-        app = make_classroom_app(scenario, lang, save=save)  # type: ignore[arg-type]
-    except (SourceError, CatalogError, OSError) as exc:
-        print(f"handshake-viz: {exc}", file=sys.stderr)
-        return 2
-    return int(app.run() or 0)
+        code = int(app.run() or 0)
+    finally:
+        app.close_lesson()
+        app.source.stop()
+        if session is not None:
+            session.remove()
+    return code if app.error is None else EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -21,12 +21,13 @@ from handshake_viz.cli.printing import print_events
 from handshake_viz.cli.tui import tui_options
 from handshake_viz.core.source import EventSource, SourceError
 from handshake_viz.demo.scenarios import SCENARIOS
+from handshake_viz.demo.tracing import no_gate
 from handshake_viz.sources.live.privileges import (
     NO_PRIVILEGE_MESSAGE,
     can_capture,
     drop_privileges,
 )
-from handshake_viz.sources.live.scenario import ScenarioSource
+from handshake_viz.sources.live.scenario import isolated_scenario
 from handshake_viz.sources.live.source import LiveSource
 from handshake_viz.sources.replay import ReplaySource
 from handshake_viz.words.catalog import load
@@ -84,17 +85,19 @@ def run_demo(args: argparse.Namespace) -> int:
         list_scenarios(lang=getattr(args, "lang", None) or "en")
         return EXIT_OK
     name = getattr(args, "scenario", None) or "basic"
+    lang = getattr(args, "lang", None) or "en"
     try:
         save, default = _save_path(args, name)
-        if getattr(args, "step", False):
-            source = ScenarioSource(name, save, step_gate(), rename_if_taken=default)
-        else:
-            source = ScenarioSource(name, save, rename_if_taken=default)
+        gate = step_gate() if getattr(args, "step", False) else no_gate
+        # In a network of its own (before any thread starts), or on a held port.
+        source = isolated_scenario(name, save, gate, rename_if_taken=default, lang=lang)
         source.open()
     except KeyError as exc:
         return error(str(exc.args[0]))
     except (SourceError, OSError) as exc:
         return error(str(exc))
+    if source.network is not None and not source.network.private:
+        note(load(lang).text("net.shared", reason=source.network.reason(lang), port=source.port))
     drop_privileges()
     return _show(source, args)
 

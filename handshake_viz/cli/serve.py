@@ -1,55 +1,63 @@
-"""``handshake-viz serve``: the classroom TUI in a web browser, for a projector.
+"""``handshake-viz serve``: the classroom TUI in web browsers, for a projector and a class.
 
-textual-serve starts one app process per browser tab (``handshake-viz demo --step ...``
-under the hood) and relays it over a websocket. It binds 127.0.0.1 unless ``--host`` says
-otherwise; anything else exposes a root-capable terminal app to the network, so we warn.
+Each browser tab gets a lesson of its own, in a network namespace of its own
+(`classroom.web`); the teacher's page is also streamed to students who follow it. It binds
+127.0.0.1 unless ``--host`` says otherwise; anything else lets whoever reaches the address
+run lessons on this machine, so we warn. Errors (a port out of range, a port in use, no
+textual-serve, no such lesson): one line on stderr, exit 2, before anything is printed.
 """
 
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
+import socket
+
+from handshake_viz.cli.errors import EXIT_OK, error
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
-def app_command(scenario: str | None, lang: str) -> str:
-    """The command textual-serve runs per browser tab: the classroom app on a scenario."""
-    args = [sys.executable, "-m", "handshake_viz.cli.classroom", "--lang", lang]
-    if scenario:
-        args.append(scenario)
-    return shlex.join(args)
+def bind_listener(host: str, port: int) -> socket.socket:
+    """The server's listening socket, bound now (OSError if the port is taken)."""
+    family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(addr)
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def run_serve(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C; 2 with one line on stderr if the server cannot start."""
-    from textual_serve.server import Server
-
     host = getattr(args, "host", "127.0.0.1") or "127.0.0.1"
-    port = int(getattr(args, "port", 8008))
-    scenario = getattr(args, "scenario", None)
-    lang = getattr(args, "lang", "en")
-    if host not in LOOPBACK:
-        print(
-            f"handshake-viz: warning: serving on {host}: anyone who can reach this address "
-            "can drive the sockets and see the capture; use the default 127.0.0.1 unless "
-            "the network is yours",
-            file=sys.stderr,
-        )
-    if scenario is not None:
-        from handshake_viz.classroom.guided import SCRIPTS
+    port = getattr(args, "port", 8008)
+    lesson = getattr(args, "scenario", None)
+    lang = getattr(args, "lang", None) or "en"
+    if not 0 < port < 65536:
+        return error(f"--port {port}: a port is a number from 1 to 65535")
+    from handshake_viz.classroom.lessons import SCRIPTS
 
-        if scenario not in SCRIPTS:
-            print(f"handshake-viz: no scenario {scenario!r}: choose one of "
-                  f"{', '.join(SCRIPTS)}", file=sys.stderr)  # fmt: skip
-            return 2
-    server = Server(app_command(scenario, lang), host=host, port=port,
-                    title="handshake-viz classroom")  # fmt: skip
+    if lesson is not None and lesson not in SCRIPTS:
+        return error(f"no lesson {lesson!r}: choose one of {', '.join(SCRIPTS)}")
     try:
-        server.serve()
-    except OSError as exc:
-        print(f"handshake-viz: cannot serve on {host}:{port}: {exc.strerror or exc} "
-              "(choose another with --port)", file=sys.stderr)  # fmt: skip
-        return 2
-    return 0
+        from handshake_viz.classroom.web import ClassroomServer
+    except ImportError as exc:
+        return error(f"serve needs textual-serve ({exc.name} is missing): "
+                     "pip install 'handshake-viz[serve]'")  # fmt: skip
+    try:
+        sock = bind_listener(host, port)
+    except (OSError, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return error(f"cannot serve on {host}:{port}: {reason} (choose another with --port)")
+    if host not in LOOPBACK:
+        print(f"handshake-viz: warning: serving on {host}: anyone who can reach this address "
+              "can run lessons on this machine and follow the teacher; use the default "
+              "127.0.0.1 unless the network is yours", flush=True)  # fmt: skip
+    url_host = f"[{host}]" if ":" in host else host
+    server = ClassroomServer(lesson, lang, sock, public_url=f"http://{url_host}:{port}")
+    server.serve()
+    return EXIT_OK

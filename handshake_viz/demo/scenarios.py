@@ -3,7 +3,8 @@
 Every scenario is bounded in time (a few seconds at most: `backlog`, which waits for SYN
 retransmissions, is the longest) and in traffic (a handful of connections), binds loopback
 only, and uses a port below 32768 (the ephemeral range 32768-60999 is where clients' ports
-come from), the first free one from `DEFAULT_PORT`.
+come from): `DEFAULT_PORT` in a private network, else a free one held until the scenario's
+server binds it (`demo.ports`).
 """
 
 from __future__ import annotations
@@ -20,11 +21,9 @@ from typing import Any
 
 from handshake_viz.core.events import WAITING, SocketEvent, endpoint
 from handshake_viz.demo import client as cl
+from handshake_viz.demo.ports import DEFAULT_PORT, PORT_TRIES, PortHold
 from handshake_viz.demo.server import Server, reply_after_half_close, until_reset
 from handshake_viz.demo.tracing import Gate, Recorder, TracedSocket, addr_text, no_gate
-
-DEFAULT_PORT = 9000
-PORT_TRIES = 200
 
 
 @dataclass
@@ -36,10 +35,17 @@ class DemoContext:
     port: int
     family: int = socket.AF_INET
     gate: Gate = no_gate
+    hold: PortHold | None = None
+    """Keeps the port from other programs (shared network) until `release_port`."""
 
     @property
     def addr(self) -> tuple[str, int]:
         return (self.host, self.port)
+
+    def release_port(self) -> None:
+        """Our server is about to bind the port: stop holding it."""
+        if self.hold is not None:
+            self.hold.release()
 
 
 @dataclass(frozen=True)
@@ -59,12 +65,19 @@ class Scenario:
         return "::1" if self.family == socket.AF_INET6 else "127.0.0.1"
 
     def context(
-        self, recorder: Recorder, port: int | None = None, gate: Gate = no_gate
+        self,
+        recorder: Recorder,
+        port: int | None = None,
+        gate: Gate = no_gate,
+        hold: PortHold | None = None,
     ) -> DemoContext:
-        """A context on `port`, or on the first free port from `DEFAULT_PORT`."""
-        if port is None:
+        """A context on the held port, on `port`, or on the first free port from
+        `DEFAULT_PORT`."""
+        if hold is not None:
+            port = hold.port
+        elif port is None:
             port = free_port(self.host, self.family, self.proto)
-        return DemoContext(recorder, self.host, port, self.family, gate)
+        return DemoContext(recorder, self.host, port, self.family, gate, hold)
 
 
 def free_port(host: str, family: int, proto: str, start: int = DEFAULT_PORT) -> int:
@@ -96,6 +109,7 @@ def _serve_and(
 ) -> None:
     """Start a server thread, wait until it listens, run the clients, wait for the server."""
     server = Server(ctx.recorder, ctx.addr, ctx.family, clients=clients, gate=ctx.gate, **kw)
+    ctx.release_port()
     server.open()  # listen() happens-before any SYN: in this thread, before the clients run
     thread = threading.Thread(target=server.serve, name="demo-server", daemon=True)
     thread.start()
@@ -119,7 +133,12 @@ def ipv6(ctx: DemoContext) -> None:
 
 
 def refused(ctx: DemoContext) -> None:
-    cl.refused_client(ctx.recorder, ctx.addr, gate=ctx.gate)
+    # A held port has a bound socket that does not listen: the kernel refuses the SYN as it
+    # would on a port where nothing is bound.
+    try:
+        cl.refused_client(ctx.recorder, ctx.addr, gate=ctx.gate)
+    finally:
+        ctx.release_port()
 
 
 CONCURRENT_CLIENTS = 3
@@ -186,6 +205,7 @@ def abort(ctx: DemoContext) -> None:
 
 
 def udp(ctx: DemoContext) -> None:
+    ctx.release_port()
     cl.udp_exchange(ctx.recorder, ctx.addr, ctx.gate)
 
 
@@ -315,6 +335,7 @@ def _traced_connection(recorder: Recorder) -> type[http.client.HTTPConnection]:
 
 
 def http_get(ctx: DemoContext) -> None:
+    ctx.release_port()
     server = _TracedHTTPServer(ctx)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

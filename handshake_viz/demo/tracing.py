@@ -79,9 +79,14 @@ def addr_text(addr: Address | None) -> str | None:
 
 
 def errno_name(exc: OSError) -> tuple[str, int | None]:
-    """A failed call's result word and errno ("ECONNREFUSED", 111)."""
+    """A failed call's result word and errno ("ECONNREFUSED", 111).
+
+    The program's own timeout (``settimeout``) ran out: "ETIMEDOUT" with no errno, for no
+    system call failed; the kernel gave up by itself (a SYN retried ``tcp_syn_retries``
+    times): "ETIMEDOUT" with errno 110. The explanations tell the two apart by that.
+    """
     if isinstance(exc, TimeoutError) and exc.errno is None:
-        return "ETIMEDOUT", errno_mod.ETIMEDOUT
+        return "ETIMEDOUT", None
     code = exc.errno
     if code is None:
         return type(exc).__name__, None

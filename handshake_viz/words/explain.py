@@ -32,7 +32,9 @@ PACKET_KINDS = (
 
 SOCKET_KINDS = (
     "socket", "bind", "listen", "accept", "connect", "connect_refused", "connect_waiting",
-    "send", "recv", "recv_eof", "sendto", "recvfrom", "shutdown", "close", "abort", "failed",
+    "send", "recv", "recv_eof", "sendto", "recvfrom", "shutdown", "close", "close_udp",
+    "close_listener", "abort", "failed", "failed_timeout", "failed_kernel_timeout",
+    "failed_reset",
 )  # fmt: skip
 """Every kind of socket call the catalogs explain (``call.<kind>``)."""
 
@@ -83,6 +85,14 @@ def socket_kind(ev: SocketEvent) -> str:
             return "connect_refused"
     if ev.call == "close" and ("SO_LINGER" in result or "RST" in result):
         return "abort"
+    if ev.call == "close" and ev.proto == "udp":
+        return "close_udp"
+    if ev.call == "close" and ev.local and not ev.remote:
+        return "close_listener"
+    if result == "ETIMEDOUT":  # no errno: the program's own timeout ran out, not the kernel's
+        return "failed_timeout" if ev.errno is None else "failed_kernel_timeout"
+    if result == "ECONNRESET":
+        return "failed_reset"
     if ev.errno is not None:
         return "failed"
     if ev.call == "recv" and result.startswith("0 bytes"):
@@ -130,13 +140,20 @@ def packet_values(ev: PacketEvent, cat: Catalog) -> dict[str, Any]:
 
 
 def socket_values(ev: SocketEvent, cat: Catalog) -> dict[str, Any]:
-    """The placeholders a socket-call message may use."""
+    """The placeholders a socket-call message may use: the result's numbers on their own
+    ({nbytes}, {backlog}, {peer}), so a sentence in any language reads them in its words."""
+    result = ev.result or ""
+    words = result.split()
+    number = int(words[0]) if words and words[0].isdigit() else 0
     return {
         "side": cat.text(f"word.{ev.side}"),
         "call": ev.call,
         "local": ev.local or "?",
         "remote": ev.remote or "?",
         "result": result_text(ev.result, cat.lang),
+        "nbytes": number,
+        "backlog": words[1] if len(words) > 1 and words[0] == "backlog" else "?",
+        "peer": words[-1] if " from " in result else ev.remote or "?",
     }
 
 

@@ -119,3 +119,40 @@ def test_packets_after_each_key(lesson: tuple[LessonSource, Collector], port: in
                 assert packet_kind(new[-1]) == "rst_abort"
     finally:
         st.close_all()
+
+
+def test_abort_after_shutdown_leaves_the_server_aware_of_the_reset(port: int) -> None:
+    """c a w r: the server read the end of stream after w, and still learns of the RST: it
+    closes its socket, so the next c then a is a new connection, not "already accepted"."""
+    rec = ListRecorder()
+    st = Stepper(rec, port)
+    try:
+        for key in "lcawr":
+            assert st.do(key) == (True, ""), key
+        assert st.conn is None, "the server closed its side of the reset connection"
+        assert st.do("c") == (True, "")
+        assert st.available("a") == (True, ""), st.available("a")
+        assert st.do("a") == (True, "")
+    finally:
+        st.close_all()
+    calls = [(e.side, e.call) for e in rec.events]
+    after_abort = calls[calls.index(("client", "close")) :]
+    assert ("server", "close") in after_abort, "the server read the reset and closed"
+    assert calls.count(("server", "accept")) == 2
+
+
+def test_port_held_until_the_server_binds_it() -> None:
+    """Without a network of its own a lesson holds its port from the start: nobody else can
+    bind it before the lesson's listen(); the lesson's own bind then succeeds."""
+    from handshake_viz.demo.ports import hold_free_port
+
+    hold = hold_free_port("127.0.0.1", socket.AF_INET, start=21000)
+    st = Stepper(ListRecorder(), hold.port, hold=hold)
+    try:
+        with socket.socket() as other, pytest.raises(OSError):
+            other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            other.bind(("127.0.0.1", hold.port))
+        assert st.do("l") == (True, "") and st.listener is not None and not hold.held
+    finally:
+        st.close_all()
+        hold.release()

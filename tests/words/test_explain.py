@@ -63,7 +63,17 @@ def _sock(call: str, result: str, errno: int | None = None, side: str = "client"
         (_sock("connect", "ok"), "connect"),
         (_sock("close", "ok (SO_LINGER 0: RST instead of FIN)"), "abort"),
         (_sock("recv", "0 bytes (end of stream)", side="server"), "recv_eof"),
-        (_sock("recv", "ECONNRESET", 104, side="server"), "failed"),
+        (_sock("recv", "ECONNRESET", 104, side="server"), "failed_reset"),
+        (_sock("recv", "EAGAIN", 11, side="server"), "failed"),
+        (_sock("connect", "ETIMEDOUT"), "failed_timeout"),
+        (_sock("connect", "ETIMEDOUT", 110), "failed_kernel_timeout"),
+        (SocketEvent(0.0, "server", "close", "127.0.0.1:9000", None, "ok"), "close_listener"),
+        (
+            SocketEvent(
+                0.0, "client", "close", "127.0.0.1:40000", "127.0.0.1:9000", "ok", proto="udp"
+            ),
+            "close_udp",
+        ),  # fmt: skip
         (_sock("listen", "backlog 5", side="server"), "listen"),
     ],
 )
