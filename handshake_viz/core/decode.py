@@ -28,10 +28,10 @@ _VLAN_TAGS = (0x8100, 0x9100, 0x88A8)
 _MAX_VLAN_TAGS = 20
 """tshark's limit on 802.1Q tags (0x8100 and 0x9100, not 802.1ad's 0x88A8) in one frame,
 tunnels included: past it, "Too many nested VLAN tags" and nothing more."""
-_IPV6_EXT = (0, 43, 60)
+_IPV6_EXT = (0, 43, 60, 140)
 """IPv6 extension headers tshark walks with the generic (next, length in 8-octet units)
-layout; Shim6 (140) too, when it is a payload extension header. HIP (139) and Mobility
-(135) are protocols of their own to tshark: nothing is read past them."""
+layout: hop-by-hop, routing, destination options, Shim6. HIP (139) and Mobility (135) are
+protocols of their own to tshark, and 253 and 254 are unknown to it: nothing is read past."""
 _IP_PROTOS = (6, 17, 4, 41, 47)
 """What an IP header may carry for the decoder to go on: TCP, UDP, IPv4, IPv6, GRE."""
 _MAX_DEPTH = 8
@@ -242,9 +242,7 @@ class FrameDecoder:
         pos = off + 40
         remaining = plen
         while nxt not in _IP_PROTOS:
-            if nxt in _IPV6_EXT or (
-                nxt == 140 and len(data) > pos + 2 and not data[pos + 2] & 0x80
-            ):
+            if nxt in _IPV6_EXT:
                 if len(data) < pos + 2:
                     return None
                 hlen = (data[pos + 1] + 1) * 8
