@@ -73,6 +73,22 @@ class Flow:
         "fin_end",
         "state",
         "win_scale",
+        # Zeek's view of this end (core.zeek): its state, sequence numbers and counts.
+        "z_state",
+        "z_prev",
+        "z_start",
+        "z_last",
+        "z_syn",
+        "z_fin",
+        "z_rst",
+        "z_fin_cnt",
+        "z_fin_seq",
+        "z_rx",
+        "z_win0",
+        "z_gap",
+        "z_reass",
+        "z_trim",
+        "z_blocks",
     )
 
     def __init__(self, state: TcpState) -> None:
@@ -96,6 +112,19 @@ class Flow:
         self.win_scale = -1
         """tshark's window scaling of this sender: -1 not known, -2 none (the handshake did not
         agree on it), else the shift its SYN offered."""
+        self.z_state = self.z_prev = 0
+        """Zeek's endpoint state (core.zeek: INACTIVE...RESET) and the one before it."""
+        self.z_start = self.z_last = 0
+        """Zeek's start_seq (the ISN, or one before the first sequence number) and last_seq."""
+        self.z_syn = self.z_fin = self.z_rst = -1
+        """Sequence numbers of this end's latest SYN, FIN (its end) and RST."""
+        self.z_fin_cnt = self.z_fin_seq = 0
+        self.z_rx = self.z_win0 = self.z_gap = 0
+        """How many retransmissions, zero windows and content gaps (Zeek's t, w, g)."""
+        self.z_reass = self.z_trim = 1
+        """Relative sequence numbers: data seen in order up to, acknowledged by the peer up to."""
+        self.z_blocks: list[tuple[int, int]] | None = None
+        """Data seen beyond `z_reass` (relative start, end), if any."""
 
 
 def analyse(

@@ -8,11 +8,11 @@ handshake, with or without data). Its Zeek fields (`history`, `conn_state`) come
 
 from __future__ import annotations
 
+from handshake_viz.core import zeek
 from handshake_viz.core.analysis import Flow
 from handshake_viz.core.events import ConnectionSummary, TcpState
 from handshake_viz.core.segments import Packet
 from handshake_viz.core.tcpoptions import parse_tcp_options
-from handshake_viz.core.zeek import ZeekConnection
 
 COMPLETENESS_SYN = 1
 COMPLETENESS_SYNACK = 2
@@ -57,7 +57,10 @@ class Conversation:
         "syn_options",
         "synack_options",
         "first_bits",
-        "zeek",
+        "z_orig_a",
+        "z_partial",
+        "z_history",
+        "z_seen",
     )
 
     def __init__(self, stream: int, p: Packet) -> None:
@@ -102,7 +105,12 @@ class Conversation:
         self.ended = "open"
         self.syn_options = b""
         self.synack_options = b""
-        self.zeek = ZeekConnection(p.flags, p.sport, p.dport)
+        self.z_orig_a = True
+        """Zeek's originator is "a" (core.zeek keeps these four)."""
+        self.z_partial = False
+        self.z_history = ""
+        self.z_seen = 0
+        zeek.start(self, p.flags, p.sport, p.dport)
 
     def summary(self) -> ConnectionSummary:
         if self.client_is_a:
@@ -115,9 +123,8 @@ class Conversation:
         # shows each frame the value from before that frame's own update.
         comp = self.completeness | (self.first_bits if self.packets > 1 else 0)
         rtt = self.first_rtt if self.first_rtt > 0 and not self.rtt_by_rst else None
-        zeek = self.zeek
         orig_bytes, resp_bytes = (
-            (self.bytes_a, self.bytes_b) if zeek.a_is_orig else (self.bytes_b, self.bytes_a)
+            (self.bytes_a, self.bytes_b) if self.z_orig_a else (self.bytes_b, self.bytes_a)
         )
         return ConnectionSummary(
             "tcp",
@@ -144,8 +151,8 @@ class Conversation:
             completeness=comp,
             listen_inferred=bool(comp & COMPLETENESS_SYNACK),
             handshake_rtt=rtt,
-            history=zeek.history_string(),
-            conn_state=zeek.conn_state(orig_bytes, resp_bytes),
+            history=self.z_history,
+            conn_state=zeek.conn_state(self, orig_bytes, resp_bytes),
         )
 
 

@@ -97,6 +97,9 @@ def syn_facts(raw: bytes) -> tuple[int, bool]:
     """What tshark takes from a SYN's options: the window scale shift (-1: no option) and
     whether it carries a TCP Fast Open cookie (kind 34, or 254 with magic 0xF989, longer than
     a cookie request)."""
+    if (len(raw) == 20 and raw.startswith(b"\x02\x04") and raw.startswith(b"\x04\x02\x08\x0a", 4)
+            and raw.startswith(b"\x01\x03\x03", 16)):  # fmt: skip
+        return raw[19], False  # Linux's SYN: MSS, SACK permitted, timestamps, NOP, scale
     shift, cookie = -1, False
     i, n = 0, len(raw)
     while i < n:

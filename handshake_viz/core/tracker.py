@@ -25,6 +25,7 @@ from handshake_viz.core.events import ConnectionSummary, PacketEvent, Phase, Tcp
 from handshake_viz.core.segments import Packet
 from handshake_viz.core.tcpoptions import options_layout, syn_facts
 from handshake_viz.core.tcpstates import transition
+from handshake_viz.core.zeek import packet as zeek_packet
 from handshake_viz.core.zeek import udp_flips
 
 S = TcpState
@@ -173,7 +174,7 @@ class ConnectionTracker:
         if syn_ack == 0x10 and conv.first_rtt == 0.0 and conv.ts_mru_syn:
             conv.first_rtt = now - conv.ts_mru_syn  # tshark's initial RTT
             conv.rtt_by_rst = bool(flags & 0x04)
-        conv.zeek.packet(from_a, flags, raw_seq, raw_ack, length, p.window)
+        zeek_packet(conv, fwd, rev, from_a, flags, raw_seq, raw_ack, length, p.window)
 
         # Phase.
         c2s = from_a == conv.client_is_a

@@ -13,10 +13,18 @@ the packet. ``a d i q`` count once per side; ``s h f r`` again when their sequen
 changes; ``t w g`` at the 1st, 10th, 100th... time.
 
 Pure code, on the tracker's hot path: the in-order case of an established connection is a few
-comparisons.
+comparisons. The state lives in the tracker's own objects, to stay small for a million
+connections: each end's in its `Flow` (the ``z_`` fields), the connection's in its
+`Conversation` (``z_orig_a``, ``z_partial``, ``z_history``, ``z_seen``).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from handshake_viz.core.analysis import Flow
+    from handshake_viz.core.conversation import Conversation
 
 M32 = 0xFFFFFFFF
 INACTIVE, SYN_SENT, SYN_ACK_SENT, PARTIAL, ESTABLISHED, CLOSED, RESET = range(7)
@@ -39,6 +47,8 @@ _HIST_SYN, _HIST_FIN, _HIST_RST, _HIST_FIN_RST, _HIST_DATA, _HIST_ACK, _HIST_MUL
     1, 2, 4, 8, 16, 32, 64,
 )  # fmt: skip
 _TOO_LARGE_SEQ_DELTA = 1048576
+_POWERS_OF_TEN = frozenset(10**i for i in range(12))
+_DATA_O, _DATA_R, _ACK_O, _ACK_R = _HIST_DATA, _HIST_DATA << 16, _HIST_ACK, _HIST_ACK << 16
 
 
 def _delta(a: int, b: int) -> int:
@@ -61,322 +71,359 @@ def zeek_flips(flags: int, sport: int, dport: int) -> bool:
     return True
 
 
-class _End:
-    """One endpoint as Zeek's TCP analyzer keeps it."""
-
-    __slots__ = ("orig", "state", "prev_state", "start", "last", "last_syn", "last_fin",
-                 "last_rst", "fin_cnt", "fin_seq", "counts", "thresholds", "reassembled", "blocks",
-                 "trimmed")  # fmt: skip
-
-    def __init__(self, orig: bool) -> None:
-        self.orig = orig
-        self.state = self.prev_state = INACTIVE
-        self.start = self.last = 0
-        """Zeek's start_seq (the ISN, or one before the first sequence number) and last_seq."""
-        self.last_syn = self.last_fin = self.last_rst = -1
-        self.fin_cnt = 0
-        self.fin_seq = 0
-        """Relative sequence number just past this endpoint's FIN."""
-        self.counts = [0, 0, 0]
-        """Retransmissions, zero windows, content gaps."""
-        self.thresholds = [1, 1, 1]
-        """The count at which each of them is written again (1, 10, 100...)."""
-        self.reassembled = 1
-        """Relative sequence number up to which this endpoint's data was seen, in order."""
-        self.blocks: list[tuple[int, int]] = []
-        """Data seen beyond `reassembled`: (start, end), relative."""
-        self.trimmed = 1
-        """Highest relative sequence number the peer has acknowledged (Zeek's trim_seq)."""
-
-    def set_state(self, state: int) -> None:
-        if state != self.state:
-            self.prev_state, self.state = self.state, state
+def start(conv: Conversation, flags: int, sport: int, dport: int) -> None:
+    """A connection's first packet decides the roles (its sender is "a")."""
+    flipped = zeek_flips(flags, sport, dport)
+    conv.z_orig_a = not flipped
+    conv.z_partial = flags & 0x12 != 0x02  # no SYN began it: gaps of its first bytes ignored
+    conv.z_history = "^" if flipped else ""
+    conv.z_seen = 0
 
 
-class ZeekConnection:
-    """Zeek's view of one TCP connection: both endpoints, their states and the history."""
+def _check(conv: Conversation, orig: bool, mask: int, code: str) -> bool:
+    """Zeek's CheckHistory: write `code` the first time; True if seen before."""
+    if not orig:
+        mask <<= 16
+    if conv.z_seen & mask:
+        return True
+    conv.z_seen |= mask
+    conv.z_history += code if orig else code.lower()
+    return False
 
-    __slots__ = ("o", "r", "a_is_orig", "partial", "history", "seen")
 
-    def __init__(self, flags: int, sport: int, dport: int) -> None:
-        """The connection's first packet decides the roles (its sender is "a")."""
-        flipped = zeek_flips(flags, sport, dport)
-        self.o = _End(True)
-        self.r = _End(False)
-        self.a_is_orig = not flipped
-        self.partial = flags & 0x12 != 0x02
-        """No SYN began it: Zeek ignores gaps of the first two bytes of such a connection."""
-        self.history: list[str] = ["^"] if flipped else []
-        self.seen = 0
-        """Zeek's hist_seen: the once-only letters written, the originator's in the low half."""
+def _letter(conv: Conversation, orig: bool, code: str) -> None:
+    conv.z_history += code if orig else code.lower()
 
-    # History --------------------------------------------------------------------------------
 
-    def _check(self, e: _End, mask: int, code: str) -> bool:
-        """Zeek's CheckHistory: write `code` the first time; True if seen before."""
-        if not e.orig:
-            mask <<= 16
-        if self.seen & mask:
-            return True
-        self.seen |= mask
-        self.history.append(code if e.orig else code.lower())
-        return False
+def _set(e: Flow, state: int) -> None:
+    if state != e.z_state:
+        e.z_prev, e.z_state = e.z_state, state
 
-    def _scaled(self, e: _End, which: int, code: str) -> None:
-        """Zeek's ScaledHistoryEntry: the 1st, 10th, 100th... time."""
-        e.counts[which] += 1
-        if e.counts[which] == e.thresholds[which]:
-            self.history.append(code if e.orig else code.lower())
-            e.thresholds[which] *= 10
 
-    # Packets --------------------------------------------------------------------------------
+def packet(conv: Conversation, e: Flow, p: Flow, from_a: bool, flags: int, seq: int, ack: int,
+           length: int, window: int) -> None:  # fmt: skip
+    """One packet from `e`'s end to `p`'s: Zeek's TCPSessionAdapter::Process.
 
-    def packet(self, from_a: bool, flags: int, seq: int, ack: int, length: int, window: int
-               ) -> None:  # fmt: skip
-        """One packet, from "a" if `from_a`: Zeek's TCPSessionAdapter::Process."""
-        orig = from_a == self.a_is_orig
-        e, p = (self.o, self.r) if orig else (self.r, self.o)
-        if not flags & 0x07 and e.state == ESTABLISHED == p.state and window:
-            # In order, established, nothing to record but what moves.
-            end = (seq + length) & M32
+    The common packets (a segment past the handshake, a first SYN, its SYN-ACK, a FIN) take
+    the shortcuts below, each what `_slow` would do for it in that state; `_slow` takes the
+    rest. A test runs every capture both ways.
+    """
+    orig = from_a == conv.z_orig_a
+    state = e.z_state
+    kind = flags & 0x17
+    if window and p.z_state != INACTIVE and (state == ESTABLISHED or state == CLOSED):
+        if not flags & 0x07:
+            # No SYN, FIN or RST past the handshake: no state changes, only what moves.
+            if length and not conv.z_seen & (_DATA_O if orig else _DATA_R):
+                _check(conv, orig, _HIST_DATA, "D")
+            elif not length and flags & 0x10 and not conv.z_seen & (_ACK_O if orig else _ACK_R):
+                _check(conv, orig, _HIST_ACK, "A")
+            # update_last_seq, for a pure ACK too (its sequence number may move last_seq).
+            d = (seq + length - e.z_last) & M32
+            if d and d < 0x80000000:
+                e.z_last = (seq + length) & M32
+            elif length:
+                _retransmitted(conv, e, orig)
             if length:
-                if not self.seen & (_HIST_DATA if orig else _HIST_DATA << 16):
-                    self._check(e, _HIST_DATA, "D")
-                d = _delta(end, e.last)
-                if d > 0:
-                    e.last = end
+                rel = (seq - e.z_start) & M32
+                if rel <= e.z_reass < rel + length:
+                    e.z_reass = rel + length
+                    if e.z_blocks:
+                        _merge(e)
                 else:
-                    self._scaled(e, 0, "T")
-            elif flags & 0x10 and not self.seen & (_HIST_ACK if orig else _HIST_ACK << 16):
-                self._check(e, _HIST_ACK, "A")
+                    _data(e, rel, length)
             if flags & 0x10:
-                self._acked(p, _delta(ack, p.start))
+                _ack(conv, p, e, not orig, ack)
+            return
+        if kind == 0x11:  # FIN-ACK: the end closes
+            end = (seq + length) & M32
+            if _check(conv, orig, _HIST_FIN, "F") and end != e.z_fin:
+                _letter(conv, orig, "F")
+            e.z_fin = end
+            e.z_fin_cnt += 1
+            e.z_fin_seq = ((end - e.z_start) & M32) + 1
+            if e.z_last == (e.z_start + 1) & M32:
+                e.z_last = (end + 1) & M32
+            else:
+                _advance(conv, e, orig, (end + 1) & M32, length)
+            if state == ESTABLISHED:
+                _set(e, CLOSED)
+                if p.z_state == RESET and p.z_prev == CLOSED:
+                    _set(p, CLOSED)
+            _ack(conv, p, e, not orig, ack)
             if length:
-                self._data(e, _delta(seq, e.start), length)
+                _data(e, (seq - e.z_start) & M32, length)
             return
-        self._slow(e, p, orig, flags, seq, ack, length, window)
+    elif state == INACTIVE and window:
+        if kind == 0x02 and orig:  # the originator's first SYN
+            e.z_start, e.z_last = seq, (seq + length + 1) & M32
+            if _check(conv, orig, _HIST_SYN, "S") and seq != e.z_syn:
+                _letter(conv, orig, "S")
+            e.z_syn = seq
+            _set(e, SYN_SENT)
+            if length:  # Zeek counts a SYN's data as retransmitted (it does not move last_seq)
+                _retransmitted(conv, e, orig)
+                _data(e, 1, length)
+            return
+        if kind == 0x12 and not orig and p.z_state == SYN_SENT:  # the SYN-ACK answering it
+            e.z_start, e.z_last = seq, (seq + length + 1) & M32
+            if _check(conv, orig, _HIST_SYN, "H") and seq != e.z_syn:
+                _letter(conv, orig, "H")
+            e.z_syn = seq
+            _set(p, ESTABLISHED)
+            _set(e, ESTABLISHED)
+            if length:
+                _retransmitted(conv, e, orig)
+            _ack(conv, p, e, not orig, ack)
+            if length:
+                _data(e, 1, length)
+            return
+    _slow(conv, e, p, orig, flags, seq, ack, length, window)
 
-    def _slow(self, e: _End, p: _End, orig: bool, flags: int, seq: int, ack: int, length: int,
-              window: int) -> None:  # fmt: skip
-        syn, fin, rst = flags & 0x02, flags & 0x01, flags & 0x04
-        seg_len = length + (1 if syn else 0) + (1 if fin else 0) - (length if rst else 0)
-        past = (seq + seg_len) & M32
-        self._init_endpoint(e, syn, seq, past)
-        self._history(e, flags, seq, length)
-        if window == 0 and not rst and p.state != CLOSED and e.state != RESET:
-            self._scaled(e, 1, "W")
-        rel_seq = _delta(seq, e.start)
+
+def _advance(conv: Conversation, e: Flow, orig: bool, past: int, length: int) -> None:
+    """Zeek's update_last_seq for a segment without SYN or RST, its end at `past`."""
+    d = (past - e.z_last) & M32
+    if d and d < 0x80000000:
+        e.z_last = past
+    elif length:
+        _retransmitted(conv, e, orig)
+
+
+def _retransmitted(conv: Conversation, e: Flow, orig: bool) -> None:
+    e.z_rx += 1
+    if e.z_rx in _POWERS_OF_TEN:
+        _letter(conv, orig, "T")
+
+
+def _ack(conv: Conversation, e: Flow, p: Flow, orig: bool, ack: int) -> None:
+    """`p` acknowledged `e`'s data up to `ack`: the common case (all of it seen) here."""
+    up = _delta(ack, e.z_start)
+    if up > e.z_trim:
+        if up <= e.z_reass and not e.z_fin_cnt:
+            e.z_trim = up
+        else:
+            _acked(conv, e, p, orig, up)
+
+
+def _slow(conv: Conversation, e: Flow, p: Flow, orig: bool, flags: int, seq: int, ack: int,
+          length: int, window: int) -> None:  # fmt: skip
+    """Every other packet, step by step as Zeek takes it, written out in one function: this
+    runs for half the packets of short connections (the tracker's hot path)."""
+    syn, fin, rst, has_ack = flags & 0x02, flags & 0x01, flags & 0x04, flags & 0x10
+    past = (seq + length + (1 if syn else 0) + (1 if fin else 0) - (length if rst else 0)) & M32
+    shift = 0 if orig else 16
+    # init_endpoint: the first packet of an end, or a SYN that starts it again.
+    state = e.z_state
+    if state == INACTIVE:
+        if syn:
+            e.z_start, e.z_last = seq, past
+        else:
+            e.z_start, e.z_last = (seq - 1) & M32, seq
+    elif syn and (
+        (state in (SYN_SENT, SYN_ACK_SENT) and seq != e.z_start)
+        or state in (ESTABLISHED, PARTIAL)
+        or (state == RESET and e.z_prev == INACTIVE)
+    ):
+        e.z_start, e.z_last = seq, past
+    # update_history (sequence numbers compared absolute: only equality counts).
+    bits = (1 if syn else 0) + (1 if fin else 0) + (1 if rst else 0)
+    if bits == 1:
+        if syn:
+            code = "H" if has_ack else "S"
+            if _check(conv, orig, _HIST_SYN, code) and seq != e.z_syn:
+                _letter(conv, orig, code)
+            e.z_syn = seq
+        elif fin:
+            end = (seq + length) & M32
+            if _check(conv, orig, _HIST_FIN, "F") and end != e.z_fin:
+                _letter(conv, orig, "F")
+            e.z_fin = end
+        else:
+            if _check(conv, orig, _HIST_RST, "R") and seq != e.z_rst:
+                _letter(conv, orig, "R")
+            e.z_rst = seq
+    elif bits:
+        if fin and rst:
+            _check(conv, orig, _HIST_FIN_RST, "I")
+        else:
+            _check(conv, orig, _HIST_MULTI, "Q")
+    elif length:
+        if not conv.z_seen & (_HIST_DATA << shift):
+            _check(conv, orig, _HIST_DATA, "D")
+    elif has_ack and not conv.z_seen & (_HIST_ACK << shift):
+        _check(conv, orig, _HIST_ACK, "A")
+    # update_window: a zero window (not with or after a RST, nor after the peer closed).
+    if window == 0 and not rst and p.z_state != CLOSED and state != RESET:
+        e.z_win0 += 1
+        if e.z_win0 in _POWERS_OF_TEN:
+            _letter(conv, orig, "W")
+    start = e.z_start
+    rel_seq = (seq - start) & M32
+    if rel_seq > 0x7FFFFFFF:
+        rel_seq -= 0x100000000
+    if fin:
+        e.z_fin_cnt += 1
+        e.z_fin_seq = rel_seq + ((past - seq) & M32)
+    rel_ack = 0
+    if has_ack:
+        if p.z_state == INACTIVE:
+            rel_ack = 1
+            p.z_start = p.z_last = (ack - 1) & M32
+        else:
+            rel_ack = _delta(ack, p.z_start)
+    # update_last_seq: data that does not move last_seq on is retransmitted.
+    delta = _delta(past, e.z_last)
+    if (syn or rst) and abs(delta) > _TOO_LARGE_SEQ_DELTA:
+        pass
+    elif fin and e.z_last == (start + 1) & M32:
+        e.z_last = past
+    elif state == RESET:
+        pass
+    elif delta > 0:
+        e.z_last = past
+    elif length:
+        e.z_rx += 1
+        if e.z_rx in _POWERS_OF_TEN:
+            _letter(conv, orig, "T")
+    # UpdateStateMachine: each end's state after this packet (its events left out).
+    if state == INACTIVE:
+        if syn:
+            if orig:
+                _set(e, SYN_ACK_SENT if has_ack else SYN_SENT)
+            else:
+                if not has_ack and p.z_state == SYN_ACK_SENT and seq == e.z_start:
+                    conv.z_orig_a = not conv.z_orig_a  # Zeek's FlipRoles, mid-connection
+                    conv.z_history += "^"
+                    _set(p, ESTABLISHED)
+                if p.z_state == SYN_SENT:
+                    _set(p, ESTABLISHED)
+                _set(e, ESTABLISHED)
         if fin:
-            e.fin_cnt += 1
-            e.fin_seq = rel_seq + seg_len
-        rel_ack = 0
-        if flags & 0x10:
-            if p.state == INACTIVE:
-                rel_ack = 1
-                p.start = p.last = (ack - 1) & M32
+            _set(e, CLOSED)
+        if rst:
+            _set(e, RESET)
+        if e.z_state == INACTIVE:
+            o = conv.fa if conv.z_orig_a else conv.fb
+            if not orig and length == 0 and o.z_state == SYN_SENT:
+                pass  # an ACK of the SYN before the SYN-ACK
+            elif has_ack and p.z_state == ESTABLISHED:
+                _set(e, ESTABLISHED)
             else:
-                rel_ack = _delta(ack, p.start)
-        delta_last = self._last_seq(e, syn, fin, rst, past, length)
-        self._state_machine(e, p, orig, flags, seq, length, delta_last)
-        if flags & 0x10:
-            self._acked(p, rel_ack)
-        if length and not rst:
-            self._data(e, rel_seq + 1 if syn else rel_seq, length)
-
-    def _init_endpoint(self, e: _End, syn: int, seq: int, past: int) -> None:
-        if e.state == INACTIVE:
-            if syn:
-                e.start, e.last = seq, past
-            else:
-                e.start, e.last = (seq - 1) & M32, seq
-        elif syn and (
-            (e.state in (SYN_SENT, SYN_ACK_SENT) and seq != e.start)
-            or e.state in (ESTABLISHED, PARTIAL)
-            or (e.state == RESET and e.prev_state == INACTIVE)
-        ):
-            e.start, e.last = seq, past
-
-    def _history(self, e: _End, flags: int, seq: int, length: int) -> None:
-        """Zeek's update_history (sequence numbers compared absolute: only equality counts)."""
-        syn, fin, rst = flags & 0x02, flags & 0x01, flags & 0x04
-        bits = (1 if syn else 0) + (1 if fin else 0) + (1 if rst else 0)
-        if bits > 1:
-            if fin and rst:
-                self._check(e, _HIST_FIN_RST, "I")
-            else:
-                self._check(e, _HIST_MULTI, "Q")
-        elif bits == 1:
-            if syn:
-                code = "H" if flags & 0x10 else "S"
-                if self._check(e, _HIST_SYN, code) and seq != e.last_syn:
-                    self.history.append(code if e.orig else code.lower())
-                e.last_syn = seq
-            elif fin:
-                end = (seq + length) & M32
-                if self._check(e, _HIST_FIN, "F") and end != e.last_fin:
-                    self.history.append("F" if e.orig else "f")
-                e.last_fin = end
-            else:
-                if self._check(e, _HIST_RST, "R") and seq != e.last_rst:
-                    self.history.append("R" if e.orig else "r")
-                e.last_rst = seq
-        elif length:
-            self._check(e, _HIST_DATA, "D")
-        elif flags & 0x10:
-            self._check(e, _HIST_ACK, "A")
-
-    def _last_seq(self, e: _End, syn: int, fin: int, rst: int, past: int, length: int) -> int:
-        """Zeek's update_last_seq: data that does not move last_seq on is retransmitted."""
-        delta = _delta(past, e.last)
-        if (syn or rst) and abs(delta) > _TOO_LARGE_SEQ_DELTA:
-            pass
-        elif fin and e.last == (e.start + 1) & M32:
-            e.last = past
-        elif e.state == RESET:
-            pass
-        elif delta > 0:
-            e.last = past
-        elif length:
-            self._scaled(e, 0, "T")
-        return delta
-
-    def _state_machine(self, e: _End, p: _End, orig: bool, flags: int, seq: int, length: int,
-                       delta_last: int) -> None:  # fmt: skip
-        syn, fin, rst, ack = flags & 0x02, flags & 0x01, flags & 0x04, flags & 0x10
-        state = e.state
-        if state == INACTIVE:
-            if syn:
-                if orig:
-                    e.set_state(SYN_ACK_SENT if ack else SYN_SENT)
-                else:
-                    if not ack and p.state == SYN_ACK_SENT and seq == e.start:
-                        self._flip()
-                        p.set_state(ESTABLISHED)
-                    if p.state == SYN_SENT:
-                        p.set_state(ESTABLISHED)
-                    e.set_state(ESTABLISHED)
-            if fin:
-                e.set_state(CLOSED)
-            if rst:
-                e.set_state(RESET)
-            if e.state == INACTIVE:
-                if not orig and length == 0 and self.o.state == SYN_SENT:
-                    pass  # an ACK of the SYN before the SYN-ACK
-                elif ack and p.state == ESTABLISHED:
-                    e.set_state(ESTABLISHED)
-                else:
-                    e.set_state(PARTIAL)
-        elif state in (SYN_SENT, SYN_ACK_SENT):
-            if fin:
-                e.set_state(CLOSED)
-            if rst:
-                e.set_state(RESET)
-        elif state in (ESTABLISHED, PARTIAL):
-            if syn and state == PARTIAL and p.state == INACTIVE and not ack:
-                e.set_state(SYN_SENT)
-            if fin and not rst:
-                e.set_state(CLOSED)
-                if p.state == RESET and p.prev_state == CLOSED:
-                    p.set_state(CLOSED)
-            if rst:
-                e.set_state(RESET)
-        elif state == CLOSED:
-            if rst and p.state != CLOSED:
-                e.set_state(RESET)
-
-    def _flip(self) -> None:
-        """Zeek's FlipRoles in the middle of a connection: the endpoints swap, '^' is written."""
-        self.o, self.r = self.r, self.o
-        self.o.orig, self.r.orig = True, False
-        self.a_is_orig = not self.a_is_orig
-        self.history.append("^")
-
-    # Content gaps ---------------------------------------------------------------------------
-
-    def _data(self, e: _End, rel: int, length: int) -> None:
-        """Data `e` sent, as Zeek's reassembler takes it in."""
-        end = rel + length
-        if rel <= e.reassembled < end:
-            e.reassembled = end
-            if e.blocks:
-                self._merge(e)
-        elif rel > e.reassembled:
-            e.blocks.append((rel, end))
-
-    @staticmethod
-    def _merge(e: _End) -> None:
-        e.blocks.sort()
-        keep = []
-        for start, end in e.blocks:
-            if start <= e.reassembled:
-                e.reassembled = max(e.reassembled, end)
-            else:
-                keep.append((start, end))
-        e.blocks = keep
-
-    def _acked(self, e: _End, up: int) -> None:
-        """The peer acknowledged `e`'s data up to `up`: what was never seen is a content gap
-        (written only while both ends are established, or closed after being so)."""
-        if e.fin_cnt and up >= e.fin_seq:
-            up = e.fin_seq - 1
-        if up <= e.trimmed or (up <= 2 and self.partial):
-            return
-        e.trimmed = up
-        if up <= e.reassembled:
-            return
-        gaps = 0
-        if e.blocks:
-            e.blocks.sort()
-            for start, end in e.blocks:
-                if start >= up:
-                    break
-                if start > e.reassembled:
-                    gaps += 1
-                e.reassembled = max(e.reassembled, end)
-            e.blocks = [b for b in e.blocks if b[0] >= up]
-        if up > e.reassembled:
-            gaps += 1
-            e.reassembled = up
-        p = self.r if e is self.o else self.o
-        if _clean(e) and _clean(p):
-            for _ in range(gaps):
-                self._scaled(e, 2, "G")
-
-    # Results --------------------------------------------------------------------------------
-
-    def history_string(self) -> str:
-        return "".join(self.history)
-
-    def conn_state(self, orig_bytes: int, resp_bytes: int) -> str:
-        """conn.log's conn_state: Zeek's ``conn_state`` function on the final states."""
-        os, rs = self.o.state, self.r.state
-        o_inactive = os in (INACTIVE, PARTIAL)
-        r_inactive = rs in (INACTIVE, PARTIAL)
-        if rs == RESET:
-            if os in (SYN_SENT, SYN_ACK_SENT) or (
-                os == RESET and not orig_bytes and not resp_bytes
-            ):
-                return "REJ"
-            return "RSTRH" if o_inactive else "RSTR"
-        if os == RESET:
-            if r_inactive:
-                return "RSTOS0" if _syn_then_rst(self.history_string()) else "OTH"
-            return "RSTO"
-        if rs == CLOSED and os == CLOSED:
-            return "SF"
-        if os == CLOSED:
-            return "SH" if r_inactive else "S2"
-        if rs == CLOSED:
-            return "SHR" if o_inactive else "S3"
-        if os == SYN_SENT and rs == INACTIVE:
-            return "S0"
-        if os == ESTABLISHED and rs == ESTABLISHED:
-            return "S1"
-        return "OTH"
+                _set(e, PARTIAL)
+    elif state == SYN_SENT or state == SYN_ACK_SENT:
+        if fin:
+            _set(e, CLOSED)
+        if rst:
+            _set(e, RESET)
+    elif state == ESTABLISHED or state == PARTIAL:
+        if syn and state == PARTIAL and p.z_state == INACTIVE and not has_ack:
+            _set(e, SYN_SENT)
+        if fin and not rst:
+            _set(e, CLOSED)
+            if p.z_state == RESET and p.z_prev == CLOSED:
+                _set(p, CLOSED)
+        if rst:
+            _set(e, RESET)
+    elif state == CLOSED and rst and p.z_state != CLOSED:
+        _set(e, RESET)
+    # The peer's data acknowledged, then this end's data taken in.
+    if has_ack and rel_ack > p.z_trim:
+        _acked(conv, p, e, (p is conv.fa) == conv.z_orig_a, rel_ack)
+    if length and not rst:
+        _data(e, rel_seq + 1 if syn else rel_seq, length)
 
 
-def _clean(e: _End) -> bool:
-    return e.state == ESTABLISHED or (e.state == CLOSED and e.prev_state == ESTABLISHED)
+# Content gaps -------------------------------------------------------------------------------
+
+
+def _data(e: Flow, rel: int, length: int) -> None:
+    """Data `e`'s end sent, as Zeek's reassembler takes it in."""
+    end = rel + length
+    if rel <= e.z_reass < end:
+        e.z_reass = end
+        if e.z_blocks:
+            _merge(e)
+    elif rel > e.z_reass:
+        if e.z_blocks is None:
+            e.z_blocks = []
+        e.z_blocks.append((rel, end))
+
+
+def _merge(e: Flow) -> None:
+    assert e.z_blocks is not None
+    e.z_blocks.sort()
+    keep = []
+    for start, end in e.z_blocks:
+        if start <= e.z_reass:
+            e.z_reass = max(e.z_reass, end)
+        else:
+            keep.append((start, end))
+    e.z_blocks = keep or None
+
+
+def _acked(conv: Conversation, e: Flow, p: Flow, orig: bool, up: int) -> None:
+    """The peer acknowledged `e`'s data up to `up`: what was never seen is a content gap
+    (written only while both ends are established, or closed after being so)."""
+    if e.z_fin_cnt and up >= e.z_fin_seq:
+        up = e.z_fin_seq - 1
+    if up <= e.z_trim or (up <= 2 and conv.z_partial):
+        return
+    e.z_trim = up
+    if up <= e.z_reass:
+        return
+    gaps = 0
+    if e.z_blocks:
+        e.z_blocks.sort()
+        for start, end in e.z_blocks:
+            if start >= up:
+                break
+            if start > e.z_reass:
+                gaps += 1
+            e.z_reass = max(e.z_reass, end)
+        e.z_blocks = [b for b in e.z_blocks if b[0] >= up] or None
+    if up > e.z_reass:
+        gaps += 1
+        e.z_reass = up
+    if _clean(e) and _clean(p):
+        for _ in range(gaps):
+            e.z_gap += 1
+            if e.z_gap in _POWERS_OF_TEN:
+                _letter(conv, orig, "G")
+
+
+# Results ------------------------------------------------------------------------------------
+
+
+def conn_state(conv: Conversation, orig_bytes: int, resp_bytes: int) -> str:
+    """conn.log's conn_state: Zeek's ``conn_state`` function on the final states."""
+    o, r = (conv.fa, conv.fb) if conv.z_orig_a else (conv.fb, conv.fa)
+    os, rs = o.z_state, r.z_state
+    o_inactive = os in (INACTIVE, PARTIAL)
+    r_inactive = rs in (INACTIVE, PARTIAL)
+    if rs == RESET:
+        if os in (SYN_SENT, SYN_ACK_SENT) or (os == RESET and not orig_bytes and not resp_bytes):
+            return "REJ"
+        return "RSTRH" if o_inactive else "RSTR"
+    if os == RESET:
+        if r_inactive:
+            return "RSTOS0" if _syn_then_rst(conv.z_history) else "OTH"
+        return "RSTO"
+    if rs == CLOSED and os == CLOSED:
+        return "SF"
+    if os == CLOSED:
+        return "SH" if r_inactive else "S2"
+    if rs == CLOSED:
+        return "SHR" if o_inactive else "S3"
+    if os == SYN_SENT and rs == INACTIVE:
+        return "S0"
+    if os == ESTABLISHED and rs == ESTABLISHED:
+        return "S1"
+    return "OTH"
+
+
+def _clean(e: Flow) -> bool:
+    return e.z_state == ESTABLISHED or (e.z_state == CLOSED and e.z_prev == ESTABLISHED)
 
 
 def _syn_then_rst(history: str) -> bool:

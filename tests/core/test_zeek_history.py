@@ -67,3 +67,27 @@ def test_udp_has_d_for_each_side() -> None:
     udp = [(e.history, e.conn_state) for e in ReplaySource(LAB_DATA / "lab__tunnels.pcap").events()
            if isinstance(e, ConnectionSummary) and e.proto == "udp"]  # fmt: skip
     assert udp == [("Dd", "SF")]  # Geneve both ways
+
+
+CAPTURES = sorted(LAB_DATA.glob("*.pcap")) + sorted(TSHARK_DATA.glob("zeek__*.pcap*"))
+
+
+def test_the_shortcuts_write_what_the_long_way_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`zeek.packet` takes shortcuts for the common packets; `_slow` alone gives the same."""
+    from handshake_viz.core import tracker, zeek
+
+    def summaries() -> list[tuple[str, str]]:
+        out = []
+        for capture in CAPTURES:
+            if capture.suffix in (".pcap", ".pcapng") and "trunc" not in capture.name:
+                out += [(capture.name, *f) for f in zeek_fields(capture)]
+        return out
+
+    quick = summaries()
+    assert len(quick) > 60
+
+    def long_way(conv, e, p, from_a, flags, seq, ack, length, window):  # type: ignore[no-untyped-def]
+        zeek._slow(conv, e, p, from_a == conv.z_orig_a, flags, seq, ack, length, window)
+
+    monkeypatch.setattr(tracker, "zeek_packet", long_way)
+    assert summaries() == quick
