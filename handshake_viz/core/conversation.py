@@ -105,12 +105,13 @@ class Conversation:
         self.ended = "open"
         self.syn_options = b""
         self.synack_options = b""
-        self.z_orig_a = True
-        """Zeek's originator is "a" (core.zeek keeps these four)."""
-        self.z_partial = False
-        self.z_history = ""
+        flipped = zeek.zeek_flips(p.flags, p.sport, p.dport)
+        self.z_orig_a = not flipped
+        """Zeek's originator is "a", unless Zeek flips the roles (core.zeek keeps these four)."""
+        self.z_partial = p.flags & 0x12 != 0x02
+        """No SYN began it: Zeek ignores gaps in its first two bytes."""
+        self.z_history = "^" if flipped else ""
         self.z_seen = 0
-        zeek.start(self, p.flags, p.sport, p.dport)
 
     def summary(self) -> ConnectionSummary:
         if self.client_is_a:

@@ -49,6 +49,8 @@ _HIST_SYN, _HIST_FIN, _HIST_RST, _HIST_FIN_RST, _HIST_DATA, _HIST_ACK, _HIST_MUL
 _TOO_LARGE_SEQ_DELTA = 1048576
 _POWERS_OF_TEN = frozenset(10**i for i in range(12))
 _DATA_O, _DATA_R, _ACK_O, _ACK_R = _HIST_DATA, _HIST_DATA << 16, _HIST_ACK, _HIST_ACK << 16
+HIST_DATA, HIST_ACK = _HIST_DATA, _HIST_ACK
+"""The originator's letters D and A in `Conversation.z_seen` (shifted by 16: the responder's)."""
 
 
 def _delta(a: int, b: int) -> int:
@@ -69,15 +71,6 @@ def zeek_flips(flags: int, sport: int, dport: int) -> bool:
     if dport in LIKELY_SERVER_PORTS:
         return not flags & 0x02 and sport < dport
     return True
-
-
-def start(conv: Conversation, flags: int, sport: int, dport: int) -> None:
-    """A connection's first packet decides the roles (its sender is "a")."""
-    flipped = zeek_flips(flags, sport, dport)
-    conv.z_orig_a = not flipped
-    conv.z_partial = flags & 0x12 != 0x02  # no SYN began it: gaps of its first bytes ignored
-    conv.z_history = "^" if flipped else ""
-    conv.z_seen = 0
 
 
 def _check(conv: Conversation, orig: bool, mask: int, code: str) -> bool:
@@ -203,7 +196,7 @@ def _ack(conv: Conversation, e: Flow, p: Flow, orig: bool, ack: int) -> None:
         if up <= e.z_reass and not e.z_fin_cnt:
             e.z_trim = up
         else:
-            _acked(conv, e, p, orig, up)
+            acked(conv, e, p, orig, up)
 
 
 def _slow(conv: Conversation, e: Flow, p: Flow, orig: bool, flags: int, seq: int, ack: int,
@@ -329,7 +322,7 @@ def _slow(conv: Conversation, e: Flow, p: Flow, orig: bool, flags: int, seq: int
         _set(e, RESET)
     # The peer's data acknowledged, then this end's data taken in.
     if has_ack and rel_ack > p.z_trim:
-        _acked(conv, p, e, (p is conv.fa) == conv.z_orig_a, rel_ack)
+        acked(conv, p, e, (p is conv.fa) == conv.z_orig_a, rel_ack)
     if length and not rst:
         _data(e, rel_seq + 1 if syn else rel_seq, length)
 
@@ -362,7 +355,7 @@ def _merge(e: Flow) -> None:
     e.z_blocks = keep or None
 
 
-def _acked(conv: Conversation, e: Flow, p: Flow, orig: bool, up: int) -> None:
+def acked(conv: Conversation, e: Flow, p: Flow, orig: bool, up: int) -> None:
     """The peer acknowledged `e`'s data up to `up`: what was never seen is a content gap
     (written only while both ends are established, or closed after being so)."""
     if e.z_fin_cnt and up >= e.z_fin_seq:

@@ -90,4 +90,5 @@ def test_the_shortcuts_write_what_the_long_way_writes(monkeypatch: pytest.Monkey
         zeek._slow(conv, e, p, from_a == conv.z_orig_a, flags, seq, ack, length, window)
 
     monkeypatch.setattr(tracker, "zeek_packet", long_way)
+    monkeypatch.setattr(tracker, "SHORTCUTS", False)
     assert summaries() == quick
