@@ -22,12 +22,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from handshake_viz.core.zeekgaps import acked, data_seen, merge_blocks
+
 if TYPE_CHECKING:
     from handshake_viz.core.analysis import Flow
     from handshake_viz.core.conversation import Conversation
 
-M32 = 0xFFFFFFFF
-INACTIVE, SYN_SENT, SYN_ACK_SENT, PARTIAL, ESTABLISHED, CLOSED, RESET = range(7)
+from handshake_viz.core.zeekgaps import CLOSED, ESTABLISHED, M32, POWERS_OF_TEN, RESET
+
+INACTIVE, SYN_SENT, SYN_ACK_SENT, PARTIAL = range(4)
 
 LIKELY_SERVER_PORTS = frozenset(
     (21, 22, 25, 53, 79, 80, 81, 88, 135, 139, 143, 389, 443, 445, 465, 502, 514, 563, 585,
@@ -47,7 +50,7 @@ _HIST_SYN, _HIST_FIN, _HIST_RST, _HIST_FIN_RST, _HIST_DATA, _HIST_ACK, _HIST_MUL
     1, 2, 4, 8, 16, 32, 64,
 )  # fmt: skip
 _TOO_LARGE_SEQ_DELTA = 1048576
-_POWERS_OF_TEN = frozenset(10**i for i in range(12))
+_POWERS_OF_TEN = POWERS_OF_TEN
 _DATA_O, _DATA_R, _ACK_O, _ACK_R = _HIST_DATA, _HIST_DATA << 16, _HIST_ACK, _HIST_ACK << 16
 HIST_DATA, HIST_ACK = _HIST_DATA, _HIST_ACK
 """The originator's letters D and A in `Conversation.z_seen` (shifted by 16: the responder's)."""
@@ -122,9 +125,9 @@ def packet(conv: Conversation, e: Flow, p: Flow, from_a: bool, flags: int, seq: 
                 if rel <= e.z_reass < rel + length:
                     e.z_reass = rel + length
                     if e.z_blocks:
-                        _merge(e)
+                        merge_blocks(e)
                 else:
-                    _data(e, rel, length)
+                    data_seen(e, rel, length)
             if flags & 0x10:
                 _ack(conv, p, e, not orig, ack)
             return
@@ -145,7 +148,7 @@ def packet(conv: Conversation, e: Flow, p: Flow, from_a: bool, flags: int, seq: 
                     _set(p, CLOSED)
             _ack(conv, p, e, not orig, ack)
             if length:
-                _data(e, (seq - e.z_start) & M32, length)
+                data_seen(e, (seq - e.z_start) & M32, length)
             return
     elif state == INACTIVE and window:
         if kind == 0x02 and orig:  # the originator's first SYN
@@ -156,7 +159,7 @@ def packet(conv: Conversation, e: Flow, p: Flow, from_a: bool, flags: int, seq: 
             _set(e, SYN_SENT)
             if length:  # Zeek counts a SYN's data as retransmitted (it does not move last_seq)
                 _retransmitted(conv, e, orig)
-                _data(e, 1, length)
+                data_seen(e, 1, length)
             return
         if kind == 0x12 and not orig and p.z_state == SYN_SENT:  # the SYN-ACK answering it
             e.z_start, e.z_last = seq, (seq + length + 1) & M32
@@ -169,7 +172,7 @@ def packet(conv: Conversation, e: Flow, p: Flow, from_a: bool, flags: int, seq: 
                 _retransmitted(conv, e, orig)
             _ack(conv, p, e, not orig, ack)
             if length:
-                _data(e, 1, length)
+                data_seen(e, 1, length)
             return
     _slow(conv, e, p, orig, flags, seq, ack, length, window)
 
@@ -324,65 +327,7 @@ def _slow(conv: Conversation, e: Flow, p: Flow, orig: bool, flags: int, seq: int
     if has_ack and rel_ack > p.z_trim:
         acked(conv, p, e, (p is conv.fa) == conv.z_orig_a, rel_ack)
     if length and not rst:
-        _data(e, rel_seq + 1 if syn else rel_seq, length)
-
-
-# Content gaps -------------------------------------------------------------------------------
-
-
-def _data(e: Flow, rel: int, length: int) -> None:
-    """Data `e`'s end sent, as Zeek's reassembler takes it in."""
-    end = rel + length
-    if rel <= e.z_reass < end:
-        e.z_reass = end
-        if e.z_blocks:
-            _merge(e)
-    elif rel > e.z_reass:
-        if e.z_blocks is None:
-            e.z_blocks = []
-        e.z_blocks.append((rel, end))
-
-
-def _merge(e: Flow) -> None:
-    assert e.z_blocks is not None
-    e.z_blocks.sort()
-    keep = []
-    for start, end in e.z_blocks:
-        if start <= e.z_reass:
-            e.z_reass = max(e.z_reass, end)
-        else:
-            keep.append((start, end))
-    e.z_blocks = keep or None
-
-
-def acked(conv: Conversation, e: Flow, p: Flow, orig: bool, up: int) -> None:
-    """The peer acknowledged `e`'s data up to `up`: what was never seen is a content gap
-    (written only while both ends are established, or closed after being so)."""
-    if e.z_fin_cnt and up >= e.z_fin_seq:
-        up = e.z_fin_seq - 1
-    if up <= e.z_trim or (up <= 2 and conv.z_partial):
-        return
-    e.z_trim = up
-    if up <= e.z_reass:
-        return
-    gaps = 0
-    if e.z_blocks:
-        e.z_blocks.sort()
-        for start, end in e.z_blocks:
-            if start >= up:
-                break
-            if start > e.z_reass:
-                gaps += 1
-            e.z_reass = max(e.z_reass, end)
-        e.z_blocks = [b for b in e.z_blocks if b[0] >= up] or None
-    if up > e.z_reass:
-        gaps += 1
-        e.z_reass = up
-    if _clean(e) and _clean(p):
-        for _ in range(gaps):
-            e.z_gap += 1
-            if e.z_gap in _POWERS_OF_TEN:
-                _letter(conv, orig, "G")
+        data_seen(e, rel_seq + 1 if syn else rel_seq, length)
 
 
 # Results ------------------------------------------------------------------------------------
@@ -413,10 +358,6 @@ def conn_state(conv: Conversation, orig_bytes: int, resp_bytes: int) -> str:
     if os == ESTABLISHED and rs == ESTABLISHED:
         return "S1"
     return "OTH"
-
-
-def _clean(e: Flow) -> bool:
-    return e.z_state == ESTABLISHED or (e.z_state == CLOSED and e.z_prev == ESTABLISHED)
 
 
 def _syn_then_rst(history: str) -> bool:
