@@ -1,5 +1,5 @@
 """tshark's TCP sequence analysis, check for check: retransmissions, out-of-order, lost and
-duplicate segments, zero windows, keep-alives, window updates.
+duplicate segments, zero windows, keep-alives, window updates, full windows.
 
 `analyse` is tshark 4.0's ``tcp_analyze_sequence_number`` on absolute sequence numbers, over
 the two `Flow`s of a conversation. It is the hot path of replay, written for speed: sequence
@@ -26,6 +26,7 @@ A_KEEP_ALIVE_ACK = 0x0100
 A_OUT_OF_ORDER = 0x0200
 A_FAST_RETRANSMISSION = 0x0400
 A_WINDOW_UPDATE = 0x0800
+A_WINDOW_FULL = 0x1000
 A_SPURIOUS_RETRANSMISSION = 0x2000
 
 _MARK_NAMES: tuple[tuple[int, tuple[str, ...]], ...] = (
@@ -42,6 +43,7 @@ _MARK_NAMES: tuple[tuple[int, tuple[str, ...]], ...] = (
     (A_KEEP_ALIVE, ("keep_alive",)),
     (A_KEEP_ALIVE_ACK, ("keep_alive_ack",)),
     (A_WINDOW_UPDATE, ("window_update",)),
+    (A_WINDOW_FULL, ("window_full",)),
 )
 """Analysis bits and the names the JSONL gives them (tshark's field names)."""
 _MARKS: dict[int, tuple[str, ...]] = {}
@@ -70,6 +72,23 @@ class Flow:
         "last_flags",
         "fin_end",
         "state",
+        "win_scale",
+        # Zeek's view of this end (core.zeek): its state, sequence numbers and counts.
+        "z_state",
+        "z_prev",
+        "z_start",
+        "z_last",
+        "z_syn",
+        "z_fin",
+        "z_rst",
+        "z_fin_cnt",
+        "z_fin_seq",
+        "z_rx",
+        "z_win0",
+        "z_gap",
+        "z_reass",
+        "z_trim",
+        "z_blocks",
     )
 
     def __init__(self, state: TcpState) -> None:
@@ -90,6 +109,22 @@ class Flow:
         """Relative sequence number just past this sender's FIN."""
         self.state = state
         """This end's TCP state after the latest packet."""
+        self.win_scale = -1
+        """tshark's window scaling of this sender: -1 not known, -2 none (the handshake did not
+        agree on it), else the shift its SYN offered."""
+        self.z_state = self.z_prev = 0
+        """Zeek's endpoint state (core.zeek: INACTIVE...RESET) and the one before it."""
+        self.z_start = self.z_last = 0
+        """Zeek's start_seq (the ISN, or one before the first sequence number) and last_seq."""
+        self.z_syn = self.z_fin = self.z_rst = -1
+        """Sequence numbers of this end's latest SYN, FIN (its end) and RST."""
+        self.z_fin_cnt = self.z_fin_seq = 0
+        self.z_rx = self.z_win0 = self.z_gap = 0
+        """How many retransmissions, zero windows and content gaps (Zeek's t, w, g)."""
+        self.z_reass = self.z_trim = 1
+        """Relative sequence numbers: data seen in order up to, acknowledged by the peer up to."""
+        self.z_blocks: list[tuple[int, int]] | None = None
+        """Data seen beyond `z_reass` (relative start, end), if any."""
 
 
 def analyse(
@@ -124,6 +159,14 @@ def analyse(
             and not flags & 0x04
         ):
             ta |= A_LOST_PACKET
+        shift = R.win_scale
+        if (
+            shift != -1
+            and not sfr
+            and ((seq + seglen) & M32)
+            == (R.lastack + ((R.window << (shift if shift > 0 else 0)) & M32)) & M32
+        ):
+            ta |= A_WINDOW_FULL  # the segment reaches the right edge of the receiver's window
     elif seglen == 1 and seq == nextseq0 and R.window == 0:
         ta = A_ZERO_WINDOW_PROBE
     else:
@@ -138,6 +181,15 @@ def analyse(
             ta |= A_LOST_PACKET
         if seq == ((nextseq0 - 1) & M32) and not sfr:
             ta |= A_KEEP_ALIVE
+        shift = R.win_scale
+        if (
+            seglen
+            and shift != -1
+            and not sfr
+            and ((seq + seglen) & M32)
+            == (R.lastack + ((R.window << (shift if shift > 0 else 0)) & M32)) & M32
+        ):
+            ta |= A_WINDOW_FULL
         if seglen == 0 and seq == nextseq0 and ack == F.lastack and not sfr:
             fwin = F.window
             if window and window != fwin:

@@ -2,8 +2,13 @@
 
 Link layers: Ethernet (with stacked 802.1Q/802.1ad tags), Linux cooked SLL and SLL2, raw IP,
 BSD loopback (NULL and LOOP) and NFLOG. Network layers: IPv4 (fragments reassembled, as tshark
-does by default) and IPv6 (extension headers, fragments). Lengths come from the IP and TCP
-headers, so a packet cut short by the snaplen keeps its real payload length.
+does by default) and IPv6 (extension headers, fragments). Tunnels as tshark decodes them by
+default (VXLAN, Geneve, GRE, IP in IP: `tunnels`), read to the TCP or UDP inside. Lengths come
+from the IP and TCP headers, so a packet cut short by the snaplen keeps its real payload length.
+
+Where a frame is odd, tshark's reading decides: more than 20 802.1Q tags, an IPv4 total
+length below its header length, an IPv6 next header tshark does not walk as an extension
+header (HIP, Mobility) give no packet, as tshark shows none.
 
 This is the hot path of replay: plain ``struct`` on bytes, no Scapy, no per-packet objects
 beyond the one `Packet` returned. It knows nothing of the UI or of sockets.
@@ -11,72 +16,32 @@ beyond the one `Packet` returned. It knows nothing of the UI or of sockets.
 
 from __future__ import annotations
 
-import socket
 import struct
-from dataclasses import dataclass
 from typing import Any
 
+from handshake_viz.core import tunnels
+from handshake_viz.core.defrag import Defragmenter
 from handshake_viz.core.events import TruncatedPacket as Truncated
+from handshake_viz.core.segments import Packet, _ntoa4, ip4_str, ip6_str, read_tcp, read_udp
 
-_ETH_VLAN = (0x8100, 0x88A8, 0x9100)
-_IPV6_EXT = (0, 43, 60, 135, 139, 140)
-"""IPv6 extension headers with the generic (next, length in 8-octet units) layout."""
+_VLAN_TAGS = (0x8100, 0x9100, 0x88A8)
+_MAX_VLAN_TAGS = 20
+"""tshark's limit on 802.1Q tags (0x8100 and 0x9100, not 802.1ad's 0x88A8) in one frame,
+tunnels included: past it, "Too many nested VLAN tags" and nothing more."""
+_IPV6_EXT = (0, 43, 60, 140)
+"""IPv6 extension headers tshark walks with the generic (next, length in 8-octet units)
+layout: hop-by-hop, routing, destination options, Shim6. HIP (139) and Mobility (135) are
+protocols of their own to tshark, and 253 and 254 are unknown to it: nothing is read past."""
+_IP_PROTOS = (6, 17, 4, 41, 47)
+"""What an IP header may carry for the decoder to go on: TCP, UDP, IPv4, IPv6, GRE."""
+_MAX_DEPTH = 8
+"""Tunnels in tunnels deeper than this are not followed."""
 
-_u16 = struct.Struct("!H").unpack_from
 _u32 = struct.Struct("!I").unpack_from
 _ipv4_hdr = struct.Struct("!BBHHHBBH4s4s").unpack_from
-_tcp_hdr = struct.Struct("!HHIIHHHH").unpack_from
 _eth_ip4_tcp = struct.Struct("!12xHBxH2xH1xB2x4s4sHHIIHH").unpack_from
-_tcp_hdr16 = struct.Struct("!HHIIHH").unpack_from
-_udp_hdr = struct.Struct("!HHHH").unpack_from
 
-_ntoa4: dict[bytes, str] = {}
-_ntoa6: dict[bytes, str] = {}
-
-
-def ip4_str(raw: bytes) -> str:
-    s = _ntoa4.get(raw)
-    if s is None:
-        if len(_ntoa4) > 100_000:
-            _ntoa4.clear()
-        s = _ntoa4[raw] = socket.inet_ntop(socket.AF_INET, raw)
-    return s
-
-
-def ip6_str(raw: bytes) -> str:
-    s = _ntoa6.get(raw)
-    if s is None:
-        if len(_ntoa6) > 100_000:
-            _ntoa6.clear()
-        s = _ntoa6[raw] = socket.inet_ntop(socket.AF_INET6, raw)
-    return s
-
-
-@dataclass(slots=True)
-class Packet:
-    """The headers of one TCP segment or UDP datagram."""
-
-    frame: int
-    time: float
-    proto: int
-    """6 (TCP) or 17 (UDP)."""
-    src: str
-    dst: str
-    sport: int
-    dport: int
-    seq: int = 0
-    ack: int = 0
-    flags: int = 0
-    window: int = 0
-    length: int = 0
-    """Payload bytes according to the headers."""
-    options: bytes = b""
-    """Raw TCP option bytes (as far as captured)."""
-    payload: bytes = b""
-    """Captured payload bytes (may be shorter than `length`)."""
-    urgent: int = 0
-    options_cut: bool = False
-    """The snaplen cut the TCP options short."""
+__all__ = ["FrameDecoder", "Packet", "fast_tcp_ports", "ip4_str", "ip6_str"]
 
 
 def _fast_header(linktype: int, data: bytes) -> tuple[Any, ...] | None:
@@ -107,49 +72,18 @@ def fast_tcp_ports(linktype: int, data: bytes) -> int:
     return -1 if header is None else header[7] + header[8]
 
 
-class Defragmenter:
-    """Reassemble IP fragments, as tshark does: the datagram appears on its last fragment."""
-
-    def __init__(self, limit: int = 4096) -> None:
-        self._pending: dict[tuple[Any, ...], dict[int, tuple[bytes, bool]]] = {}
-        self._limit = limit
-
-    def add(self, key: tuple[Any, ...], offset: int, more: bool, data: bytes) -> bytes | None:
-        """Add one fragment's payload; return the whole datagram once every piece is in."""
-        parts = self._pending.get(key)
-        if parts is None:
-            if len(self._pending) >= self._limit:
-                self._pending.pop(next(iter(self._pending)))
-            parts = self._pending[key] = {}
-        parts[offset] = (data, more)
-        # Complete when pieces from 0 are contiguous up to one without "more fragments".
-        pos = 0
-        chunks = []
-        while True:
-            piece = parts.get(pos)
-            if piece is None:
-                # Overlapping or out-of-order pieces: look for one that covers pos.
-                for off, (d, m) in parts.items():
-                    if off < pos < off + len(d):
-                        piece = (d[pos - off :], m)
-                        break
-                else:
-                    return None
-            d, m = piece
-            chunks.append(d)
-            pos += len(d)
-            if not m:
-                del self._pending[key]
-                return b"".join(chunks)
-            if not d:
-                return None
-
-
 class FrameDecoder:
     """Turn captured frames into `Packet`s; one instance per capture (it holds fragments)."""
 
     def __init__(self) -> None:
         self.defrag = Defragmenter()
+        # What the frame being decoded has shown so far (the slow path resets them).
+        self._frame = 0
+        self._time = 0.0
+        self._vlans = 0
+        self._vlan_id = 0
+        self._depth = 0
+        self._partial = False
 
     def decode(
         self, frame: int, time: float, linktype: int, data: bytes
@@ -179,53 +113,78 @@ class FrameDecoder:
                 data[54:opt_end],
                 data[opt_end : 14 + total],
             )
-        off = 0
+        self._frame, self._time = frame, time
+        self._vlans = self._vlan_id = self._depth = 0
+        self._partial = False
         if linktype == 1:  # Ethernet
-            if len(data) < 14:
-                return None
-            etype = (data[12] << 8) | data[13]
-            off = 14
-            while etype in _ETH_VLAN and len(data) >= off + 4:
-                etype = (data[off + 2] << 8) | data[off + 3]
-                off += 4
-            if etype == 0x0800:
-                return self._ipv4(frame, time, data, off)
-            if etype == 0x86DD:
-                return self._ipv6(frame, time, data, off)
-            return None
+            return self._ether(data, 0)
         if linktype in (101, 228, 229):  # raw IP
-            if not data:
-                return None
-            v = data[0] >> 4
-        elif linktype == 113:  # Linux cooked (SLL)
+            return self._ip(data, 0)
+        if linktype == 113:  # Linux cooked (SLL)
             if len(data) < 16:
                 return None
-            etype, off = (data[14] << 8) | data[15], 16
-            v = 4 if etype == 0x0800 else 6 if etype == 0x86DD else 0
-        elif linktype == 276:  # Linux cooked v2 (SLL2)
+            return self._ethertype((data[14] << 8) | data[15], data, 16)
+        if linktype == 276:  # Linux cooked v2 (SLL2)
             if len(data) < 20:
                 return None
-            etype, off = (data[0] << 8) | data[1], 20
-            v = 4 if etype == 0x0800 else 6 if etype == 0x86DD else 0
-        elif linktype in (0, 108):  # BSD loopback: address family, host or network order
+            return self._ethertype((data[0] << 8) | data[1], data, 20)
+        if linktype in (0, 108):  # BSD loopback: address family, host or network order
             if len(data) < 4:
                 return None
             af = struct.unpack_from(">I" if linktype == 108 else "<I", data)[0]
             if af > 0xFFFF:
                 af = int.from_bytes(data[:4], "big" if linktype != 108 else "little")
-            off = 4
-            v = 4 if af == 2 else 6 if af in (24, 28, 30, 10) else 0
-        elif linktype == 239:  # NFLOG
-            return self._nflog(frame, time, data)
-        else:
+            if af == 2:
+                return self._ipv4(data, 4)
+            if af in (24, 28, 30, 10):
+                return self._ipv6(data, 4)
             return None
-        if v == 4:
-            return self._ipv4(frame, time, data, off)
-        if v == 6:
-            return self._ipv6(frame, time, data, off)
+        if linktype == 239:  # NFLOG
+            return self._nflog(data)
         return None
 
-    def _nflog(self, frame: int, time: float, data: bytes) -> Packet | Truncated | None:
+    def _ether(self, data: bytes, off: int) -> Packet | Truncated | None:
+        if len(data) < off + 14:
+            return None
+        return self._ethertype((data[off + 12] << 8) | data[off + 13], data, off + 14)
+
+    def _ethertype(self, etype: int, data: bytes, off: int) -> Packet | Truncated | None:
+        """What follows an ethertype at `off`: VLAN tags, IP, or a whole Ethernet frame."""
+        while etype in _VLAN_TAGS:
+            if len(data) < off + 4:
+                return None
+            if etype != 0x88A8:
+                self._vlans += 1
+                if self._vlans > _MAX_VLAN_TAGS:
+                    return None
+                self._vlan_id = ((data[off] << 8) | data[off + 1]) & 0x0FFF
+            etype = (data[off + 2] << 8) | data[off + 3]
+            off += 4
+        if etype == 0x0800:
+            return self._ipv4(data, off)
+        if etype == 0x86DD:
+            return self._ipv6(data, off)
+        if etype == tunnels.ETHERNET and self._deeper():
+            return self._ether(data, off)
+        return None
+
+    def _ip(self, data: bytes, off: int) -> Packet | Truncated | None:
+        """An IP header of either version, told by its first nibble."""
+        if len(data) <= off:
+            return None
+        v = data[off] >> 4
+        if v == 4:
+            return self._ipv4(data, off)
+        if v == 6:
+            return self._ipv6(data, off)
+        return None
+
+    def _deeper(self) -> bool:
+        """One tunnel further in; False past `_MAX_DEPTH`."""
+        self._depth += 1
+        return self._depth <= _MAX_DEPTH
+
+    def _nflog(self, data: bytes) -> Packet | Truncated | None:
         if len(data) < 4:
             return None
         family = data[0]
@@ -237,36 +196,44 @@ class FrameDecoder:
             if tlv_type == 9:  # NFULA_PAYLOAD
                 payload = data[pos + 4 : pos + tlv_len]
                 if family == 2:
-                    return self._ipv4(frame, time, payload, 0)
+                    return self._ipv4(payload, 0)
                 if family == 10:
-                    return self._ipv6(frame, time, payload, 0)
+                    return self._ipv6(payload, 0)
                 return None
             pos += (tlv_len + 3) & ~3
         return None
 
-    def _ipv4(self, frame: int, time: float, data: bytes, off: int) -> Packet | Truncated | None:
+    def _ipv4(self, data: bytes, off: int) -> Packet | Truncated | None:
         if len(data) < off + 20:
             return None
         vihl, _tos, total, ident, frag, _ttl, proto, _csum, src, dst = _ipv4_hdr(data, off)
         ihl = (vihl & 0x0F) * 4
-        if vihl >> 4 != 4 or ihl < 20 or (proto != 6 and proto != 17):
+        if vihl >> 4 != 4 or ihl < 20 or proto not in _IP_PROTOS:
             return None
+        if total == 0:
+            total = len(data) - off  # TCP segmentation offload: tshark takes the frame's
+        elif total < ihl:
+            return None  # tshark: "Bogus IP length"
         if frag & 0x3FFF:  # more fragments, or an offset: a piece of a larger datagram
-            piece = data[off + ihl : off + total]
-            whole = self.defrag.add(
-                (4, src, dst, ident, proto), (frag & 0x1FFF) * 8, bool(frag & 0x2000), piece
-            )
-            if whole is None:
+            offset = (frag & 0x1FFF) * 8
+            if total > ihl and len(data) >= off + total:
+                whole = self.defrag.add(
+                    (src, dst, ident, proto, self._vlan_id),
+                    offset,
+                    bool(frag & 0x2000),
+                    data[off + ihl : off + total],
+                )
+                if whole is None:
+                    return None
+                return self._carried(proto, ip4_str(src), ip4_str(dst), whole, 0, len(whole))
+            if offset:
                 return None
-            return self._transport(
-                frame, time, proto, ip4_str(src), ip4_str(dst), whole, 0, len(whole)
-            )
-        end = off + total if total >= ihl else len(data)
-        return self._transport(
-            frame, time, proto, ip4_str(src), ip4_str(dst), data, off + ihl, end - off - ihl
-        )
+            # A first fragment tshark cannot add (not all captured, or empty): it shows
+            # the header, as it does, but no length and no analysis.
+            self._partial = True
+        return self._carried(proto, ip4_str(src), ip4_str(dst), data, off + ihl, total - ihl)
 
-    def _ipv6(self, frame: int, time: float, data: bytes, off: int) -> Packet | Truncated | None:
+    def _ipv6(self, data: bytes, off: int) -> Packet | Truncated | None:
         if len(data) < off + 40:
             return None
         plen = (data[off + 4] << 8) | data[off + 5]
@@ -274,7 +241,7 @@ class FrameDecoder:
         src, dst = data[off + 8 : off + 24], data[off + 24 : off + 40]
         pos = off + 40
         remaining = plen
-        while nxt != 6 and nxt != 17:
+        while nxt not in _IP_PROTOS:
             if nxt in _IPV6_EXT:
                 if len(data) < pos + 2:
                     return None
@@ -295,112 +262,53 @@ class FrameDecoder:
                 remaining -= 8
                 if fo & 0xFFF9 == 0:  # offset 0 and no "more": an atomic fragment
                     continue
-                piece = data[pos : pos + remaining]
-                whole = self.defrag.add((6, src, dst, ident), fo & 0xFFF8, bool(fo & 1), piece)
-                if whole is None or (nxt != 6 and nxt != 17):
-                    return None
-                return self._transport(
-                    frame, time, nxt, ip6_str(src), ip6_str(dst), whole, 0, len(whole)
-                )
+                if remaining > 0 and len(data) >= pos + remaining:
+                    piece = data[pos : pos + remaining]
+                    whole = self.defrag.add((6, src, dst, ident), fo & 0xFFF8, bool(fo & 1), piece)
+                    if whole is None or nxt not in _IP_PROTOS:
+                        return None
+                    return self._carried(nxt, ip6_str(src), ip6_str(dst), whole, 0, len(whole))
+                return None  # unlike IPv4's, tshark reads no part of an IPv6 fragment alone
             else:
                 return None
             pos += hlen
             remaining -= hlen
-        return self._transport(frame, time, nxt, ip6_str(src), ip6_str(dst), data, pos, remaining)
+        return self._carried(nxt, ip6_str(src), ip6_str(dst), data, pos, remaining)
 
-    @staticmethod
-    def _transport(
-        frame: int, time: float, proto: int, src: str, dst: str, data: bytes, pos: int, ip_len: int
+    def _carried(
+        self, proto: int, src: str, dst: str, data: bytes, pos: int, ip_len: int
     ) -> Packet | Truncated | None:
-        """Read the TCP or UDP header at `pos`; `ip_len` is the transport length per IP."""
-        have = len(data) - pos
+        """What an IP header at `pos` carries: `ip_len` bytes of TCP, UDP, IP or GRE."""
+        if proto == 6 or proto == 17:
+            return self._transport(proto, src, dst, data, pos, ip_len)
+        if not self._deeper():
+            return None
+        end = pos + max(ip_len, 0)
+        inner = data[:end] if end < len(data) else data
+        if proto == 4:
+            return self._ip(inner, pos)
+        if proto == 41:
+            return self._ipv6(inner, pos) if len(inner) > pos and inner[pos] >> 4 == 6 else None
+        found = tunnels.gre(inner, pos)
+        return None if found is None else self._ethertype(found[0], inner, found[1])
+
+    def _transport(
+        self, proto: int, src: str, dst: str, data: bytes, pos: int, ip_len: int
+    ) -> Packet | Truncated | None:
+        """The TCP segment or UDP datagram at `pos`, or what a VXLAN or Geneve datagram carries."""
         if proto == 6:
-            if have < 20:
-                if have < 16:
-                    # tshark gives no stream to a segment cut before its window field.
-                    sport = _u16(data, pos)[0] if have >= 2 else None
-                    dport = _u16(data, pos + 2)[0] if have >= 4 else None
-                    return Truncated(
-                        frame,
-                        time,
-                        6,
-                        src,
-                        dst,
-                        sport,
-                        dport,
-                        f"TCP header cut short: {max(have, 0)} of 20 bytes captured",
-                    )
-                sport, dport, seq, ack, offflags, window = _tcp_hdr16(data, pos)
-                thl = (offflags >> 12) * 4
-                return Packet(
-                    frame,
-                    time,
-                    6,
-                    src,
-                    dst,
-                    sport,
-                    dport,
-                    seq,
-                    ack,
-                    offflags & 0x1FF,
-                    window,
-                    max(ip_len - thl, 0),
-                    options_cut=True,
-                )
-            sport, dport, seq, ack, offflags, window, _csum, urg = _tcp_hdr(data, pos)
-            thl = (offflags >> 12) * 4
-            if thl < 20:
-                return Truncated(
-                    frame,
-                    time,
-                    6,
-                    src,
-                    dst,
-                    sport,
-                    dport,
-                    f"bogus TCP header length {thl} (less than 20)",
-                )
-            opt_end = pos + thl
-            return Packet(
-                frame,
-                time,
-                6,
-                src,
-                dst,
-                sport,
-                dport,
-                seq,
-                ack,
-                offflags & 0x1FF,
-                window,
-                max(ip_len - thl, 0),
-                data[pos + 20 : opt_end],
-                data[opt_end : pos + ip_len],
-                urg,
-                len(data) < opt_end,
-            )
-        if have < 8:
-            sport = _u16(data, pos)[0] if have >= 2 else None
-            dport = _u16(data, pos + 2)[0] if have >= 4 else None
-            return Truncated(
-                frame,
-                time,
-                17,
-                src,
-                dst,
-                sport,
-                dport,
-                f"UDP header cut short: {max(have, 0)} of 8 bytes captured",
-            )
-        sport, dport, ulen, _csum = _udp_hdr(data, pos)
-        return Packet(
-            frame,
-            time,
-            17,
-            src,
-            dst,
-            sport,
-            dport,
-            length=max(ulen - 8, 0),
-            payload=data[pos + 8 : pos + max(ulen, 8)],
-        )
+            return read_tcp(self._frame, self._time, src, dst, data, pos, ip_len, self._partial)
+        datagram = read_udp(self._frame, self._time, src, dst, data, pos, ip_len)
+        if type(datagram) is not Packet:
+            return datagram
+        port = tunnels.udp_tunnel(datagram.sport, datagram.dport)
+        if port and self._deeper():
+            payload = datagram.payload
+            found = tunnels.vxlan(payload, 0) if port == 4789 else tunnels.geneve(payload, 0)
+            inner = None if found is None else self._ethertype(found[0], payload, found[1])
+            if type(inner) is Packet:
+                # The datagram's own conversation is tshark's udp.stream first.
+                outer = (src, datagram.sport, dst, datagram.dport, datagram.length)
+                inner.outer = (outer, *inner.outer)
+                return inner
+        return datagram

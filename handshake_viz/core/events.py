@@ -240,7 +240,9 @@ class ConnectionSummary:
     handshake: str = "none"
     """"complete" (SYN, SYN-ACK, ACK), "partial", or "none" (no SYN seen)."""
     rtt_syn_synack: float | None = None
+    """From the SYN `handshake_rtt` counts from to the first SYN-ACK after it."""
     rtt_synack_ack: float | None = None
+    """The rest of `handshake_rtt`: from that SYN-ACK to the ACK that completed the handshake."""
     ended: str = "open"
     """"fin", "rst" or "open"."""
     syn_options: dict[str, Any] = field(default_factory=dict)
@@ -249,14 +251,16 @@ class ConnectionSummary:
     """tshark's tcp.completeness bitmask: 1 SYN, 2 SYN-ACK, 4 ACK, 8 data, 16 FIN, 32 RST."""
     listen_inferred: bool = False
     """A SYN got a SYN-ACK: the server must have been listening before it."""
+    handshake_rtt: float | None = None
+    """tshark's tcp.analysis.initial_rtt: from the most recent SYN to the first packet that
+    acknowledges without SYN (the handshake's ACK, data or not). None where there is none, and
+    where that packet is a RST (a refusal is no round trip)."""
+    history: str = ""
+    """Zeek's conn.log history: s h a d f r t w g i q ^, upper case for Zeek's originator."""
+    conn_state: str = ""
+    """Zeek's conn.log conn_state: S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0 RSTRH SH SHR OTH."""
 
     type: str = field(default="connection", init=False)
-
-    @property
-    def handshake_rtt(self) -> float | None:
-        if self.rtt_syn_synack is None or self.rtt_synack_ack is None:
-            return None
-        return self.rtt_syn_synack + self.rtt_synack_ack
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -283,6 +287,8 @@ class ConnectionSummary:
             "synack_options": self.synack_options,
             "completeness": self.completeness,
             "listen_inferred": self.listen_inferred,
+            "history": self.history,
+            "conn_state": self.conn_state,
         }
 
 

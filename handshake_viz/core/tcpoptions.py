@@ -91,3 +91,32 @@ def options_layout(raw: bytes) -> bytes:
             return raw
         shared = _LAYOUTS[raw] = raw
     return shared
+
+
+def syn_facts(raw: bytes) -> tuple[int, bool]:
+    """What tshark takes from a SYN's options: the window scale shift (-1: no option) and
+    whether it carries a TCP Fast Open cookie (kind 34, or 254 with magic 0xF989, longer than
+    a cookie request)."""
+    if (len(raw) == 20 and raw.startswith(b"\x02\x04") and raw.startswith(b"\x04\x02\x08\x0a", 4)
+            and raw.startswith(b"\x01\x03\x03", 16)):  # fmt: skip
+        return raw[19], False  # Linux's SYN: MSS, SACK permitted, timestamps, NOP, scale
+    shift, cookie = -1, False
+    i, n = 0, len(raw)
+    while i < n:
+        kind = raw[i]
+        if kind == 0:
+            break
+        if kind == 1:
+            i += 1
+            continue
+        if i + 1 >= n or raw[i + 1] < 2:
+            break
+        size = raw[i + 1]
+        if kind == 3 and size == 3 and i + 2 < n:
+            shift = raw[i + 2]
+        elif kind == 34 and size > 2:
+            cookie = True
+        elif kind == 254 and size > 4 and raw[i + 2 : i + 4] == b"\xf9\x89":
+            cookie = True
+        i += size
+    return shift, cookie

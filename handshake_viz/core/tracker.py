@@ -4,7 +4,8 @@ For each TCP segment the tracker finds its conversation (``tcp.stream``: numbere
 first appearance; a new SYN on a 4-tuple whose connection ended starts a new one), its
 direction, relative sequence numbers, tshark's sequence analysis (retransmissions and the
 rest), the phase of the connection's life it belongs to, and the TCP state of both ends after
-it. UDP datagrams get a ``udp.stream`` and the ``datagram`` phase.
+it. UDP datagrams get a ``udp.stream`` and the ``datagram`` phase; the UDP datagrams of a VXLAN
+or Geneve tunnel are conversations of their own too, numbered before what they carry.
 
 Pure code: no UI, no sockets, no files.
 """
@@ -14,24 +15,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from handshake_viz.core.analysis import M32, Flow, analyse
-from handshake_viz.core.decode import Packet
-from handshake_viz.core.events import (
-    ACK,
-    SYN,
-    ConnectionSummary,
-    PacketEvent,
-    Phase,
-    TcpState,
+from handshake_viz.core.conversation import (
+    COMPLETENESS_DATA,
+    COMPLETENESS_SYN,
+    Conversation,
+    completeness_bits,
 )
-from handshake_viz.core.tcpoptions import options_layout, parse_tcp_options
+from handshake_viz.core.events import ConnectionSummary, PacketEvent, Phase, TcpState
+from handshake_viz.core.segments import Packet
+from handshake_viz.core.tcpoptions import options_layout, syn_facts
 from handshake_viz.core.tcpstates import transition
-
-COMPLETENESS_SYN = 1
-COMPLETENESS_SYNACK = 2
-COMPLETENESS_ACK = 4
-COMPLETENESS_DATA = 8
-COMPLETENESS_FIN = 16
-COMPLETENESS_RST = 32
+from handshake_viz.core.zeek import CLOSED as _ZEEK_CLOSED
+from handshake_viz.core.zeek import ESTABLISHED as _ZEEK_ESTABLISHED
+from handshake_viz.core.zeek import HIST_ACK as _ZEEK_ACK
+from handshake_viz.core.zeek import HIST_DATA as _ZEEK_DATA
+from handshake_viz.core.zeek import acked as zeek_acked
+from handshake_viz.core.zeek import packet as zeek_packet
+from handshake_viz.core.zeek import udp_flips
 
 S = TcpState
 
@@ -43,157 +43,9 @@ _RESET, _CONFIRM, _REQUEST, _TEARDOWN, _DATA = (
     Phase.DATA,
 )
 _ESTABLISHED = TcpState.ESTABLISHED
-
-
-class _Conversation:
-    """One TCP stream: both flows, roles, and counts for its summary."""
-
-    __slots__ = (
-        "stream",
-        "a_addr",
-        "a_port",
-        "b_addr",
-        "b_port",
-        "fa",
-        "fb",
-        "client_is_a",
-        "completeness",
-        "fin_seen",
-        "handshake_ack_seen",
-        "syn_time",
-        "synack_time",
-        "ts_mru_syn",
-        "first_rtt",
-        "packets",
-        "bytes_a",
-        "bytes_b",
-        "first_frame",
-        "first_time",
-        "last_frame",
-        "last_time",
-        "ended",
-        "syn_options",
-        "synack_options",
-        "hs_ack_time",
-        "first_bits",
-    )
-
-    def __init__(self, stream: int, p: Packet) -> None:
-        self.stream = stream
-        self.a_addr, self.a_port = p.src, p.sport
-        """The end that sent the conversation's first packet."""
-        self.b_addr, self.b_port = p.dst, p.dport
-        syn = p.flags & (SYN | ACK)
-        if syn == SYN | ACK:
-            # Caught from its SYN-ACK: the other end is the client, this one listened.
-            self.fa, self.fb = Flow(S.LISTEN), Flow(S.SYN_SENT)
-        elif syn == SYN:
-            self.fa, self.fb = Flow(S.CLOSED), Flow(S.LISTEN)
-        else:
-            # Caught mid-stream: both ends are already connected.
-            self.fa, self.fb = Flow(S.ESTABLISHED), Flow(S.ESTABLISHED)
-        self.client_is_a = syn != SYN | ACK
-        """Roles: the client sent the first SYN; with no SYN, the first packet's sender."""
-        self.completeness = 0
-        self.first_bits = 0
-        """Completeness bits of the first packet, had it not been the first (tshark -2)."""
-        self.fin_seen = False
-        self.handshake_ack_seen = False
-        self.syn_time: float | None = None
-        self.synack_time: float | None = None
-        self.ts_mru_syn = 0.0
-        """Time of the latest pure SYN (tshark's ts_mru_syn)."""
-        self.first_rtt = 0.0
-        """SYN to first ACK: tshark's out-of-order threshold once known."""
-        self.packets = 0
-        self.bytes_a = 0
-        self.bytes_b = 0
-        self.first_frame = self.last_frame = p.frame
-        self.first_time = self.last_time = p.time
-        self.ended = "open"
-        self.syn_options = b""
-        self.synack_options = b""
-        self.hs_ack_time: float | None = None
-        """When the client's ACK completed the handshake."""
-
-    def summary(self) -> ConnectionSummary:
-        if self.client_is_a:
-            c, cp, s, sp, bc, bs = (
-                self.a_addr,
-                self.a_port,
-                self.b_addr,
-                self.b_port,
-                self.bytes_a,
-                self.bytes_b,
-            )
-        else:
-            c, cp, s, sp, bc, bs = (
-                self.b_addr,
-                self.b_port,
-                self.a_addr,
-                self.a_port,
-                self.bytes_b,
-                self.bytes_a,
-            )
-        # tshark -2 reads the first packet again in its second pass, as an old stream's, and
-        # shows each frame the value from before that frame's own update.
-        comp = self.completeness | (self.first_bits if self.packets > 1 else 0)
-        return ConnectionSummary(
-            "tcp",
-            self.stream,
-            c,
-            cp,
-            s,
-            sp,
-            self.first_frame,
-            self.last_frame,
-            self.first_time,
-            self.last_time,
-            self.packets,
-            bc,
-            bs,
-            handshake="complete" if comp & 7 == 7 else "partial" if comp & 3 else "none",
-            rtt_syn_synack=(
-                self.synack_time - self.syn_time
-                if self.synack_time is not None
-                and self.syn_time is not None
-                and self.syn_time <= self.synack_time
-                else None
-            ),
-            rtt_synack_ack=(
-                self.hs_ack_time - self.synack_time
-                if self.hs_ack_time is not None and self.synack_time is not None
-                else None
-            ),
-            ended=self.ended,
-            syn_options=_summary_options(self.syn_options),
-            synack_options=_summary_options(self.synack_options),
-            completeness=comp,
-            listen_inferred=bool(comp & COMPLETENESS_SYNACK),
-        )
-
-
-def _completeness_bits(flags: int, length: int) -> int:
-    """What a packet adds to tshark's tcp.completeness (for any but a stream's first)."""
-    c = 0
-    syn_ack = flags & 0x12
-    if syn_ack == 0x12:
-        c = COMPLETENESS_SYNACK
-    elif syn_ack == 0x10:
-        c = COMPLETENESS_DATA if length else COMPLETENESS_ACK
-    if flags & 0x11 == 0x11:
-        c |= COMPLETENESS_FIN
-    if flags & 0x04:
-        c |= COMPLETENESS_RST
-    return c
-
-
-def _summary_options(layout: bytes) -> dict[str, object]:
-    """A SYN's options for its summary: timestamps say only whether they were used."""
-    options = parse_tcp_options(layout)
-    if "ts" in options:
-        options["ts"] = True
-    return options
+_ZEEK_ON = (_ZEEK_ESTABLISHED, _ZEEK_CLOSED)
+SHORTCUTS = True
+"""Take the in-order shortcut of Zeek's history here (a test turns it off to compare)."""
 
 
 class ConnectionTracker:
@@ -208,64 +60,62 @@ class ConnectionTracker:
         whether anything listened where a SYN went; without it the server end of a SYN is
         taken to be in LISTEN until a RST says otherwise."""
         self._listening = listening
-        self._tcp: dict[tuple[str, int, str, int], _Conversation] = {}
+        self._tcp: dict[tuple[str, int, str, int], Conversation] = {}
         self._udp: dict[tuple[str, int, str, int], ConnectionSummary] = {}
-        self._convs: list[_Conversation] = []
+        self._convs: list[Conversation] = []
         self._udp_summaries: list[ConnectionSummary] = []
 
-    def _feed_udp(self, p: Packet) -> PacketEvent:
-        key = (p.src, p.sport, p.dst, p.dport)
-        s = self._udp.get(key)
+    def _udp_count(self, src: str, sport: int, dst: str, dport: int, length: int, frame: int,
+                   time: float) -> tuple[ConnectionSummary, bool]:  # fmt: skip
+        """Count one datagram in its UDP conversation (made on its first datagram, numbered in
+        order as tshark's udp.stream); the summary, and whether it went client to server."""
+        s = self._udp.get((src, sport, dst, dport))
         if s is None:
             s = ConnectionSummary(
-                "udp",
-                len(self._udp_summaries),
-                p.src,
-                p.sport,
-                p.dst,
-                p.dport,
-                p.frame,
-                p.frame,
-                p.time,
-                p.time,
-            )
-            self._udp[key] = self._udp[(p.dst, p.dport, p.src, p.sport)] = s
+                "udp", len(self._udp_summaries), src, sport, dst, dport, frame, frame, time, time,
+                history="^" if udp_flips(sport, dport) else "",
+            )  # fmt: skip
+            self._udp[(src, sport, dst, dport)] = self._udp[(dst, dport, src, sport)] = s
             self._udp_summaries.append(s)
-        c2s = p.sport == s.cport and p.src == s.client
+        c2s = sport == s.cport and src == s.client
         s.packets += 1
-        s.last_frame, s.last_time = p.frame, p.time
+        s.last_frame, s.last_time = frame, time
         if c2s:
-            s.bytes_c2s += p.length
+            s.bytes_c2s += length
         else:
-            s.bytes_s2c += p.length
+            s.bytes_s2c += length
+        # Zeek: D for the originator's first datagram, d for the responder's.
+        letter = "D" if c2s != (s.history[:1] == "^") else "d"
+        if letter not in s.history:
+            s.history += letter
+            orig, resp = "D" in s.history, "d" in s.history
+            s.conn_state = ("SF" if resp else "S0") if orig else ("SHR" if resp else "OTH")
+        return s, c2s
+
+    def _carriers(self, p: Packet) -> None:
+        """The UDP datagrams of the tunnels `p` came through: tshark counts them first."""
+        for src, sport, dst, dport, length in p.outer:
+            self._udp_count(src, sport, dst, dport, length, p.frame, p.time)
+
+    def _feed_udp(self, p: Packet) -> PacketEvent:
+        s, c2s = self._udp_count(p.src, p.sport, p.dst, p.dport, p.length, p.frame, p.time)
         return PacketEvent(
-            p.frame,
-            p.time,
-            "udp",
-            s.stream,
-            p.src,
-            p.sport,
-            p.dst,
-            p.dport,
-            "c2s" if c2s else "s2c",
-            0,
+            p.frame, p.time, "udp", s.stream, p.src, p.sport, p.dst, p.dport,
+            "c2s" if c2s else "s2c", 0, None, None, p.length, None, b"", Phase.DATAGRAM, None,
             None,
-            None,
-            p.length,
-            None,
-            b"",
-            Phase.DATAGRAM,
-            None,
-            None,
-        )
+        )  # fmt: skip
 
     def feed(self, p: Packet) -> PacketEvent:
         """Track one packet and return its event.
 
         The hot path: flag tests use literal bits (0x01 FIN, 0x02 SYN, 0x04 RST, 0x10 ACK).
         """
+        if p.outer:
+            self._carriers(p)
         if p.proto != 6:
             return self._feed_udp(p)
+        if p.partial:
+            return self._feed_partial(p)
         flags = p.flags
         raw_seq = p.seq
         raw_ack = p.ack
@@ -285,7 +135,7 @@ class ConnectionTracker:
             if syn_ack == 0x02:
                 conv.completeness = COMPLETENESS_SYN | (COMPLETENESS_DATA if length else 0)
             else:
-                conv.first_bits = _completeness_bits(flags, length)
+                conv.first_bits = completeness_bits(flags, length)
             from_a = True
             fwd, rev = conv.fa, conv.fb
         else:
@@ -302,7 +152,7 @@ class ConnectionTracker:
                 else:
                     fwd.nextseq = fwd.maxseqtobeacked
             else:
-                conv.completeness |= _completeness_bits(flags, length)
+                conv.completeness |= completeness_bits(flags, length)
                 if syn_ack == 0x12 and fwd.base is not None and raw_seq != fwd.base:
                     fwd.base = raw_seq  # tshark: a SYN-ACK with a new ISN moves the base
                     reused = True
@@ -320,29 +170,40 @@ class ConnectionTracker:
         else:
             ack = None
 
-        # Handshake timing and roles.
-        now = p.time
-        if flags & 0x02:
-            if flags & 0x10:
-                if conv.synack_time is None:
-                    conv.synack_time = now
-                    conv.client_is_a = not from_a
-                    conv.synack_options = options_layout(p.options)
-            else:
-                conv.ts_mru_syn = now
-                if conv.syn_time is None:
-                    conv.syn_time = now
-                    conv.client_is_a = from_a
-                    conv.syn_options = options_layout(p.options)
-
         # tshark's sequence analysis, on absolute numbers.
+        now = p.time
         marks = analyse(flags, raw_seq, raw_ack, length, p.window, now, fwd, rev, conv.first_rtt)
+        if flags & 0x02:
+            marks += self._handshake(conv, p, from_a, fwd, rev, ack, now)
         if reused:
             marks = ("port_reused",) + marks
         if p.options_cut:
             marks = ()  # tshark prints no analysis for a header cut short
         if syn_ack == 0x10 and conv.first_rtt == 0.0 and conv.ts_mru_syn:
-            conv.first_rtt = now - conv.ts_mru_syn
+            conv.first_rtt = now - conv.ts_mru_syn  # tshark's initial RTT
+            conv.rtt_by_rst = bool(flags & 0x04)
+        # Zeek's history: a segment or ACK of an established connection, in order, with its
+        # letter written already, takes a few comparisons here (what zeek.packet does for it,
+        # written out); the rest goes there.
+        window = p.window
+        if (SHORTCUTS and not flags & 0x07 and window and fwd.z_last == raw_seq
+                and fwd.z_state in _ZEEK_ON and rev.z_state
+                and conv.z_seen & ((_ZEEK_DATA if length else _ZEEK_ACK)
+                                   << (0 if from_a == conv.z_orig_a else 16))
+                and (not length or ((raw_seq - fwd.z_start) & M32 == fwd.z_reass
+                                    and not fwd.z_blocks))):  # fmt: skip
+            if length:
+                fwd.z_last = (raw_seq + length) & M32
+                fwd.z_reass += length
+            if flags & 0x10:
+                up = (raw_ack - rev.z_start) & M32
+                if up > rev.z_trim and up < 0x80000000:
+                    if up <= rev.z_reass and not rev.z_fin_cnt:
+                        rev.z_trim = up
+                    else:
+                        zeek_acked(conv, rev, fwd, from_a != conv.z_orig_a, up)
+        else:
+            zeek_packet(conv, fwd, rev, from_a, flags, raw_seq, raw_ack, length, window)
 
         # Phase.
         c2s = from_a == conv.client_is_a
@@ -362,11 +223,7 @@ class ConnectionTracker:
         else:
             # The client's first ACK after the SYN-ACK completes the handshake.
             conv.handshake_ack_seen = True
-            if length:
-                phase = _DATA
-            else:
-                phase = _CONFIRM
-                conv.hs_ack_time = now
+            phase = _DATA if length else _CONFIRM
 
         # TCP states of both ends.
         if flags & 0x07 or fwd.state is not _ESTABLISHED or rev.state is not _ESTABLISHED:
@@ -405,8 +262,92 @@ class ConnectionTracker:
             p.options_cut,
         )
 
-    def _new_conversation(self, p: Packet, key: tuple[str, int, str, int]) -> _Conversation:
-        conv = _Conversation(len(self._convs), p)
+    @staticmethod
+    def _handshake(conv: Conversation, p: Packet, from_a: bool, fwd: Flow, rev: Flow,
+                   ack: int | None, now: float) -> tuple[str, ...]:  # fmt: skip
+        """A SYN or SYN-ACK: roles, handshake timing, window scaling, TCP Fast Open marks.
+
+        After the sequence analysis, as tshark reads a SYN's options after it.
+        """
+        marks: tuple[str, ...] = ()
+        shift, cookie = syn_facts(p.options) if p.options else (-1, False)
+        if p.flags & 0x10:
+            if conv.synack_time is None:
+                conv.synack_time = now
+                conv.client_is_a = not from_a
+                conv.synack_options = options_layout(p.options)
+            if conv.first_rtt == 0.0 and conv.rtt_synack is None and conv.ts_mru_syn:
+                conv.rtt_synack = now - conv.ts_mru_syn
+            # tshark: a SYN-ACK acknowledging more than the SYN accepted data the SYN carried
+            # (TCP Fast Open); one that does not, after a SYN with data, ignored it.
+            if ack is not None and ack > 1:
+                marks = ("tfo_ack",)
+            elif conv.syn_data:
+                marks = ("tfo_ignored",)
+        else:
+            conv.ts_mru_syn = now
+            if conv.first_rtt == 0.0:
+                conv.rtt_synack = None
+            if p.length:
+                conv.syn_data = True
+            if conv.syn_time is None:
+                conv.syn_time = now
+                conv.client_is_a = from_a
+                conv.syn_options = options_layout(p.options)
+            if cookie:
+                marks = ("tfo_syn",)
+        # tshark's window scaling: the SYN's shift, unless the other SYN had none.
+        if shift >= 0:
+            fwd.win_scale = min(shift, 14)
+        if fwd.win_scale == -1:
+            fwd.win_scale = rev.win_scale = -2
+        elif p.flags & 0x10 and rev.win_scale == -2:
+            fwd.win_scale = -2
+        return marks
+
+    def _feed_partial(self, p: Packet) -> PacketEvent:
+        """The first fragment of a datagram not all captured: tshark gives it a stream and
+        shows its flags and its sequence numbers as they are (absolute), but no length and no
+        analysis, and the conversation's numbering does not start from it."""
+        flags = p.flags
+        if p.sport < p.dport or (p.sport == p.dport and p.src <= p.dst):
+            key = (p.src, p.sport, p.dst, p.dport)
+        else:
+            key = (p.dst, p.dport, p.src, p.sport)
+        conv = self._tcp.get(key) or self._new_conversation(p, key)
+        from_a = p.sport == conv.a_port and p.src == conv.a_addr
+        fwd, rev = (conv.fa, conv.fb) if from_a else (conv.fb, conv.fa)
+        if flags & 0x02 and fwd.base is not None and p.seq != fwd.base:
+            if flags & 0x10:
+                fwd.base = p.seq  # as in `feed`: a SYN-ACK with a new ISN moves the base
+            else:
+                conv = self._new_conversation(p, key)
+                from_a, fwd, rev = True, conv.fa, conv.fb
+        if flags & 0x12 == 0x02:
+            conv.ts_mru_syn = p.time
+        elif flags & 0x12 == 0x10 and conv.first_rtt == 0.0 and conv.ts_mru_syn:
+            conv.first_rtt = p.time - conv.ts_mru_syn
+            conv.rtt_by_rst = bool(flags & 0x04)
+        c2s = from_a == conv.client_is_a
+        if flags & 0x04:
+            phase = _RESET
+        elif flags & 0x02:
+            phase = _CONFIRM if flags & 0x10 else _REQUEST
+        elif flags & 0x01 or conv.fin_seen:
+            phase = _TEARDOWN
+        else:
+            phase = _DATA
+        conv.packets += 1
+        conv.last_frame, conv.last_time = p.frame, p.time
+        return PacketEvent(
+            p.frame, p.time, "tcp", conv.stream, p.src, p.sport, p.dst, p.dport,
+            "c2s" if c2s else "s2c", flags, p.seq, p.ack if flags & 0x10 else None, p.length,
+            p.window, p.options, phase, fwd.state if c2s else rev.state,
+            rev.state if c2s else fwd.state, (), True,
+        )  # fmt: skip
+
+    def _new_conversation(self, p: Packet, key: tuple[str, int, str, int]) -> Conversation:
+        conv = Conversation(len(self._convs), p)
         self._tcp[key] = conv
         self._convs.append(conv)
         return conv

@@ -30,3 +30,5 @@ def run_cli(
 HTTP_GET = DATA / "zeek__http_get.pcap"
 """One HTTP connection: handshake, data, FIN teardown (14 packets)."""
 HANDSHAKE_NANO = DATA / "tcpdump__tcp-handshake-nano.pcap"
+LAB_DATA = DATA / "lab"
+"""Captures the lab made (scripts/lab), each with tshark's reading beside it."""

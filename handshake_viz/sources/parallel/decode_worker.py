@@ -137,7 +137,7 @@ def _decode_into(path: str, name: str, index: bool, conn: Connection) -> None:
                 if type(p) is Packet:
                     append((p.frame, p.time, p.proto, p.src, p.dst, p.sport, p.dport, p.seq,
                             p.ack, p.flags, p.window, p.length, p.options, p.payload, p.urgent,
-                            p.options_cut))  # fmt: skip
+                            p.options_cut, p.partial, p.outer))  # fmt: skip
                     if len(batch) >= limit:
                         flush()
                         limit = BATCH
