@@ -1,11 +1,18 @@
-"""Readers for pcap and pcapng files, from a path or a stream (stdin), without Scapy.
+"""Readers for pcap and pcapng files, from a path or a stream (stdin, a FIFO), without Scapy.
 
 Records are read from raw bytes with ``struct`` so that a million packets take seconds, not
 minutes. A stream is parsed as its bytes arrive (``read1``), so ``tcpdump -U -w - | ...``
 shows packets as they happen. Errors mirror tshark's: an unsupported or corrupt file raises
 `CaptureFileError` before any record; a file cut mid-record yields every complete record first.
 
-This module knows nothing of the UI or of sockets.
+Hostile input is bounded as tshark bounds it: a packet of more than `MAX_PACKET` bytes, or a
+pcapng block of more than `MAX_BLOCK`, is refused from its header, before its bytes are read;
+a block is buffered once (never re-copied as more arrives), and a block whose bytes nothing
+needs is skipped as it streams by. So a header claiming 4 GiB fails at once, and endless input
+costs time proportional to its size, never memory beyond one block.
+
+The pcapng blocks are read by `pcapng`; this module holds what both formats share and pcap.
+It knows nothing of the UI or of sockets.
 """
 
 from __future__ import annotations
@@ -17,10 +24,15 @@ from typing import BinaryIO, NamedTuple
 PCAP_MAGIC_US = 0xA1B2C3D4
 PCAP_MAGIC_NS = 0xA1B23C4D
 PCAPNG_SHB = 0x0A0D0D0A
-PCAPNG_BOM = 0x1A2B3C4D
 
 CHUNK = 1 << 20
 """Bytes asked for per read: large for files; a pipe returns what it has (read1)."""
+MAX_PACKET = 262144
+"""Captured bytes of one packet at most: wiretap's maximum snapshot length for every link
+type this reader decodes; tshark calls a larger packet corrupt, in pcap and pcapng alike."""
+
+SUPPORTED_LINKTYPES = frozenset({0, 1, 101, 108, 113, 228, 229, 239, 276})
+"""Link types `decode` reads: NULL, Ethernet, raw IP (3), LOOP, SLL, NFLOG, SLL2."""
 
 
 class CaptureFileError(Exception):
@@ -56,8 +68,12 @@ RawRecord = tuple[int, float, int, bytes, int, int]
 """A record as the readers yield it: the fields of `Record`, in its order, as a plain tuple."""
 
 
-class _Buffer:
-    """Bytes from a stream, read as they come, with a moving read position."""
+class Buffer:
+    """Bytes from a stream, read as they come, with a moving read position.
+
+    Each `fill` joins what it read once: a block that arrives in ten thousand pieces from a
+    pipe costs one copy, not ten thousand growing ones.
+    """
 
     __slots__ = ("stream", "buf", "pos", "eof", "consumed")
 
@@ -69,19 +85,47 @@ class _Buffer:
         self.consumed = 0
         """File offset of buf[0]."""
 
+    def _read(self, n: int) -> bytes:
+        read1 = getattr(self.stream, "read1", None)
+        chunk: bytes = read1(n) if read1 else self.stream.read(n)
+        if not chunk:
+            self.eof = True
+        return chunk
+
     def fill(self, need: int) -> bool:
         """Make at least `need` bytes available from `pos`; False at end of stream."""
-        while len(self.buf) - self.pos < need:
-            if self.eof:
-                return False
-            read1 = getattr(self.stream, "read1", None)
-            chunk = read1(max(CHUNK, need)) if read1 else self.stream.read(max(CHUNK, need))
+        have = len(self.buf) - self.pos
+        if have >= need:
+            return True
+        parts = [self.buf[self.pos :]] if have else []
+        while have < need and not self.eof:
+            chunk = self._read(max(CHUNK, need - have))
+            parts.append(chunk)
+            have += len(chunk)
+        self.consumed += self.pos
+        self.buf = b"".join(parts)
+        self.pos = 0
+        return have >= need
+
+    def skip(self, n: int) -> bool:
+        """Move `n` bytes past `pos` without keeping them; False (at the end) if fewer came."""
+        have = len(self.buf) - self.pos
+        if have >= n:
+            self.pos += n
+            return True
+        self.consumed += len(self.buf) + (n - have)
+        self.buf = b""
+        self.pos = 0
+        left = n - have
+        while left > 0:
+            chunk = self._read(min(CHUNK, left))
             if not chunk:
-                self.eof = True
+                self.consumed -= left  # the offset of the end, as far as the stream went
                 return False
-            self.consumed += self.pos
-            self.buf = self.buf[self.pos :] + chunk
-            self.pos = 0
+            left -= len(chunk)
+            if left < 0:  # read1 may return more than asked of a file: keep the excess
+                self.buf = chunk[left:]
+                self.consumed -= len(self.buf)
         return True
 
     @property
@@ -93,52 +137,111 @@ class _Buffer:
         return self.consumed + self.pos
 
 
-def read_records(stream: BinaryIO, name: str = "-") -> Iterator[RawRecord]:
-    """Yield the packet records of a pcap or pcapng stream, in file order.
+class CaptureReader:
+    """The packet records of a pcap or pcapng stream, in file order; iterate it once.
 
-    Raises:
+    After (or while) iterating, `unsupported` counts the frames of each link type this
+    reader yields but `decode` cannot read (a pcapng interface of another kind): tshark
+    numbers them, so they are yielded and counted, never dropped or fatal.
+
+    Raises (while iterating):
         CaptureFileError: empty, unknown format, unsupported version or link type, corrupt.
         CaptureCutShort: after the last complete record, when the file ends mid-record.
     """
-    buf = _Buffer(stream)
-    if not buf.fill(4):
-        if buf.remaining == 0:
-            raise CaptureFileError(f'"{name}" is empty: there is no capture in it')
-        raise CaptureCutShort(f'"{name}" is cut short in its file header')
-    magic_le = struct.unpack_from("<I", buf.buf, 0)[0]
-    if magic_le == PCAPNG_SHB:
-        yield from _read_pcapng(buf, name)
-        return
-    if magic_le in (PCAP_MAGIC_US, PCAP_MAGIC_NS):
-        endian = "<"
-    elif struct.unpack_from(">I", buf.buf, 0)[0] in (PCAP_MAGIC_US, PCAP_MAGIC_NS):
-        endian = ">"
-    else:
-        raise CaptureFileError(
-            f'"{name}" is not a pcap or pcapng capture (unknown magic number 0x{magic_le:08x})'
-        )
-    yield from _read_pcap(buf, name, endian)
+
+    def __init__(self, stream: BinaryIO, name: str = "-") -> None:
+        self.stream = stream
+        self.name = name
+        self.unsupported: dict[int, int] = {}
+        """Frames yielded per link type that `decode` does not read."""
+
+    def __iter__(self) -> Iterator[RawRecord]:
+        name = self.name
+        buf = Buffer(self.stream)
+        if not buf.fill(4):
+            if buf.remaining == 0:
+                raise CaptureFileError(f'"{name}" is empty: there is no capture in it')
+            raise CaptureCutShort(f'"{name}" is cut short in its file header')
+        magic_le = struct.unpack_from("<I", buf.buf, 0)[0]
+        if magic_le == PCAPNG_SHB:
+            from handshake_viz.core.pcapng import read_pcapng
+
+            yield from read_pcapng(buf, name, self.unsupported)
+            return
+        if magic_le in (PCAP_MAGIC_US, PCAP_MAGIC_NS):
+            endian = "<"
+        elif struct.unpack_from(">I", buf.buf, 0)[0] in (PCAP_MAGIC_US, PCAP_MAGIC_NS):
+            endian = ">"
+        else:
+            raise CaptureFileError(
+                f'"{name}" is not a pcap or pcapng capture (unknown magic number 0x{magic_le:08x})'
+            )
+        yield from _read_pcap(buf, name, endian)
 
 
-def _read_pcap(buf: _Buffer, name: str, endian: str) -> Iterator[RawRecord]:
+def read_records(stream: BinaryIO, name: str = "-") -> Iterator[RawRecord]:
+    """Yield the packet records of a pcap or pcapng stream, in file order (`CaptureReader`)."""
+    return iter(CaptureReader(stream, name))
+
+
+def unsupported_note(name: str, unsupported: dict[int, int]) -> str | None:
+    """The one line that says which frames were skipped for their link type, or None."""
+    if not unsupported:
+        return None
+    kinds = ", ".join(f"{n} of link type {lt}" for lt, n in sorted(unsupported.items()))
+    return (
+        f'"{name}": skipped {kinds} (not supported: Ethernet, Linux cooked SLL/SLL2, raw IP, '
+        "BSD loopback and NFLOG are)"
+    )
+
+
+def _not_supported(linktype: int, name: str) -> CaptureFileError:
+    return CaptureFileError(
+        f'"{name}": link type {linktype} is not supported '
+        "(Ethernet, Linux cooked SLL/SLL2, raw IP, BSD loopback and NFLOG are)"
+    )
+
+
+def too_big(name: str, frame: int, caplen: int) -> CaptureFileError:
+    """A packet larger than tshark reads: corrupt, said before its bytes are read."""
+    return CaptureFileError(
+        f'"{name}" appears to be damaged or corrupt (frame {frame} claims {caplen} captured '
+        f"bytes, more than the {MAX_PACKET} a packet can have)"
+    )
+
+
+def _read_pcap(buf: Buffer, name: str, endian: str) -> Iterator[RawRecord]:
     if not buf.fill(24):
         raise CaptureCutShort(f'"{name}" is cut short in its pcap file header')
     magic, major, minor, _zone, _sigfigs, _snaplen, network = struct.unpack_from(
         endian + "IHHiIII", buf.buf, buf.pos
     )
     nanos = magic == PCAP_MAGIC_NS
-    if major != 2:
+    if major < 2:
         raise CaptureFileError(f'"{name}": pcap major version {major} is not supported')
+    # Before version 2.3 (and in DG/UX's 543.0) a record's two lengths came the other way
+    # round; in 2.3 files they are in either order. tshark swaps them back likewise.
+    swapped = (major == 2 and minor < 3) or major == 543
+    maybe_swapped = major == 2 and minor == 3
+    if not nanos and (major, minor) == (2, 2) and network in (6, 24):
+        # AIX wrote RFC 1573 interface types here (6 Ethernet, 24 loopback), with
+        # nanosecond fractions: tshark recognises it by these values.
+        network, nanos = (1 if network == 6 else 0), True
     if network & 0x03FF0000:
         raise CaptureFileError(
             f'"{name}": pcap link-type reserved field is not zero (0x{network & 0xFFFF0000:08x})'
         )
     linktype = network & 0xFFFF
-    _check_linktype(linktype, name)
+    if linktype not in SUPPORTED_LINKTYPES:
+        raise _not_supported(linktype, name)
     buf.pos += 24
     unpack_from = struct.Struct(endian + "IIII").unpack_from
     frame = 0
     divisor = 1e9 if nanos else 1e6
+    # tshark keeps the fraction in a signed 32-bit count of nanoseconds: an out-of-range
+    # microsecond field is multiplied by 1000 in 32 bits; either may then read as negative.
+    odd_frac = (1 << 31) if nanos else 1_000_000
+    scale = 1 if nanos else 1000
     while True:
         if not buf.fill(16):
             if buf.remaining:
@@ -152,152 +255,26 @@ def _read_pcap(buf: _Buffer, name: str, endian: str) -> Iterator[RawRecord]:
         base = buf.consumed
         while pos + 16 <= end:
             sec, frac, caplen, wirelen = unpack_from(data_buf, pos)
-            if caplen > 262144 * 4:
-                raise CaptureFileError(
-                    f'"{name}" is corrupt: frame {frame + 1} claims {caplen} captured bytes'
-                )
+            if swapped or (maybe_swapped and caplen > wirelen):
+                caplen, wirelen = wirelen, caplen
+            if caplen > MAX_PACKET:
+                raise too_big(name, frame + 1, caplen)
             start = pos + 16
             stop = start + caplen
             if stop > end:
                 break
             frame += 1
-            if frac >= 1_000_000 and not nanos:
-                # tshark keeps an out-of-range microsecond field as nanoseconds (x1000, 32 bits).
-                time = sec + ((frac * 1000) & 0xFFFFFFFF) / 1e9
+            if frac >= odd_frac:
+                ns = (frac * scale) & 0xFFFFFFFF
+                time = sec + (ns - (1 << 32) if ns >> 31 else ns) / 1e9
             else:
                 time = sec + frac / divisor
             yield (frame, time, linktype, data_buf[start:stop], wirelen, base + start)
             pos = stop
         buf.pos = pos
         if pos + 16 <= end:  # a record longer than what is buffered: read more of it
-            caplen = unpack_from(data_buf, pos)[2]
+            sec, frac, caplen, wirelen = unpack_from(data_buf, pos)
+            if swapped or (maybe_swapped and caplen > wirelen):
+                caplen = wirelen
             if not buf.fill(16 + caplen):
                 raise CaptureCutShort(f'"{name}" is cut short in the middle of a packet')
-
-
-_SUPPORTED_LINKTYPES = {0, 1, 101, 108, 113, 228, 229, 239, 276}
-
-
-def _check_linktype(linktype: int, name: str) -> None:
-    if linktype not in _SUPPORTED_LINKTYPES:
-        raise CaptureFileError(
-            f'"{name}": link type {linktype} is not supported '
-            "(Ethernet, Linux cooked SLL/SLL2, raw IP, BSD loopback and NFLOG are)"
-        )
-
-
-def _read_pcapng(buf: _Buffer, name: str) -> Iterator[RawRecord]:
-    endian = "<"
-    interfaces: list[tuple[int, float, float]] = []
-    """Per interface of the current section: (linktype, seconds per tick, offset seconds)."""
-    frame = 0
-    corrupt = f'"{name}" appears to be damaged or corrupt'
-    while True:
-        if not buf.fill(8):
-            if buf.remaining:
-                raise CaptureCutShort(f'"{name}" is cut short in the middle of a block')
-            return
-        offset = buf.offset
-        block_type = struct.unpack_from(endian + "I", buf.buf, buf.pos)[0]
-        if block_type == PCAPNG_SHB:
-            if not buf.fill(12):
-                raise CaptureCutShort(f'"{name}" is cut short in a section header')
-            bom = struct.unpack_from("<I", buf.buf, buf.pos + 8)[0]
-            if bom == PCAPNG_BOM:
-                endian = "<"
-            elif bom == 0x4D3C2B1A:
-                endian = ">"
-            else:
-                raise CaptureFileError(f"{corrupt} (pcapng: bad byte-order magic 0x{bom:08x})")
-            interfaces = []
-        total = struct.unpack_from(endian + "I", buf.buf, buf.pos + 4)[0]
-        if total < 12 or total % 4:
-            raise CaptureFileError(f"{corrupt} (pcapng: block length {total} is invalid)")
-        if not buf.fill(total):
-            raise CaptureCutShort(f'"{name}" is cut short in the middle of a block')
-        body = buf.buf[buf.pos + 8 : buf.pos + total - 4]
-        trailer = struct.unpack_from(endian + "I", buf.buf, buf.pos + total - 4)[0]
-        buf.pos += total
-        if trailer != total:
-            raise CaptureFileError(
-                f"{corrupt} (pcapng: block lengths {total} and {trailer} differ)"
-            )
-        if block_type == PCAPNG_SHB:
-            if len(body) < 16:
-                raise CaptureFileError(f"{corrupt} (pcapng: section header too short)")
-            major, minor = struct.unpack_from(endian + "HH", body, 4)
-            if (major, minor) != (1, 0):
-                raise CaptureFileError(
-                    f'"{name}": pcapng section header version {major}.{minor} is not supported'
-                )
-            for _ in _options(body, 16, endian, corrupt):
-                pass
-        elif block_type == 1:  # Interface Description Block
-            if len(body) < 8:
-                raise CaptureFileError(f"{corrupt} (pcapng: interface block too short)")
-            linktype = struct.unpack_from(endian + "H", body, 0)[0]
-            tick, tsoffset = 1e-6, 0.0
-            for code, value in _options(body, 8, endian, corrupt):
-                if code == 9 and value:  # if_tsresol
-                    r = value[0]
-                    tick = 2.0 ** -(r & 0x7F) if r & 0x80 else 10.0 ** -(r & 0x7F)
-                elif code == 14 and len(value) >= 8:  # if_tsoffset
-                    tsoffset = float(struct.unpack_from(endian + "q", value)[0])
-            interfaces.append((linktype, tick, tsoffset))
-        elif block_type in (6, 2, 3):  # Enhanced, obsolete and Simple Packet Blocks
-            if block_type == 3:
-                if len(body) < 4:
-                    raise CaptureFileError(f"{corrupt} (pcapng: packet block too short)")
-                ifid, ts_ticks = 0, None
-                wirelen = struct.unpack_from(endian + "I", body, 0)[0]
-                data_start = 4
-                caplen = min(wirelen, len(body) - 4)
-            else:
-                if len(body) < 20:
-                    raise CaptureFileError(f"{corrupt} (pcapng: packet block too short)")
-                if block_type == 6:
-                    ifid, hi, lo, caplen, wirelen = struct.unpack_from(endian + "IIIII", body, 0)
-                else:
-                    ifid, _drops, hi, lo, caplen, wirelen = struct.unpack_from(
-                        endian + "HHIIII", body, 0
-                    )
-                ts_ticks = (hi << 32) | lo
-                data_start = 20
-                if caplen > len(body) - 20:
-                    raise CaptureFileError(
-                        f"{corrupt} (pcapng: packet of {caplen} bytes in a smaller block)"
-                    )
-            if ifid >= len(interfaces):
-                raise CaptureFileError(
-                    f"{corrupt} (pcapng: interface index {ifid} is not less than section "
-                    f"interface count {len(interfaces)})"
-                )
-            linktype, tick, tsoffset = interfaces[ifid]
-            _check_linktype(linktype, name)
-            frame += 1
-            time = 0.0 if ts_ticks is None else ts_ticks * tick + tsoffset
-            yield (
-                frame,
-                time,
-                linktype,
-                body[data_start : data_start + caplen],
-                wirelen,
-                offset + 8 + data_start,
-            )
-        # Other blocks (name resolution, statistics, custom, ...) carry no packet.
-
-
-def _options(body: bytes, pos: int, endian: str, corrupt: str) -> Iterator[tuple[int, bytes]]:
-    """Walk a pcapng option list; raise on an option that runs past its block."""
-    end = len(body)
-    while pos + 4 <= end:
-        code, length = struct.unpack_from(endian + "HH", body, pos)
-        pos += 4
-        if code == 0:
-            return
-        if pos + length > end:
-            raise CaptureFileError(
-                f"{corrupt} (pcapng: not enough data to handle option of length {length})"
-            )
-        yield code, body[pos : pos + length]
-        pos += (length + 3) & ~3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -10,7 +11,13 @@ from typing import BinaryIO
 
 from handshake_viz.core.events import CaptureStats, Event
 from handshake_viz.core.frames import FrameIndex
-from handshake_viz.core.pcapfile import CaptureCutShort, CaptureFileError, RawRecord, read_records
+from handshake_viz.core.pcapfile import (
+    CaptureCutShort,
+    CaptureFileError,
+    CaptureReader,
+    RawRecord,
+    unsupported_note,
+)
 from handshake_viz.core.pipeline import PacketPipeline
 from handshake_viz.core.source import SourceError
 from handshake_viz.model.rows import RowBatch
@@ -23,6 +30,9 @@ MAX_WORKERS = 4
 
 class ReplaySource:
     """Events from a pcap/pcapng file, or from stdin as it arrives (path "-").
+
+    A path that is no regular file (a FIFO, a character device) is a stream like stdin: it is
+    opened once (`check` keeps it open for `events`), never re-read, and has no frame index.
 
     Args:
         path: a file path, or "-" for standard input.
@@ -49,7 +59,9 @@ class ReplaySource:
         self.name = "stdin" if self.path == "-" else self.path
         self.description = self.name
         self.stats = CaptureStats(source=self.name)
-        self.keep_index = keep_index and self.path != "-"
+        self.is_stream = self.path == "-" or not _is_regular(self.path)
+        """Read once as it arrives (stdin, a FIFO): no index, no size, no second process."""
+        self.keep_index = keep_index and not self.is_stream
         self.with_summaries = summaries
         self.parallel = parallel
         self.frames = FrameIndex()
@@ -57,9 +69,20 @@ class ReplaySource:
         self.pipeline = PacketPipeline()
         self._stopped = False
         self._size: int | None = None
+        self._opened: BinaryIO | None = None
+        """A stream `check` opened, for `events` (a FIFO cannot be opened twice)."""
+        self._unsupported: dict[int, int] = {}
 
     def _open(self) -> BinaryIO:
+        if self._opened is not None:
+            stream, self._opened = self._opened, None
+            return stream
         if self.path == "-":
+            if self._stdin is None and sys.stdin is None:
+                raise SourceError(
+                    "replay - reads a capture from stdin, and stdin is closed: pipe one in "
+                    "(tcpdump -U -w - | handshake-viz replay -)"
+                )
             return self._stdin or sys.stdin.buffer
         try:
             return open(self.path, "rb")
@@ -86,7 +109,7 @@ class ReplaySource:
         stats = self.stats
         stream: BinaryIO | None = None
         decoded: DecodedPackets | None = None
-        if self.parallel and self.path != "-" and worth_it(self.path):
+        if self.parallel and not self.is_stream and worth_it(self.path):
             decoded = DecodedPackets(self.path, self.name, self.frames if self.keep_index else None)
             if not decoded.start():
                 decoded = None
@@ -94,7 +117,9 @@ class ReplaySource:
             events = pipeline.run_decoded(decoded)
         else:
             stream = self._open()
-            records = read_records(stream, self.name)
+            reader = CaptureReader(stream, self.name)
+            self._unsupported = reader.unsupported
+            records = iter(reader)
             if self.keep_index:
                 records = self._indexed(records)
             events = pipeline.run(records)
@@ -106,15 +131,18 @@ class ReplaySource:
                     return
         except CaptureCutShort as e:
             stats.skipped = pipeline.skipped + (decoded.skipped if decoded else 0)
+            self._note_unsupported(decoded)
             if self.with_summaries:
                 yield from pipeline.finish()
             raise _source_error(e, stats.packets) from None
         except CaptureFileError as e:
+            self._note_unsupported(decoded)
             raise _source_error(e, stats.packets) from None
         finally:
-            if stream is not None and stream is not sys.stdin.buffer:
+            if stream is not None and stream is not getattr(sys.stdin, "buffer", None):
                 stream.close()
         stats.skipped = pipeline.skipped + (decoded.skipped if decoded else 0)
+        self._note_unsupported(decoded)
         if self.with_summaries:
             yield from pipeline.finish()
 
@@ -124,7 +152,7 @@ class ReplaySource:
         None where that would not be faster (a small file, stdin, one core, no `parallel`): read
         `events` instead. Counts into `stats` as it goes; raises `SourceError` as `events` does.
         """
-        if not (self.parallel and self.path != "-" and worth_it(self.path)):
+        if not (self.parallel and not self.is_stream and worth_it(self.path)):
             return None
         index = self.frames if self.keep_index else None
         sharded = ShardedIndex(self.path, self.name, min(os.cpu_count() or 2, MAX_WORKERS), index)
@@ -145,6 +173,7 @@ class ReplaySource:
             raise _source_error(e, stats.packets) from None
         finally:
             sharded.close()
+            self._unsupported = sharded.unsupported
 
     def _indexed(self, records: Iterator[RawRecord]) -> Iterator[RawRecord]:
         """Pass records through, noting where each frame's bytes are in the file."""
@@ -152,6 +181,16 @@ class ReplaySource:
         for rec in records:
             note(rec)
             yield rec
+
+    def _note_unsupported(self, decoded: DecodedPackets | None) -> None:
+        if decoded is not None:
+            self._unsupported = decoded.unsupported
+
+    def notices(self) -> list[str]:
+        """What the reading skipped without failing, to tell once at the end (frames of link
+        types not decoded, in a pcapng with several kinds of interface)."""
+        note = unsupported_note(self.name, self._unsupported)
+        return [note] if note else []
 
     def progress(self) -> float | None:
         """How much of the file has been read, from 0 to 1; None for stdin or without the index.
@@ -173,14 +212,21 @@ class ReplaySource:
     def check(self) -> None:
         """Fail early, before a UI starts, on a file that cannot be read at all.
 
+        A stream (stdin, a FIFO) is only opened, and kept open for `events`: its bytes can be
+        read only once. Opening a FIFO waits for its writer.
+
         Raises:
             SourceError: missing, unreadable, empty, not a capture, unsupported.
         """
         if self.path == "-":
             return
+        if self.is_stream:
+            if self._opened is None:
+                self._opened = self._open()
+            return
         with self._open() as f:
             try:
-                next(read_records(f, self.name), None)
+                next(iter(CaptureReader(f, self.name)), None)
             except CaptureCutShort:
                 pass  # complete packets before the cut are still worth showing
             except CaptureFileError as e:
@@ -191,6 +237,15 @@ class ReplaySource:
         if not self.keep_index:
             return None
         return self.frames.read_path(self.path, frame)
+
+
+def _is_regular(path: str) -> bool:
+    """Whether `path` is a regular file (one that can be read twice and has a size); a path
+    that cannot be looked at counts as one, so that opening it says what is wrong."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return True
 
 
 def _source_error(e: CaptureFileError, packets: int) -> SourceError:

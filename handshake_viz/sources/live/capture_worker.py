@@ -8,8 +8,10 @@ nothing is dropped; the parent decodes and tracks by reading the file as it grow
 a burst but losing nothing. Each frame is in the file (in the kernel's page cache) the moment
 it is read, so Ctrl-C, a crash or ``kill -9`` of either process loses nothing that was shown.
 
-The worker stops on SIGTERM or SIGINT after draining what is queued, and by itself when its
-parent dies.
+The worker stops on SIGTERM after draining what is queued, and by itself when its parent
+dies: the kernel sends it SIGTERM then (`children.die_with_parent`), and each pass of its loop
+also looks. It never sees the terminal's Ctrl-C: the parent starts it with SIGINT blocked, and
+decides when to stop it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import signal
 import socket
 import sys
 
+from handshake_viz.sources.children import die_with_parent
 from handshake_viz.sources.live.pcapwriter import record_bytes
 from handshake_viz.sources.live.privileges import drop_privileges
 from handshake_viz.sources.live.sniffer import Sniffer
@@ -39,7 +42,10 @@ def run(sock_fd: int, file_fd: int, iface: str, limit: int | None, parent: int) 
     sniffer.sock = socket.socket(fileno=sock_fd)
     write = os.write
     frames = 0
-    print("ready", flush=True)  # the parent starts the demo's traffic only now
+    try:
+        print("ready", flush=True)  # the parent starts the demo's traffic only now
+    except BrokenPipeError:
+        return frames  # the parent has gone before the capture began
     while True:
         stopping = _stop
         batch = sniffer.read_ready(limit=1024)
@@ -70,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.suppress(OSError):
         os.nice(-5)  # while still root: reading the socket must not wait behind the tracking
     drop_privileges()  # the socket and the file are open: no privilege is needed any more
+    die_with_parent(args.parent)  # after the drop, which would clear it
     try:
         run(args.sock_fd, args.file_fd, args.iface, args.count, args.parent)
     except OSError as e:

@@ -31,11 +31,12 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, cast
 
-from handshake_viz.core.events import CaptureStats, Event, PacketEvent
+from handshake_viz.core.events import CaptureStats, Event, PacketEvent, SocketEvent
 from handshake_viz.core.frames import FrameIndex
 from handshake_viz.core.pcapfile import CaptureCutShort, read_records
 from handshake_viz.core.pipeline import PacketPipeline
 from handshake_viz.core.source import SourceError
+from handshake_viz.sources.children import deaf_to_ctrl_c
 from handshake_viz.sources.live.merge import TimelineMerger
 from handshake_viz.sources.live.pcapwriter import PcapWriter
 from handshake_viz.sources.live.privileges import drop_root
@@ -141,6 +142,8 @@ class LiveSource:
         """Frames read from the socket (and written to the file)."""
         self._opened = False
         self._stop = threading.Event()
+        self._stopped_at: float | None = None
+        """Wall-clock time of `stop()`: socket calls the activity makes later are not shown."""
         self._capture_done = threading.Event()
         self._activity_done = threading.Event()
         self._activity_end = 0.0
@@ -159,7 +162,9 @@ class LiveSource:
     def open(self) -> None:
         """Open the capture socket and the file, then give up root; idempotent.
 
-        Call it before starting a UI, so that a missing privilege is one line and exit 2.
+        Call it before starting a UI, so that a missing privilege is one line and exit 2, and
+        from a thread that lives as long as the capture (the main thread): the capture process
+        is told to stop when that thread ends (`children.die_with_parent`).
         The file is created, never opened (`savefile`): no link is followed and no existing
         file reused; with ``--no-save`` it has no name at all.
 
@@ -221,13 +226,14 @@ class LiveSource:
         env = dict(os.environ)
         package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-        self.worker = subprocess.Popen(
-            cmd,
-            pass_fds=(sock_fd, file_fd),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            env=env,
-        )
+        with deaf_to_ctrl_c():  # Ctrl-C while it still imports would print a traceback
+            self.worker = subprocess.Popen(
+                cmd,
+                pass_fds=(sock_fd, file_fd),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                env=env,
+            )
 
     def _wait_worker_ready(self, timeout: float = 10.0) -> None:
         """Block until the capture process reads the socket (its first line says so)."""
@@ -365,11 +371,16 @@ class LiveSource:
             self._stop_worker()
             capture.join(timeout=10.0)
             if activity is not None:
-                activity.join(timeout=5.0)
+                # Stopped by the user, the activity is not waited for: it goes on at most until
+                # its sockets time out (daemon threads, gone with the process), unseen.
+                activity.join(timeout=5.0 if self._stopped_at is None else 0.05)
             self._close_file()
+        stopped_at = self._stopped_at
         for ev in merger.take(final=True):
             if type(ev) is PacketEvent:
                 stats.packets += 1
+            elif stopped_at is not None and type(ev) is SocketEvent and ev.time > stopped_at:
+                continue  # the activity stops with the capture
             yield ev
         stats.skipped = self.pipeline.skipped
         stats.drops = self.sniffer.kernel_drops
@@ -415,4 +426,6 @@ class LiveSource:
 
     def stop(self) -> None:
         """End the iteration soon (thread-safe): within the sniffer's poll interval."""
+        if self._stopped_at is None:
+            self._stopped_at = time.time()
         self._stop.set()

@@ -13,6 +13,7 @@ import contextlib
 import multiprocessing
 import os
 import pickle
+import signal
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -21,7 +22,8 @@ from typing import Any
 from handshake_viz.core.decode import FrameDecoder, Packet
 from handshake_viz.core.events import TruncatedPacket
 from handshake_viz.core.frames import FrameIndex
-from handshake_viz.core.pcapfile import CaptureCutShort, CaptureFileError, read_records
+from handshake_viz.core.pcapfile import CaptureCutShort, CaptureFileError, CaptureReader
+from handshake_viz.sources.children import deaf_to_ctrl_c, die_with_parent
 
 BATCH = 2000
 """Decoded packets per message."""
@@ -57,19 +59,31 @@ def spawn(target: Callable[..., None], args: tuple[Any, ...], name: str
 
     None (and nothing left open) where starting fails, e.g. in a host app whose standard
     streams are not files. A fresh interpreter, not a fork: the TUI reads in a thread, and
-    forking a process with threads can copy a lock that another thread holds.
+    forking a process with threads can copy a lock that another thread holds. The child ends
+    with this process and never sees the terminal's Ctrl-C (`children`): start it from the
+    thread that reaps it.
     """
     ctx = multiprocessing.get_context("spawn")
     receiver, sender = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=target, args=(*args, sender), daemon=True, name=name)
+    child = ctx.Process(target=_child, args=(target, os.getpid(), (*args, sender)), daemon=True,
+                        name=name)  # fmt: skip
     try:
-        child.start()
+        prepare()  # its own start would unblock SIGINT in this thread (multiprocessing does)
+        with deaf_to_ctrl_c():
+            child.start()
     except (OSError, ValueError):
         receiver.close()
         return None
     finally:
         sender.close()
     return child, receiver
+
+
+def _child(target: Callable[..., None], parent: int, args: tuple[Any, ...]) -> None:
+    """A spawned worker's first step: end with the parent, leave Ctrl-C to it, then work."""
+    die_with_parent(parent, signal.SIGKILL)  # nothing to save: the parent reads the file
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    target(*args)
 
 
 def end_of(error: Exception, name: str) -> tuple[str, str]:
@@ -107,7 +121,8 @@ def reap(child: BaseProcess) -> None:
 
 def _decode_into(path: str, name: str, index: bool, conn: Connection) -> None:
     """Child: read and decode `path`, send ("batch", items, index) messages, then how it ended
-    (("end", None, skipped), or `end_of` the problem and skipped).
+    (("end", None, skipped, unsupported), or `end_of` the problem, skipped and unsupported:
+    frames per link type not decoded, `CaptureReader.unsupported`).
 
     With `index`, each batch also carries where every frame read since the last batch lies in
     the file (offsets, lengths and link types, as array bytes), for the packet detail view.
@@ -127,9 +142,11 @@ def _decode_into(path: str, name: str, index: bool, conn: Connection) -> None:
         batch.clear()
         frames_read.clear()
 
+    reader: CaptureReader | None = None
     try:
         with open(path, "rb") as f:
-            for record in read_records(f, name):
+            reader = CaptureReader(f, name)
+            for record in reader:
                 if index:
                     note(record)
                 frame, time, linktype, data = record[:4]
@@ -148,6 +165,7 @@ def _decode_into(path: str, name: str, index: bool, conn: Connection) -> None:
         end: tuple[object, ...] = ("end", None, skipped)
     except (CaptureFileError, OSError) as e:
         end = (*end_of(e, name), skipped)
+    end = (*end, reader.unsupported if reader is not None else {})
     try:
         if batch or len(frames_read):
             flush()
@@ -170,6 +188,8 @@ class DecodedPackets:
         self.path = path
         self.name = name
         self.skipped = 0
+        self.unsupported: dict[int, int] = {}
+        """Frames per link type not decoded (`CaptureReader.unsupported`), known at the end."""
         self.index = index
         """The frame index to extend with every frame read, or None."""
 
@@ -196,6 +216,7 @@ class DecodedPackets:
                             yield item
                     continue
                 self.skipped = message[2]
+                self.unsupported = message[3]
                 raise_end(message)
                 return
         finally:

@@ -29,7 +29,7 @@ from typing import Any
 from handshake_viz.core.decode import FrameDecoder, Packet, fast_tcp_ports
 from handshake_viz.core.events import ConnectionSummary
 from handshake_viz.core.frames import FrameIndex
-from handshake_viz.core.pcapfile import CaptureFileError, RawRecord, read_records
+from handshake_viz.core.pcapfile import CaptureFileError, CaptureReader, RawRecord
 from handshake_viz.core.tracker import ConnectionTracker
 from handshake_viz.model.rows import COLUMNS, RowBatch, RowBuilder
 from handshake_viz.sources.parallel.decode_worker import end_of, raise_end, reap, receive, spawn
@@ -59,7 +59,8 @@ def worker_batches(
     `index` (worker 0), `index` is where each frame of the run lies in the file (offsets,
     lengths and link types as array bytes), for the packet detail view. The last batch carries
     the summaries. The end is ("end",), or ("cut", message) or ("bad", message) after every
-    complete frame (`decode_worker.end_of`). Messages share objects with the worker's state:
+    complete frame (`decode_worker.end_of`), each followed by the frames per link type not
+    decoded (`CaptureReader.unsupported`). Messages share objects with the worker's state:
     pickle them (as the worker process does) before giving them to `Timeline.merge`, which
     adopts the stream infos.
     """
@@ -85,9 +86,11 @@ def worker_batches(
         return message
 
     end: tuple[Any, ...] = ("end", None)
+    reader: CaptureReader | None = None
     try:
         with open(path, "rb") as f:
-            records = read_records(f, name)
+            reader = CaptureReader(f, name)
+            records = iter(reader)
             problem: Exception | None = None
             while problem is None:
                 # Each step for a chunk of frames at a time: CPython runs a loop that stays in
@@ -142,7 +145,7 @@ def worker_batches(
         if (info := builder.info(summary.proto, summary.stream)) is not None
     ]
     yield last
-    yield end
+    yield (*end, reader.unsupported if reader is not None else {})
 
 
 def shard_of(port_sum: int, shards: int) -> int:
@@ -203,6 +206,8 @@ class ShardedIndex:
         self.index = index
         """The frame index to extend with every frame read, or None."""
         self.rows = self.skipped = self.truncated = 0
+        self.unsupported: dict[int, int] = {}
+        """Frames per link type not decoded (`CaptureReader.unsupported`), known at the end."""
         self._children: list[BaseProcess] = []
         self._pipes: list[Connection] = []
 
@@ -227,6 +232,7 @@ class ShardedIndex:
                 messages = [receive(pipe, self.name) for pipe in self._pipes]
                 first = messages[0]
                 if first[0] != "batch":
+                    self.unsupported = first[2]
                     raise_end(first)
                     return
                 skipped, truncated = first[2]
