@@ -19,7 +19,7 @@ from types import FrameType
 
 from handshake_viz.cli.errors import EXIT_OK, error, note
 from handshake_viz.core.events import CaptureStats
-from handshake_viz.core.source import EventSource, SourceError
+from handshake_viz.core.source import EventSource, Notices, SourceError
 from handshake_viz.render.output import EventPrinter
 
 
@@ -78,6 +78,9 @@ def print_events(source: EventSource, fmt: str, streaming: bool | None = None) -
         printer.close()
     except BrokenPipeError:
         return EXIT_OK
+    if isinstance(source, Notices) and status == EXIT_OK:  # an error is the one line said
+        for line in source.notices():
+            note(line)
     if source.live:
         stats: CaptureStats = source.stats
         saved = f", saved to {stats.saved_to}" if stats.saved_to else ""

@@ -28,6 +28,9 @@ def run_replay(args: argparse.Namespace) -> int:
                 return error(str(e))
             if worth_it(args.file):
                 prepare()
-            return run_tui(source, tui_options(args))
+            status = run_tui(source, tui_options(args))
+            for line in source.notices() if status == 0 else []:  # after the TUI is gone
+                note(line)
+            return status
     source = ReplaySource(args.file, keep_index=False, parallel=True)
     return print_events(source, args.format, streaming=args.file == "-")

@@ -65,3 +65,12 @@ class Progress(Protocol):
     def progress(self) -> float | None:
         """From 0 to 1, None where the total is unknown (a pipe)."""
         ...
+
+
+@runtime_checkable
+class Notices(Protocol):
+    """A source that may have skipped something without failing, to be told once at the end."""
+
+    def notices(self) -> list[str]:
+        """One line each (frames of a link type that is not decoded, for instance)."""
+        ...
