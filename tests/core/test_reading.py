@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import pty
+import shutil
 import struct
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -291,3 +293,63 @@ def test_decoding_in_a_second_process_gives_the_same_events(monkeypatch, capture
     monkeypatch.setattr(decode_worker, "BATCH", 7)  # several batches even for small files
     assert decode_worker.worth_it(str(TSHARK_DATA / capture))
     assert run(parallel=True) == run(parallel=False)
+
+
+def _feed_fifo(fifo: Path, data: bytes) -> threading.Thread:
+    """Write `data` into `fifo` from a thread (opening it waits for the reader), like
+    ``cat x.pcap > fifo &``."""
+
+    def write() -> None:
+        with open(fifo, "wb") as f:
+            f.write(data)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    return writer
+
+
+def test_a_fifo_is_read_once_as_a_stream(tmp_path):
+    fifo = tmp_path / "capture.fifo"
+    os.mkfifo(fifo)
+    writer = _feed_fifo(fifo, HTTP_GET.read_bytes())
+    result = run_cli("replay", str(fifo), "--print", "--format", "jsonl", timeout=30)
+    writer.join(5)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode().count('"type": "packet"') == 14
+
+
+@pytest.mark.timeout(30)  # opening the FIFO a second time would wait for ever
+def test_a_fifo_source_is_opened_once_by_check_and_read_by_events(tmp_path):
+    fifo = tmp_path / "capture.fifo"
+    os.mkfifo(fifo)
+    writer = _feed_fifo(fifo, HTTP_GET.read_bytes())
+    source = ReplaySource(fifo, parallel=True)
+    source.check()  # the TUI's pre-check: it must not eat the capture
+    writer.join(5)
+    assert len(packets_of(source)) == 14
+    assert source.progress() is None and source.raw_frame(1) is None  # no size, no re-reading
+
+
+def packets_of(source: ReplaySource) -> list[PacketEvent]:
+    return [e for e in source.events() if isinstance(e, PacketEvent)]
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_the_tui_on_a_fifo_shows_its_packets_and_quits_on_q(tmp_path):
+    from tests.helpers.tmux import Pane, command
+
+    fifo = tmp_path / "capture.fifo"
+    os.mkfifo(fifo)
+    pane = Pane()
+    try:
+        pane.send(f"cat {HTTP_GET} > {fifo} & " + command("replay", str(fifo), "--pause", "30")
+                  + "; echo EXIT=$?", "Enter")  # fmt: skip
+        pane.wait_for(lambda t: "SYN seq=0 len=0" in t)
+        pane.send("End")
+        pane.wait_for(lambda t: "14/14 events" in t and "ACK seq=138 ack=5009" in t)
+        pane.send("q")
+        pane.wait_for(lambda t: "EXIT=0" in t, timeout=5)
+        assert "Traceback" not in pane.text()
+    finally:
+        pane.close()
