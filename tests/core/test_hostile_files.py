@@ -29,51 +29,76 @@ CASES: dict[str, tuple[bytes, int | str | tuple[int, str]]] = {
     # pcap: a packet of at most 262144 captured bytes (wiretap's snapshot length)
     "pcap caplen 262144": (craft.pcap([SYN + bytes(262144 - len(SYN))]), 1),
     "pcap caplen 262145": (craft.pcap([SYN + bytes(262145 - len(SYN))]), "262145"),
-    "pcap caplen 4 GiB, no data": (craft.pcap_header() + craft.pcap_record(b"", caplen=2**32 - 1),
-                                   "4294967295"),  # fmt: skip
+    "pcap caplen 4 GiB, no data": (
+        craft.pcap_header() + craft.pcap_record(b"", caplen=2**32 - 1),
+        "4294967295",
+    ),  # fmt: skip
     # pcap versions: below 2 refused; before 2.3 the two lengths swapped; later ones read
     "pcap version 0.0": (craft.pcap(TWO, major=0, minor=0), "major version 0"),
     "pcap version 1.0": (craft.pcap(TWO, major=1, minor=0), "major version 1"),
     "pcap version 2.2, lengths swapped": (
-        craft.pcap_header(minor=2) + craft.pcap_record(SYN, caplen=100, wirelen=len(SYN)), 1),
+        craft.pcap_header(minor=2) + craft.pcap_record(SYN, caplen=100, wirelen=len(SYN)),
+        1,
+    ),
     "pcap version 2.3, lengths either way": (
-        craft.pcap_header(minor=3) + craft.pcap_record(SYN, caplen=100, wirelen=len(SYN))
-        + craft.pcap_record(SYN, caplen=len(SYN), wirelen=100), 2),  # fmt: skip
+        craft.pcap_header(minor=3)
+        + craft.pcap_record(SYN, caplen=100, wirelen=len(SYN))
+        + craft.pcap_record(SYN, caplen=len(SYN), wirelen=100),
+        2,
+    ),  # fmt: skip
     "pcap version 3.0": (craft.pcap(TWO, major=3, minor=0), 2),
     "pcap version 65535.65535": (craft.pcap(TWO, major=65535, minor=65535), 2),
     # pcapng: a block of at most 134348832 bytes, refused from its header
     "pcapng block claims 4 GiB": (shb() + idb() + struct.pack("<II", 6, 0xFFFFFFFC), "too large"),
     "pcapng block claims MAX_BLOCK + 4": (
-        shb() + idb() + epb(SYN) + struct.pack("<II", 0xB0B, MAX_BLOCK + 4), (1, "too large")),
+        shb() + idb() + epb(SYN) + struct.pack("<II", 0xB0B, MAX_BLOCK + 4),
+        (1, "too large"),
+    ),
     "pcapng packet of 262145 bytes": (shb() + idb() + epb(bytes(262145)), "262145"),
     "pcapng packet bigger than its block": (
         shb() + idb() + epb(SYN) + block(6, struct.pack("<IIIII", 0, 0, 0, 200, 200) + SYN),
-        (1, "too small")),  # fmt: skip
+        (1, "too small"),
+    ),  # fmt: skip
     "pcapng block shorter than its kind": (shb() + idb() + block(6, bytes(16)), "too small"),
     "pcapng trailer differs": (shb() + idb() + block(6, bytes(20), trailer=36), "don't match"),
     "pcapng lengths equal once rounded up": (
         shb() + idb() + struct.pack("<II", 4, 14) + bytes(4) + struct.pack("<I", 16) + epb(SYN),
-        1),  # fmt: skip
+        1,
+    ),  # fmt: skip
     # section header versions 1.0 and 1.2 are read, no other
     "pcapng version 1.2": (shb(1, 2) + idb() + epb(SYN), 1),
     "pcapng version 1.1": (shb(1, 1) + idb() + epb(SYN), "version 1.1"),
     # options: tshark checks the length of a few
     "pcapng packet flags option of 2 bytes": (
-        shb() + idb() + epb(SYN, options=option(2, b"ab")), "option"),
-    "pcapng custom option of 3 bytes": (shb(options=option(2988, b"abc")) + idb() + epb(SYN),
-                                        "option"),  # fmt: skip
+        shb() + idb() + epb(SYN, options=option(2, b"ab")),
+        "option",
+    ),
+    "pcapng custom option of 3 bytes": (
+        shb(options=option(2988, b"abc")) + idb() + epb(SYN),
+        "option",
+    ),  # fmt: skip
     "pcapng option past its block": (
-        shb() + idb(options=struct.pack("<HH", 2, 100)) + epb(SYN), "option of length 100"),
+        shb() + idb(options=struct.pack("<HH", 2, 100)) + epb(SYN),
+        "option of length 100",
+    ),
     "pcapng if_tsresol of 2 bytes is ignored": (
-        shb() + idb(options=option(9, b"\x09\x01")) + epb(SYN), 1),
+        shb() + idb(options=option(9, b"\x09\x01")) + epb(SYN),
+        1,
+    ),
     # frames: custom blocks are numbered, interfaces of other link types too
     "pcapng custom block between packets": (
-        shb() + idb() + epb(SYN) + custom_block(b"hello") + epb(SYN), 3),
+        shb() + idb() + epb(SYN) + custom_block(b"hello") + epb(SYN),
+        3,
+    ),
     "pcapng interface of link type 147": (
-        shb() + idb(147) + idb(1) + epb(SYN) + epb(SYN, ifid=1) + epb(SYN), 3),
+        shb() + idb(147) + idb(1) + epb(SYN) + epb(SYN, ifid=1) + epb(SYN),
+        3,
+    ),
     "pcapng simple packet without interface": (shb() + spb(SYN), "before any"),
     "pcapng simple packet longer than its snaplen": (
-        shb() + idb(snaplen=20) + spb(SYN), "simple packet"),
+        shb() + idb(snaplen=20) + spb(SYN),
+        "simple packet",
+    ),
 }
 
 

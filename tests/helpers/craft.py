@@ -86,4 +86,5 @@ def custom_block(data: bytes, pen: int = 32473, copy: bool = True) -> bytes:
 
 def pcapng(frames: list[bytes], linktype: int = 1) -> bytes:
     """A pcapng file of `frames` on one interface."""
-    return shb() + idb(linktype) + b"".join(epb(f, ticks=i * 1_000_000) for i, f in enumerate(frames))
+    packets = b"".join(epb(f, ticks=i * 1_000_000) for i, f in enumerate(frames))
+    return shb() + idb(linktype) + packets

@@ -20,6 +20,7 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
 ]
 
+
 @pytest.fixture
 def pane() -> Iterator[Pane]:
     p = Pane()
