@@ -7,6 +7,7 @@ exit status 2; never a traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 from pathlib import Path
@@ -232,12 +233,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_args(args: argparse.Namespace) -> str | None:
+    """What argparse cannot check (ranges, names known only to the layers below, a default
+    from the environment): the one line saying what is wrong, or None."""
+    from handshake_viz.words.catalog import languages
+
+    lang = getattr(args, "lang", "en")
+    if lang not in languages():
+        source = "HANDSHAKE_VIZ_LANG" if lang == os.environ.get("HANDSHAKE_VIZ_LANG") else "--lang"
+        return f"{source}={lang}: no such language, choose one of {', '.join(languages())}"
+    speed = getattr(args, "speed", None)
+    if speed is not None and not 0.01 <= speed <= 100:  # also false for nan
+        return f"--speed {speed}: the playback speed is a number from 0.01 to 100"
+    pause = getattr(args, "pause", None)
+    if pause is not None and not (math.isfinite(pause) and pause >= 0):
+        return f"--pause {pause}: the seconds per event are a number, 0 or more"
+    duration = getattr(args, "duration", None)
+    if duration is not None and not (math.isfinite(duration) and duration > 0):
+        return f"--duration {duration}: the capture lasts a positive number of seconds"
+    classroom = args.command == "classroom" and not args.free
+    if classroom or (args.command == "demo" and args.step and not args.print_ and not args.list):
+        from handshake_viz.classroom.guided import SCRIPTS
+
+        if args.scenario not in SCRIPTS:
+            return (f"no lesson for scenario {args.scenario!r}: choose one of "
+                    f"{', '.join(SCRIPTS)}")  # fmt: skip
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     # A closed pipe (| head) ends quietly, as other Unix tools do.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
+        problem = check_args(args)
+        if problem is not None:
+            return error(problem)
         if args.command == "replay":
             from handshake_viz.cli.replay import run_replay
 

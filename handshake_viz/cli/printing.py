@@ -15,12 +15,18 @@ import gc
 import signal
 import sys
 import threading
+from collections.abc import Generator
 from types import FrameType
 
 from handshake_viz.cli.errors import EXIT_OK, error, note
 from handshake_viz.core.events import CaptureStats
 from handshake_viz.core.source import EventSource, Notices, SourceError
 from handshake_viz.render.output import EventPrinter
+
+
+def _cannot_write(exc: OSError) -> int:
+    return error(f"cannot write the events to stdout: {exc.strerror or exc} "
+                 "(check the disk or the file it goes to)")  # fmt: skip
 
 
 class _StopOnSignal:
@@ -57,27 +63,36 @@ def print_events(source: EventSource, fmt: str, streaming: bool | None = None) -
         streaming: flush each line; default: for a live source.
     """
     streaming = source.live if streaming is None else streaming
+    if sys.stdout is None:
+        return error("stdout is closed: --print needs somewhere to write (a file or a pipe)")
     printer = EventPrinter(sys.stdout, fmt, flush_each=streaming)
     if not source.live:
         # The tracker makes no reference cycles: the cyclic collector would only rescan a
         # big file's hundred thousand live connections again and again.
         gc.disable()
     status = EXIT_OK
+    events = source.events()
     try:
         with _StopOnSignal(source):
             try:
-                printer.write_all(source.events())
+                printer.write_all(events)
             except SourceError as exc:
                 printer.close()
                 status = error(str(exc))
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:
+        return _cannot_write(exc)
     finally:
+        if isinstance(events, Generator):
+            events.close()  # a live capture stops and completes its file, whatever happened
         gc.enable()
     try:
         printer.close()
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:
+        return _cannot_write(exc)
     if isinstance(source, Notices) and status == EXIT_OK:  # an error is the one line said
         for line in source.notices():
             note(line)

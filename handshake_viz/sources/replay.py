@@ -264,6 +264,11 @@ def capture_from_stdin() -> BinaryIO:
     left as it was, the TUI would read the capture's bytes as keys, and the reader would miss
     them. Raises SourceError where stdin is no pipe or there is no terminal to read keys from.
     """
+    if sys.stdin is None:
+        raise SourceError(
+            "replay - reads a capture from stdin, and stdin is closed: pipe one in "
+            "(tcpdump -U -w - | handshake-viz replay -)"
+        )
     if sys.stdin.isatty():
         raise SourceError(
             "replay - reads a capture from stdin, and stdin is the terminal: pipe one in "
