@@ -252,7 +252,7 @@ def _source_error(e: CaptureFileError, packets: int) -> SourceError:
     """The one line a bad or cut file gets; a cut one says what was read before the cut."""
     if isinstance(e, CaptureCutShort):
         return SourceError(
-            f"{e} (the capture was interrupted: the {packets} packets before the cut were read)"
+            f"{e} (the {packets} packets before the cut were read)"
         )
     return SourceError(str(e))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from rich.text import Text
@@ -64,11 +65,17 @@ def status_text(
 
     `mode` is the playback word (`playback_text`). `progress` (0 to 1) is how much of a file
     has been read, shown while reading. A `live` capture is never done until it stops, and
-    says so with its mode, not "reading".
+    says so with its mode, not "reading". An `error` comes first, where the line is never
+    cut: it names the source itself (by its file name alone, the folders are in the title),
+    so the description makes way for it.
     """
     cat = load(lang)
     text = Text(" ")
-    text.append(description, style="bold")
+    if error:
+        text.append(error.replace(f'"{description}"', f'"{os.path.basename(description)}"'),
+                    style="bold red")  # fmt: skip
+    else:
+        text.append(description, style="bold")
     text.append(" · " + cat.text("status.events", shown=f"{shown:,}", indexed=f"{indexed:,}"))
     if not done and not live:
         if progress is None:
@@ -88,8 +95,6 @@ def status_text(
         text.append(" · " + cat.text("status.filter", text=filter_text), style="bold cyan")
         if matched is not None:
             text.append(" " + cat.text("status.matched", n=f"{matched:,}"))
-    if error:
-        text.append(f" · {error}", style="bold red")
     return text
 
 

@@ -1,0 +1,26 @@
+"""The status bar keeps a reading error readable at 120 columns, once its pop-up is gone."""
+
+from __future__ import annotations
+
+from handshake_viz.core.events import CaptureStats
+from handshake_viz.core.source import SourceError
+from handshake_viz.sources.replay import ReplaySource
+from handshake_viz.tui.statusbar import status_text
+from tests.helpers.paths import TSHARK_DATA
+
+CUT = TSHARK_DATA / "derived__http_get.cut-short.pcap"
+
+
+def test_a_mid_file_error_fits_a_120_column_status_bar() -> None:
+    source = ReplaySource(CUT)
+    try:
+        for _ in source.events():
+            pass
+    except SourceError as e:
+        error = str(e)
+    text = status_text(source.description, CaptureStats(source.description), shown=13,
+                       indexed=13, streams=1, mode="⏸ 1x", done=True, error=error)  # fmt: skip
+    visible = text.plain[:120]
+    assert "cut short in the middle of a packet" in visible
+    assert "8 packets before the cut were read)" in visible
+    assert "derived__http_get.cut-short.pcap" in visible and str(TSHARK_DATA) not in visible
