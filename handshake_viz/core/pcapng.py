@@ -76,7 +76,8 @@ class Block:
 
 Frame = tuple[int, bytes, int, int | None, Interface | None]
 """What a block reader returns for a frame: link type, data, length on the wire, timestamp
-ticks (None: no time) and the interface whose units they are in."""
+ticks (None: no time) and the interface whose units they are in (None for a frame that is no
+packet: it is not counted as one of an unsupported link type)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +203,7 @@ def _simple_packet(b: Block) -> Frame:
     if b.start + 4 + padded < b.end:
         # tshark expects the trailer right after the data, where it reads something else.
         raise b.corrupt("simple packet block longer than its packet")
-    return iface.linktype, b.data[b.start + 4 : b.start + 4 + caplen], wirelen, None, None
+    return iface.linktype, b.data[b.start + 4 : b.start + 4 + caplen], wirelen, None, iface
 
 
 def _opaque(skip: int) -> Callable[[Block], Frame]:
@@ -295,7 +296,7 @@ def read_pcapng(buf: Buffer, name: str, unsupported: dict[int, int]) -> Iterator
             continue
         linktype, data, wirelen, ticks, iface = got
         frame += 1
-        if linktype not in SUPPORTED_LINKTYPES:
+        if iface is not None and linktype not in SUPPORTED_LINKTYPES:
             unsupported[linktype] = unsupported.get(linktype, 0) + 1
         time = 0.0 if ticks is None or iface is None else ticks / iface.units + iface.offset
         yield (frame, time, linktype, data, wirelen, offset + 8 + _data_at(block_type))

@@ -152,6 +152,11 @@ def test_frames_of_an_unsupported_interface_are_counted_and_keep_the_numbering()
     assert read(data)[2] == {147: 2}
 
 
+def test_custom_blocks_are_frames_but_not_packets_of_an_unsupported_link_type() -> None:
+    data, _ = CASES["pcapng custom block between packets"]
+    assert read(data) == (3, None, {})
+
+
 def test_an_unsupported_interface_is_said_once_and_the_rest_is_read(tmp_path: Path) -> None:
     capture = tmp_path / "mixed.pcapng"
     capture.write_bytes(CASES["pcapng interface of link type 147"][0])
