@@ -250,7 +250,30 @@ def read_pcapng(buf: Buffer, name: str, unsupported: dict[int, int]) -> Iterator
     frame = 0
     why = f'"{name}" appears to be damaged or corrupt'
     header = struct.Struct("<II").unpack_from
+    packet = struct.Struct("<IIIIIII").unpack_from
+    trailer = struct.Struct("<I").unpack_from
+    supported = SUPPORTED_LINKTYPES
     while True:
+        # The common case first, with locals only: an enhanced packet block with no options,
+        # its trailer equal to its length, on a known interface. Anything else (and every
+        # error) goes the general way below, one block at a time.
+        data, pos, base, interfaces = buf.buf, buf.pos, buf.consumed, section.interfaces
+        end = len(data)
+        while pos + 28 <= end:
+            btype, total, ifid, hi, lo, caplen, wirelen = packet(data, pos)
+            if (btype != 6 or total != 32 + ((caplen + 3) & ~3) or pos + total > end
+                    or caplen > MAX_PACKET or ifid >= len(interfaces)
+                    or trailer(data, pos + total - 4)[0] != total):  # fmt: skip
+                break
+            iface = interfaces[ifid]
+            linktype = iface.linktype
+            if linktype not in supported:
+                unsupported[linktype] = unsupported.get(linktype, 0) + 1
+            frame += 1
+            yield (frame, ((hi << 32) | lo) / iface.units + iface.offset, linktype,
+                   data[pos + 28 : pos + 28 + caplen], wirelen, base + pos + 28)  # fmt: skip
+            pos += total
+        buf.pos = pos
         if not buf.fill(8):
             if buf.remaining:
                 raise CaptureCutShort(f'"{name}" is cut short in the middle of a block')
@@ -268,6 +291,8 @@ def read_pcapng(buf: Buffer, name: str, unsupported: dict[int, int]) -> Iterator
                 raise CaptureFileError(f"{why} (pcapng: bad byte-order magic 0x{bom:08x})")
             section = Section(endian)
             header = struct.Struct(endian + "II").unpack_from
+            packet = struct.Struct(endian + "IIIIIII").unpack_from
+            trailer = struct.Struct(endian + "I").unpack_from
             total = header(buf.buf, buf.pos)[1]
         kind = BLOCK_KINDS.get(block_type, _SKIPPED)
         if total > MAX_BLOCK:

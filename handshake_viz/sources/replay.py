@@ -251,9 +251,7 @@ def _is_regular(path: str) -> bool:
 def _source_error(e: CaptureFileError, packets: int) -> SourceError:
     """The one line a bad or cut file gets; a cut one says what was read before the cut."""
     if isinstance(e, CaptureCutShort):
-        return SourceError(
-            f"{e} (the {packets} packets before the cut were read)"
-        )
+        return SourceError(f"{e} (the {packets} packets before the cut were read)")
     return SourceError(str(e))
 
 
