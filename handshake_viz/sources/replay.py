@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import select
 import stat
 import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from handshake_viz.core.events import CaptureStats, Event
 from handshake_viz.core.frames import FrameIndex
 from handshake_viz.core.pcapfile import (
+    CHUNK,
     CaptureCutShort,
     CaptureFileError,
     CaptureReader,
@@ -71,6 +75,8 @@ class ReplaySource:
         self._size: int | None = None
         self._opened: BinaryIO | None = None
         """A stream `check` opened, for `events` (a FIFO cannot be opened twice)."""
+        self._waiting: StoppableStream | None = None
+        """The pipe being read, so that `stop` can end a read that waits for data."""
         self._unsupported: dict[int, int] = {}
 
     def _open(self) -> BinaryIO:
@@ -117,6 +123,11 @@ class ReplaySource:
             events = pipeline.run_decoded(decoded)
         else:
             stream = self._open()
+            if self.is_stream and StoppableStream.fits(stream):
+                self._waiting = StoppableStream(stream)
+                stream = cast(BinaryIO, self._waiting)  # read_records needs read1 and close
+                if self._stopped:
+                    self._waiting.stop()
             reader = CaptureReader(stream, self.name)
             self._unsupported = reader.unsupported
             records = iter(reader)
@@ -134,6 +145,8 @@ class ReplaySource:
             self._note_unsupported(decoded)
             if self.with_summaries:
                 yield from pipeline.finish()
+            if self._stopped and self._waiting is not None:
+                return  # stopped while a record was arriving: the end the user asked for
             raise _source_error(e, stats.packets) from None
         except CaptureFileError as e:
             self._note_unsupported(decoded)
@@ -208,6 +221,8 @@ class ReplaySource:
 
     def stop(self) -> None:
         self._stopped = True  # read once a packet: a plain attribute is the cheapest check
+        if self._waiting is not None:
+            self._waiting.stop()  # a pipe that sends nothing more would never let it be read
 
     def check(self) -> None:
         """Fail early, before a UI starts, on a file that cannot be read at all.
@@ -237,6 +252,50 @@ class ReplaySource:
         if not self.keep_index:
             return None
         return self.frames.read_path(self.path, frame)
+
+
+class StoppableStream:
+    """A pipe or FIFO read so that another thread can end a read that waits for data.
+
+    `read1` waits in ``select`` on the pipe and on a wake-up pipe of its own; after `stop` it
+    returns b"" (the end of the stream) at once. Without it, ``q`` in the TUI, or Ctrl-C under
+    ``--print``, would wait for a writer that may never write again (``tcpdump`` on a quiet
+    interface, a FIFO held open).
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._fd = stream.fileno()
+        self._wake_read, self._wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+
+    @staticmethod
+    def fits(stream: BinaryIO) -> bool:
+        """Whether `stream` is a pipe, FIFO, socket or terminal: a read that can wait. It must
+        not have been read yet (its buffer would hide bytes from ``select``)."""
+        try:
+            mode = os.fstat(stream.fileno()).st_mode
+        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            return False
+        return not stat.S_ISREG(mode)
+
+    def read1(self, n: int = -1) -> bytes:
+        ready, _, _ = select.select([self._fd, self._wake_read], [], [])
+        if self._wake_read in ready:
+            return b""
+        return os.read(self._fd, n if n > 0 else CHUNK)
+
+    read = read1
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            os.write(self._wake_write, b"!")
+
+    def close(self) -> None:
+        for fd in (self._wake_read, self._wake_write):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if self._stream is not getattr(sys.stdin, "buffer", None):
+            self._stream.close()
 
 
 def _is_regular(path: str) -> bool:

@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -353,3 +354,25 @@ def test_the_tui_on_a_fifo_shows_its_packets_and_quits_on_q(tmp_path):
         assert "Traceback" not in pane.text()
     finally:
         pane.close()
+
+
+def test_ctrl_c_ends_print_on_a_pipe_that_sends_nothing_more():
+    """Like a tcpdump on a quiet interface: the read waits for ever, Ctrl-C ends it at once."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "handshake_viz", "replay", "-", "--print", "--format", "jsonl"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )  # fmt: skip
+    try:
+        assert proc.stdin and proc.stdout
+        proc.stdin.write(HTTP_GET.read_bytes())
+        proc.stdin.flush()
+        lines = [proc.stdout.readline() for _ in range(14)]  # every packet, the pipe still open
+        assert all(b'"packet"' in line for line in lines)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 0 and err == b""
+    assert b'"type": "connection"' in out  # the summaries still come

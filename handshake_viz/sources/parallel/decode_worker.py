@@ -83,7 +83,10 @@ def _child(target: Callable[..., None], parent: int, args: tuple[Any, ...]) -> N
     """A spawned worker's first step: end with the parent, leave Ctrl-C to it, then work."""
     die_with_parent(parent, signal.SIGKILL)  # nothing to save: the parent reads the file
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    target(*args)
+    try:
+        target(*args)
+    except BaseException:  # noqa: BLE001 - no traceback on the terminal: the parent finds
+        os._exit(1)  # the pipe closed early and says so in one line (`receive`)
 
 
 def end_of(error: Exception, name: str) -> tuple[str, str]:
