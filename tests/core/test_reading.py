@@ -11,6 +11,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -369,6 +370,7 @@ def test_ctrl_c_ends_print_on_a_pipe_that_sends_nothing_more():
         proc.stdin.flush()
         lines = [proc.stdout.readline() for _ in range(14)]  # every packet, the pipe still open
         assert all(b'"packet"' in line for line in lines)
+        time.sleep(0.3)  # the reader now waits for bytes that never come
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=10)
     finally:
