@@ -1,5 +1,5 @@
 # The two commands of the README's Quick start: `make demo` and `make test`.
-.PHONY: demo test lint bootstrap bench bench-tui
+.PHONY: demo test lint bootstrap bench bench-tui fuzz
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -26,3 +26,7 @@ bench-tui: bootstrap
 	@command -v termshark >/dev/null || { SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq termshark >/dev/null; }
 	.venv/bin/python bench/tui_bench.py
+
+# The fuzzer's long campaign: hundreds of thousands of mutated captures, the command, tshark.
+fuzz: bootstrap
+	.venv/bin/python -m bench.fuzz_campaign
