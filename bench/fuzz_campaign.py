@@ -173,7 +173,7 @@ def against_tshark(seed: int, files: int, start: int) -> dict:
             error, ours = our_frames(data)
             if (error, ours) == (None, theirs):
                 return "same frames", None
-            why = documented_reason(data, error)
+            why = documented_reason(data, error, ours, theirs)
             if why:
                 return f"documented: {why}", None
             return "differ", {"index": index, "class": kind, "seed_file": seed_file,

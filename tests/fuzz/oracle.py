@@ -42,8 +42,29 @@ def our_frames(data: bytes) -> tuple[str | None, Frames]:
     return None, frames
 
 
-def documented_reason(data: bytes, error: str | None) -> str | None:
-    """Why the reader's frames may differ from tshark's for `data`, or None (no reason)."""
+def _linktypes(data: bytes) -> list[int]:
+    """The link type of each frame the reader reads from `data` (up to an error)."""
+    out: list[int] = []
+    try:
+        out.extend(r[2] for r in CaptureReader(io.BytesIO(data), "mutant"))
+    except CaptureFileError:
+        pass
+    return out
+
+
+def documented_reason(
+    data: bytes, error: str | None, ours: Frames | None = None, theirs: Frames | None = None
+) -> str | None:
+    """Why the reader's frames (`ours`) may differ from tshark's (`theirs`) for `data`, or
+    None (no reason)."""
+    if ours is not None and theirs is not None and error is None and len(ours) == len(theirs):
+        kinds = _linktypes(data)
+        if all(o == t or kinds[o[0] - 1] not in SUPPORTED_LINKTYPES
+               for o, t in zip(ours, theirs, strict=True)):  # fmt: skip
+            return (
+                "tshark leaves the pseudo-header of some link types (MTP2, ATM, Bluetooth H4, "
+                "...) out of the captured length; those link types are not decoded"
+            )
     if not data:
         return "an empty file is refused with one line (tshark reads no frame, silently)"
     magic = data[:4]
