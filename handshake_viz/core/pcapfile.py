@@ -98,13 +98,13 @@ class Buffer:
         if have >= need:
             return True
         parts = [self.buf[self.pos :]] if have else []
+        self.consumed += self.pos
+        self.buf, self.pos = b"", 0  # the bytes read before go now, not after the join
         while have < need and not self.eof:
             chunk = self._read(max(CHUNK, need - have))
             parts.append(chunk)
             have += len(chunk)
-        self.consumed += self.pos
-        self.buf = b"".join(parts)
-        self.pos = 0
+        self.buf = parts[0] if len(parts) == 1 else b"".join(parts)
         return have >= need
 
     def skip(self, n: int) -> bool:
