@@ -8,8 +8,9 @@ simple, obsolete), custom blocks and the event blocks of systemd and Sysdig; the
 numbers are tshark's. A frame whose interface has a link type `decode` does not read is
 yielded all the same (and counted), so the other interfaces' packets keep their numbers.
 
-To read another kind of block, add a `BlockKind` to `BLOCK_KINDS` with a reader that gets the
-block's body (`Block`) and returns a frame's (linktype, data, wirelen, ticks) or None.
+To read another kind of block (comments, a custom block of one's own), add a `BlockKind` to
+`BLOCK_KINDS` with a reader that gets the block's body (`Block`, its `options` walked with
+`options`) and returns a `Frame`, or None for a block that is no frame.
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ class BlockKind:
     """The smallest total length this kind of block may have (tshark's check)."""
     read: Callable[[Block], Frame | None] | None
     """None: the block is skipped as its bytes stream by."""
+    data_at: int = 0
+    """Where a frame's bytes start in the block's body (for the frame index)."""
 
 
 def _ru32(b: Block, at: int) -> int:
@@ -225,18 +228,18 @@ def _statistics(b: Block) -> Frame | None:
 BLOCK_KINDS: dict[int, BlockKind] = {
     PCAPNG_SHB: BlockKind("SHB", 28, _section_header),
     1: BlockKind("IDB", 20, _interface),
-    2: BlockKind("PB", 32, lambda b: _packet(b, "HHIIII")),
-    3: BlockKind("SPB", 16, _simple_packet),
+    2: BlockKind("PB", 32, lambda b: _packet(b, "HHIIII"), data_at=20),
+    3: BlockKind("SPB", 16, _simple_packet, data_at=4),
     4: BlockKind("NRB", 16, None),
     5: BlockKind("ISB", 24, _statistics),
-    6: BlockKind("EPB", 32, lambda b: _packet(b, "IIIII")),
+    6: BlockKind("EPB", 32, lambda b: _packet(b, "IIIII"), data_at=20),
     9: BlockKind("systemd journal export block", 35, _opaque(0)),
     0xA: BlockKind("DSB", 20, None),
     0x204: BlockKind("Sysdig event block", 36, _opaque(0)),
     0x216: BlockKind("Sysdig event block", 40, _opaque(0)),
     0x221: BlockKind("Sysdig event block", 40, _opaque(0)),
-    0x00000BAD: BlockKind("CB", 16, _opaque(4)),
-    0x40000BAD: BlockKind("CB", 16, _opaque(4)),
+    0x00000BAD: BlockKind("CB", 16, _opaque(4), data_at=4),
+    0x40000BAD: BlockKind("CB", 16, _opaque(4), data_at=4),
 }
 """The blocks read for what they hold; any other kind is skipped unread (at least 12 bytes)."""
 
@@ -324,16 +327,7 @@ def read_pcapng(buf: Buffer, name: str, unsupported: dict[int, int]) -> Iterator
         if iface is not None and linktype not in SUPPORTED_LINKTYPES:
             unsupported[linktype] = unsupported.get(linktype, 0) + 1
         time = 0.0 if ticks is None or iface is None else ticks / iface.units + iface.offset
-        yield (frame, time, linktype, data, wirelen, offset + 8 + _data_at(block_type))
-
-
-def _data_at(block_type: int) -> int:
-    """Where a frame's data starts in the body of its kind of block."""
-    if block_type in (2, 6):
-        return 20
-    if block_type == 3 or block_type in (0x00000BAD, 0x40000BAD):
-        return 4
-    return 0
+        yield (frame, time, linktype, data, wirelen, offset + 8 + kind.data_at)
 
 
 def _check_trailer(buf: Buffer, endian: str, size: int, why: str) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from handshake_viz.core.pcapfile import CaptureFileError, CaptureReader
 from handshake_viz.core.pcapng import MAX_BLOCK
+from handshake_viz.sources.replay import ReplaySource
 from tests.helpers import craft
 from tests.helpers.craft import ETH_SYN, block, custom_block, epb, idb, option, shb, spb
 from tests.helpers.paths import ROOT
@@ -221,3 +222,21 @@ def test_random_bytes_after_a_header_on_stdin_end_with_one_line() -> None:
         r = run_cli("replay", "-", "--print", feed=header, endless=noise)
         assert r.returncode == 2
         assert r.stderr.decode().count("\n") == 1 and b"Traceback" not in r.stderr
+
+
+def test_every_kind_of_frame_is_found_again_at_its_offset(tmp_path: Path) -> None:
+    """The frame index (the packet detail re-reads a frame from the file) points at each
+    frame's bytes, whichever block holds it and whichever way it was read."""
+    capture = tmp_path / "kinds.pcapng"
+    capture.write_bytes(
+        shb() + idb() + epb(SYN)  # the tight loop
+        + epb(SYN[:-1], options=option(1, b"a comment"))  # the general way
+        + spb(SYN) + custom_block(b"custom data")
+        + block(2, struct.pack("<HHIIII", 0, 0, 0, 0, 58, 60) + SYN[:58])  # obsolete block
+    )  # fmt: skip
+    source = ReplaySource(capture)
+    list(source.events())
+    records = list(CaptureReader(io.BytesIO(capture.read_bytes())))
+    assert len(records) == 5
+    for r in records:
+        assert source.raw_frame(r[0]) == (r[2], r[3])
