@@ -12,7 +12,7 @@ import pytest
 from tests.helpers.live import cli_env
 from tests.helpers.paths import HTTP_GET, ROOT
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.e2e]
 
 BAD = {
     "classroom nosuch": ["classroom", "nosuch"],

@@ -158,6 +158,7 @@ def test_custom_blocks_are_frames_but_not_packets_of_an_unsupported_link_type() 
     assert read(data) == (3, None, {})
 
 
+@pytest.mark.e2e
 def test_an_unsupported_interface_is_said_once_and_the_rest_is_read(tmp_path: Path) -> None:
     capture = tmp_path / "mixed.pcapng"
     capture.write_bytes(CASES["pcapng interface of link type 147"][0])
@@ -200,6 +201,7 @@ def run_cli(*args: str, feed: bytes = b"", endless: bytes | None = None,
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "header",
     [
@@ -215,6 +217,7 @@ def test_a_huge_block_then_endless_zeros_on_stdin_ends_with_one_line(header: byt
     assert err.count("\n") == 1 and "corrupt" in err and "Traceback" not in err
 
 
+@pytest.mark.e2e
 def test_random_bytes_after_a_header_on_stdin_end_with_one_line() -> None:
     rng = __import__("random").Random(11)
     for header in (craft.pcap_header(), shb() + idb()):

@@ -310,6 +310,7 @@ def _feed_fifo(fifo: Path, data: bytes) -> threading.Thread:
     return writer
 
 
+@pytest.mark.e2e
 def test_a_fifo_is_read_once_as_a_stream(tmp_path):
     fifo = tmp_path / "capture.fifo"
     os.mkfifo(fifo)
@@ -357,6 +358,7 @@ def test_the_tui_on_a_fifo_shows_its_packets_and_quits_on_q(tmp_path):
         pane.close()
 
 
+@pytest.mark.e2e
 def test_ctrl_c_ends_print_on_a_pipe_that_sends_nothing_more():
     """Like a tcpdump on a quiet interface: the read waits for ever, Ctrl-C ends it at once."""
     proc = subprocess.Popen(

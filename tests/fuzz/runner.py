@@ -33,8 +33,9 @@ PER_FILE_LIMIT = 5.0
 """Seconds a file may take before it counts as a hang."""
 
 
-class Hang(Exception):
-    """The per-file time limit went off."""
+class Hang(BaseException):
+    """The per-file time limit went off (a BaseException: no ``except Exception`` in the code
+    under test may swallow it)."""
 
 
 def _alarm(_signum: int, _frame: FrameType | None) -> None:

@@ -88,6 +88,7 @@ def through_the_command(index: int, folder: Path) -> str | None:
     return None
 
 
+@pytest.mark.e2e
 def test_a_sample_through_the_real_command(tmp_path: Path) -> None:
     with ThreadPoolExecutor(2) as pool:
         problems = [p for p in pool.map(lambda i: through_the_command(i, tmp_path),
