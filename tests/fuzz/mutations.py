@@ -23,7 +23,9 @@ from tests.fuzz import frames as frame_damage
 from tests.helpers import craft
 from tests.helpers.paths import DATA, ROOT
 
-SEED_DIRS = (DATA, DATA / "tshark", ROOT / "captures")
+SEED_DIRS = (DATA, DATA / "tshark", DATA / "lab", ROOT / "captures")
+MAX_SEED_BYTES = 25_000
+"""Seeds up to this size: the lab's bigger captures would make each file ten times slower."""
 
 BOUNDARIES = (
     0, 1, 3, 4, 11, 12, 13, 15, 16, 27, 28, 31, 32, 0x7FFF, 0x8000, 0xFFFF, 0x10000,
@@ -46,11 +48,12 @@ class Seed:
 
 @cache
 def seeds() -> tuple[Seed, ...]:
-    """Every pcap and pcapng file under tests/data and captures/, in name order."""
+    """The pcap and pcapng files of tests/data, its tshark and lab folders, and captures/ (up
+    to `MAX_SEED_BYTES`), in name order."""
     out = []
     for folder in SEED_DIRS:
         for path in sorted(folder.glob("*.pcap*")):
-            if path.suffix not in (".pcap", ".pcapng"):
+            if path.suffix not in (".pcap", ".pcapng") or path.stat().st_size > MAX_SEED_BYTES:
                 continue
             data = path.read_bytes()
             frames: list[tuple[int, bytes]] = []

@@ -31,7 +31,7 @@ from tests.helpers.live import cli_env
 from tests.helpers.paths import ROOT
 
 SEED = int(os.environ.get("HANDSHAKE_VIZ_FUZZ_SEED") or random.SystemRandom().randrange(10**9))
-IN_PROCESS = 100_000
+IN_PROCESS = 60_000
 """Mutated files through the reader in one process (about 0.3 ms each)."""
 THROUGH_THE_COMMAND = 48
 """Files through ``handshake-viz replay`` itself (a third of a second each, start-up)."""
