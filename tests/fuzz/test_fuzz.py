@@ -31,11 +31,11 @@ from tests.helpers.live import cli_env
 from tests.helpers.paths import ROOT
 
 SEED = int(os.environ.get("HANDSHAKE_VIZ_FUZZ_SEED") or random.SystemRandom().randrange(10**9))
-IN_PROCESS = 60_000
+IN_PROCESS = 40_000
 """Mutated files through the reader in one process (about 0.3 ms each)."""
-THROUGH_THE_COMMAND = 48
+THROUGH_THE_COMMAND = 36
 """Files through ``handshake-viz replay`` itself (a third of a second each, start-up)."""
-AGAINST_TSHARK = 80
+AGAINST_TSHARK = 60
 """Files given to tshark too (a quarter of a second each)."""
 MEMORY_MB = 1024
 
