@@ -95,8 +95,15 @@ def run_demo(args: argparse.Namespace) -> int:
         return error(str(exc.args[0]))
     except (SourceError, OSError) as exc:
         return error(str(exc))
+    _kernel_note(source)
     drop_privileges()
     return _show(source, args)
+
+
+def _kernel_note(source: LiveSource) -> None:
+    """One line when the kernel's view was asked for and cannot run."""
+    if source.kernel.note:
+        note(source.kernel.note)
 
 
 # -- live ------------------------------------------------------------------------------------
@@ -128,6 +135,7 @@ def run_live(args: argparse.Namespace) -> int:
         source.open()
     except (SourceError, OSError) as exc:
         return error(str(exc))
+    _kernel_note(source)
     drop_privileges()
     if getattr(args, "print_", False):
         saving = f", saving to {source.save}" if source.save else ""

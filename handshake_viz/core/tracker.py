@@ -326,7 +326,8 @@ class ConnectionTracker:
             if flags & 0x10:
                 if conv.synack_time is None:
                     conv.synack_time = now
-                    conv.client_is_a = not from_a
+                    if conv.syn_time is None:  # a simultaneous open keeps the first SYN's roles
+                        conv.client_is_a = not from_a
                     conv.synack_options = options_layout(p.options)
             else:
                 conv.ts_mru_syn = now

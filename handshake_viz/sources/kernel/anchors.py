@@ -1,0 +1,310 @@
+"""Each end's kernel state after each packet: the kernel's state changes anchored to the packets
+that caused them.
+
+A kernel changes a socket's state in two ways, and they sit differently around a packet's
+capture time:
+
+- **for what it sends** (connect() to SYN-SENT, close() to FIN-WAIT-1 or LAST-ACK, an abort):
+  just *before* the packet leaves; the change belongs to the next packet of that end that
+  carries the flag (SYN, FIN, RST), and shows from that packet on;
+- **for what it receives** (the SYN-ACK's ESTABLISHED, a FIN's CLOSE-WAIT, the last ACK's
+  CLOSED): just *after* the packet is captured (loopback captures a packet as it is
+  delivered); the change belongs to the latest packet to that end that could cause it.
+
+So a packet is held a moment (`SETTLE`) for the changes its receiver makes on its account, and
+a sending change waits for its packet (at most `SEND_WINDOW`). The result, per packet, is
+what the kernel of each end said once that packet had been sent and received: the ladder's
+state columns, and the yardstick of the tracker's inference. Where a kernel said nothing (no
+socket of that end traced yet, or one gone into the timewait table in FIN-WAIT-2) the state
+is unknown (None); a SYN to a port nothing listens on finds the kernel's answer CLOSED.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from handshake_viz.core.events import (
+    ACK,
+    FIN,
+    RST,
+    SYN,
+    Event,
+    KernelStates,
+    PacketEvent,
+    SocketEvent,
+    StateEvent,
+    TcpState,
+    endpoint,
+    split_endpoint,
+)
+
+S = TcpState
+SETTLE = 0.005
+"""Seconds a packet waits for its receiver's state changes (microseconds on loopback)."""
+SEND_WINDOW = 0.5
+"""Seconds a sending change waits for the packet that carries it before it stands alone."""
+_ANY = ("0.0.0.0", "::")
+
+End = tuple[str, str]
+"""A socket as (its own endpoint, its peer's endpoint)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """Which packets a state change can belong to: flags it needs, flags it must not have."""
+
+    sending: bool
+    need: int
+    forbid: int = 0
+
+    def fits(self, flags: int) -> bool:
+        return flags & self.need == self.need and not flags & self.forbid
+
+
+_RULES: dict[tuple[TcpState, TcpState], Cause] = {
+    (S.CLOSED, S.SYN_SENT): Cause(True, SYN, ACK),
+    (S.ESTABLISHED, S.FIN_WAIT_1): Cause(True, FIN),
+    (S.SYN_RECEIVED, S.FIN_WAIT_1): Cause(True, FIN),
+    (S.CLOSE_WAIT, S.LAST_ACK): Cause(True, FIN),
+    (S.SYN_SENT, S.ESTABLISHED): Cause(False, SYN | ACK),
+    (S.SYN_SENT, S.SYN_RECEIVED): Cause(False, SYN, ACK),
+    (S.LISTEN, S.SYN_RECEIVED): Cause(False, ACK, SYN),
+    (S.SYN_RECEIVED, S.ESTABLISHED): Cause(False, ACK),
+    (S.ESTABLISHED, S.CLOSE_WAIT): Cause(False, FIN),
+    (S.FIN_WAIT_1, S.FIN_WAIT_2): Cause(False, ACK),
+    (S.FIN_WAIT_1, S.CLOSING): Cause(False, FIN),
+    (S.FIN_WAIT_2, S.TIME_WAIT): Cause(False, FIN),
+    (S.FIN_WAIT_2, S.FIN_WAIT_2): Cause(False, ACK),
+    (S.CLOSING, S.TIME_WAIT): Cause(False, ACK),
+    (S.LAST_ACK, S.CLOSED): Cause(False, ACK),
+}
+"""Where each change of a connected socket belongs (the rest: a reset, or no packet)."""
+_RESET_RECEIVED = Cause(False, RST)
+_RESET_SENT = Cause(True, RST)
+
+
+def _port_of(text: str) -> tuple[str, int] | None:
+    return split_endpoint(text)
+
+
+@dataclass(slots=True)
+class _Held:
+    """A packet waiting for its receiver's changes, with both ends' states so far."""
+
+    event: PacketEvent
+    sender: End
+    receiver: End
+    states: dict[End, TcpState | None]
+
+
+class KernelAnchors:
+    """Annotates packets with both ends' kernel states (`PacketEvent.kernel`), in one pass over
+    a time-ordered stream of packets and side events; everything passes through in order."""
+
+    def __init__(self) -> None:
+        self.states: dict[End, TcpState | None] = {}
+        """Each traced socket's state as of the packets released so far."""
+        self._listeners: dict[tuple[str, int], int] = {}
+        self._programs: dict[End, str] = {}
+        self._port_programs: dict[int, str] = {}
+        """A listener's program by port: the server's before its own socket is known."""
+        self._timewait_fw2: set[End] = set()
+        """Sockets that went into the timewait table in FIN-WAIT-2: their next change (the
+        peer's FIN) is not traced."""
+        self._sending: dict[End, list[tuple[StateEvent, Cause]]] = {}
+        self._queue: deque[Event] = deque()
+        self._held: dict[int, _Held] = {}
+        """Held packets by id (each waits in `_queue` too)."""
+        self._cache: dict[tuple[object, ...], KernelStates] = {}
+
+    # -- the stream ------------------------------------------------------------------------
+
+    def feed(self, events: Iterable[Event], now: float | None = None) -> list[Event]:
+        """Take events (in time order); return those whose packets have settled, in order.
+
+        `now`: the time up to which everything has been fed (a live watermark), so a quiet
+        moment releases the last packets; without it, only later events do.
+        """
+        latest = now
+        for ev in events:
+            self._take(ev)
+            t = getattr(ev, "time", None)
+            if t is not None and (latest is None or t > latest):
+                latest = t
+        return list(self._release(latest))
+
+    def flush(self) -> list[Event]:
+        """The end of the stream: everything still held."""
+        for ends in list(self._sending.values()):
+            for state, _ in ends:
+                self._apply(state)
+        self._sending.clear()
+        return list(self._release(None, everything=True))
+
+    def run(self, events: Iterable[Event]) -> Iterator[Event]:
+        """The whole stream annotated (for a saved capture)."""
+        for ev in events:
+            yield from self.feed((ev,))
+        yield from self.flush()
+
+    def _release(self, upto: float | None, everything: bool = False) -> Iterator[Event]:
+        queue = self._queue
+        while queue:
+            head = queue[0]
+            if type(head) is PacketEvent and not everything:
+                if upto is None or head.time + SETTLE > upto:
+                    return
+            queue.popleft()
+            if type(head) is PacketEvent:
+                held = self._held.pop(id(head), None)
+                if held is not None:  # a TCP packet (a datagram has no states)
+                    head.kernel = self._annotation(held)
+            yield head
+
+    # -- events ------------------------------------------------------------------------------
+
+    def _take(self, ev: Event) -> None:
+        kind = type(ev)
+        if kind is PacketEvent:
+            assert isinstance(ev, PacketEvent)
+            if ev.proto == "tcp":
+                self._packet(ev)
+        elif kind is StateEvent:
+            assert isinstance(ev, StateEvent)
+            self._state(ev)
+        elif kind is SocketEvent:
+            assert isinstance(ev, SocketEvent)
+            self._learn_program(ev.local, ev.remote, ev.pid, ev.comm, ev.call == "listen")
+        self._queue.append(ev)
+
+    def _learn_program(
+        self, local: str | None, remote: str | None, pid: int | None, comm: str | None,
+        listener: bool,
+    ) -> None:  # fmt: skip
+        if pid is None or local is None:
+            return
+        name = f"{comm} {pid}"
+        if listener or remote is None:
+            end = _port_of(local)
+            if end is not None:
+                self._port_programs[end[1]] = name
+        else:
+            self._programs[(local, remote)] = name
+
+    def _state(self, ev: StateEvent) -> None:
+        self._learn_program(ev.local, ev.remote, ev.pid, ev.comm, ev.remote is None)
+        if ev.local is None:
+            return
+        if ev.remote is None:  # a listener
+            key = _port_of(ev.local)
+            if key is not None:
+                if ev.new is S.LISTEN:
+                    self._listeners[key] = self._listeners.get(key, 0) + 1
+                elif ev.old is S.LISTEN and self._listeners.get(key):
+                    self._listeners[key] -= 1
+            return
+        end = (ev.local, ev.remote)
+        if ev.old is None:
+            self.states[end] = ev.new  # found so when the view began
+            return
+        cause = _RULES.get((ev.old, ev.new))
+        if cause is None and ev.new is S.CLOSED:
+            cause = _RESET_RECEIVED if self._latest_to(end, _RESET_RECEIVED) else _RESET_SENT
+        if cause is None:
+            self._apply(ev)
+        elif cause.sending:
+            self._sending.setdefault(end, []).append((ev, cause))
+        else:
+            held = self._latest_to(end, cause)
+            self._apply(ev, held)
+
+    def _latest_to(self, end: End, cause: Cause) -> _Held | None:
+        """The latest held packet to `end` that `cause` fits."""
+        for ev in reversed(self._queue):
+            held = self._held.get(id(ev))
+            if held is not None and held.receiver == end and cause.fits(held.event.flags):
+                return held
+        return None
+
+    def _apply(self, ev: StateEvent, at: _Held | None = None) -> None:
+        """Make `ev`'s change: from packet `at` on (and to every later held packet)."""
+        assert ev.local is not None and ev.remote is not None
+        end = (ev.local, ev.remote)
+        new: TcpState | None = ev.new
+        if ev.timewait and ev.new is S.FIN_WAIT_2:
+            self._timewait_fw2.add(end)
+        elif not ev.timewait:
+            self._timewait_fw2.discard(end)
+        self.states[end] = new
+        if at is None:
+            return
+        seen = False
+        for item in self._queue:
+            held = self._held.get(id(item))
+            if held is at:
+                seen = True
+            if seen and held is not None and end in held.states:
+                held.states[end] = new
+
+    def _packet(self, ev: PacketEvent) -> None:
+        sender = (endpoint(ev.src, ev.sport), endpoint(ev.dst, ev.dport))
+        receiver = (sender[1], sender[0])
+        flags = ev.flags
+        waiting = self._sending.get(sender)
+        if waiting:
+            for state, cause in list(waiting):
+                if cause.fits(flags):
+                    waiting.remove(state_cause := (state, cause))
+                    del state_cause
+                    self._apply(state)
+        self._expire(ev.time)
+        if receiver in self._timewait_fw2 and flags & FIN:
+            self._timewait_fw2.discard(receiver)
+            self.states[receiver] = None  # now in TIME-WAIT, which the kernel does not say
+        held = _Held(ev, sender, receiver, {})
+        held.states[sender] = self._known(sender, flags, sending=True)
+        held.states[receiver] = self._known(receiver, flags, sending=False)
+        self._held[id(ev)] = held
+
+    def _expire(self, now: float) -> None:
+        for end, waiting in list(self._sending.items()):
+            for state, cause in list(waiting):
+                if now - state.time > SEND_WINDOW:
+                    waiting.remove((state, cause))
+                    self._apply(state)
+            if not waiting:
+                del self._sending[end]
+
+    def _known(self, end: End, flags: int, sending: bool) -> TcpState | None:
+        """An end's kernel state now; for a port without a socket, the kernel's answer to a
+        SYN (or the reset it sends) where nothing listens: CLOSED."""
+        if end in self.states:
+            return self.states[end]
+        refusal = flags & RST if sending else flags & (SYN | ACK) == SYN
+        if not refusal:
+            return None
+        local = _port_of(end[0])
+        if local is None:
+            return None
+        addr, port = local
+        if self._listeners.get((addr, port)) or any(self._listeners.get((a, port)) for a in _ANY):
+            return None  # a request socket, which no tracepoint shows
+        return S.CLOSED
+
+    def _annotation(self, held: _Held) -> KernelStates:
+        ev = held.event
+        c2s = ev.dir == "c2s"
+        client, server = (held.sender, held.receiver) if c2s else (held.receiver, held.sender)
+        cs, ss = held.states.get(client), held.states.get(server)
+        cp = self._programs.get(client)
+        sp = self._programs.get(server)
+        if sp is None:
+            port = _port_of(server[0])
+            sp = self._port_programs.get(port[1]) if port else None
+        key = (cs, ss, cp, sp)
+        out = self._cache.get(key)
+        if out is None:
+            out = self._cache[key] = KernelStates(cs, ss, cp, sp)
+        return out
