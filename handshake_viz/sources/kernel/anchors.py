@@ -110,10 +110,16 @@ class KernelAnchors:
         self._programs: dict[End, str] = {}
         self._port_programs: dict[int, str] = {}
         """A listener's program by port: the server's before its own socket is known."""
-        self._timewait_fw2: set[End] = set()
-        """Sockets that went into the timewait table in FIN-WAIT-2: their next change (the
-        peer's FIN) is not traced."""
+        self._timewait: dict[End, TcpState] = {}
+        """Sockets in the kernel's timewait table (TIME-WAIT, or FIN-WAIT-2 waiting for the
+        peer's FIN): their later changes (that FIN, a reset) are not traced."""
+        self._portless: dict[tuple[str, str], StateEvent] = {}
+        """SYN-SENT changes whose local port the kernel had not picked yet, by (local
+        address, remote endpoint): the next SYN from there to there is theirs."""
         self._sending: dict[End, list[tuple[StateEvent, Cause]]] = {}
+        """Changes for what an end sends, waiting for the packet that carries them."""
+        self._after_sending: dict[End, list[StateEvent]] = {}
+        """Changes for what an end received, after a sending change still waiting."""
         self._queue: deque[Event] = deque()
         self._held: dict[int, _Held] = {}
         """Held packets by id (each waits in `_queue` too)."""
@@ -137,8 +143,10 @@ class KernelAnchors:
 
     def flush(self) -> list[Event]:
         """The end of the stream: everything still held."""
-        for ends in list(self._sending.values()):
-            for state, _ in ends:
+        for end, waiting in list(self._sending.items()):
+            for state, _ in waiting:
+                self._apply(state)
+            for state in self._after_sending.pop(end, ()):
                 self._apply(state)
         self._sending.clear()
         return list(self._release(None, everything=True))
@@ -209,6 +217,9 @@ class KernelAnchors:
         if ev.old is None:
             self.states[end] = ev.new  # found so when the view began
             return
+        if ev.new is S.SYN_SENT and ev.local.endswith(":0"):
+            self._portless[(ev.local.rsplit(":", 1)[0], ev.remote)] = ev
+            return
         cause = _RULES.get((ev.old, ev.new))
         if cause is None and ev.new is S.CLOSED:
             cause = _RESET_RECEIVED if self._latest_to(end, _RESET_RECEIVED) else _RESET_SENT
@@ -216,6 +227,10 @@ class KernelAnchors:
             self._apply(ev)
         elif cause.sending:
             self._sending.setdefault(end, []).append((ev, cause))
+        elif self._sending.get(end):
+            # It received after a change of its own that its packet has not shown yet (two
+            # FINs crossing): it follows that change, from that packet on.
+            self._after_sending.setdefault(end, []).append(ev)
         else:
             held = self._latest_to(end, cause)
             self._apply(ev, held)
@@ -233,10 +248,10 @@ class KernelAnchors:
         assert ev.local is not None and ev.remote is not None
         end = (ev.local, ev.remote)
         new: TcpState | None = ev.new
-        if ev.timewait and ev.new is S.FIN_WAIT_2:
-            self._timewait_fw2.add(end)
-        elif not ev.timewait:
-            self._timewait_fw2.discard(end)
+        if ev.timewait:
+            self._timewait[end] = ev.new
+        else:
+            self._timewait.pop(end, None)
         self.states[end] = new
         if at is None:
             return
@@ -252,17 +267,25 @@ class KernelAnchors:
         sender = (endpoint(ev.src, ev.sport), endpoint(ev.dst, ev.dport))
         receiver = (sender[1], sender[0])
         flags = ev.flags
+        if flags & (SYN | ACK) == SYN and sender not in self.states and self._portless:
+            portless = self._portless.pop((sender[0].rsplit(":", 1)[0], sender[1]), None)
+            if portless is not None:  # connect()'s SYN-SENT, before its port was picked
+                self.states[sender] = S.SYN_SENT
         waiting = self._sending.get(sender)
         if waiting:
             for state, cause in list(waiting):
                 if cause.fits(flags):
-                    waiting.remove(state_cause := (state, cause))
-                    del state_cause
+                    waiting.remove((state, cause))
+                    self._apply(state)
+            if not waiting:
+                del self._sending[sender]
+                for state in self._after_sending.pop(sender, ()):
                     self._apply(state)
         self._expire(ev.time)
-        if receiver in self._timewait_fw2 and flags & FIN:
-            self._timewait_fw2.discard(receiver)
-            self.states[receiver] = None  # now in TIME-WAIT, which the kernel does not say
+        held_state = self._timewait.get(receiver)
+        if held_state is not None and flags & RST or held_state is S.FIN_WAIT_2 and flags & FIN:
+            del self._timewait[receiver]
+            self.states[receiver] = None  # the timewait table's own doing: not traced
         held = _Held(ev, sender, receiver, {})
         held.states[sender] = self._known(sender, flags, sending=True)
         held.states[receiver] = self._known(receiver, flags, sending=False)
@@ -276,6 +299,8 @@ class KernelAnchors:
                     self._apply(state)
             if not waiting:
                 del self._sending[end]
+                for state in self._after_sending.pop(end, ()):
+                    self._apply(state)
 
     def _known(self, end: End, flags: int, sending: bool) -> TcpState | None:
         """An end's kernel state now; for a port without a socket, the kernel's answer to a

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from handshake_viz.core.events import TcpState, endpoint
-from handshake_viz.sources.kernel.view import KERNEL_STATES
+from handshake_viz.core.events import StateEvent, TcpState, endpoint, split_endpoint
+from handshake_viz.sources.kernel.view import KERNEL_STATES, S
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +96,20 @@ def owners(inodes: Iterable[int], proc: Path = Path("/proc")) -> dict[int, tuple
                     comm = "?"
                 found[inode] = (int(entry.name), comm)
     return found
+
+
+def seed_states(
+    sockets: Iterable[tuple[str, str, TcpState]], at: float, ports: Iterable[int]
+) -> list[StateEvent]:
+    """State events for the sockets that were there when the view began (``old`` None)."""
+    watched = frozenset(ports)
+    out = []
+    for local, remote, state in sockets:
+        end = split_endpoint(remote)
+        lport = (split_endpoint(local) or ("", 0))[1]
+        if state is S.LISTEN or end is None or end[1] == 0:
+            out.append(StateEvent(at, local, None, None, state, side="server"))
+            continue
+        side = "server" if lport in watched and end[1] not in watched else "client"
+        out.append(StateEvent(at, local, remote, None, state, side=side))
+    return out

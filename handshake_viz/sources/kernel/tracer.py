@@ -26,10 +26,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from handshake_viz.core.events import StateEvent, TcpState
+from handshake_viz.sources.kernel.clock import MonotonicClock
 from handshake_viz.sources.kernel.lines import parse
 from handshake_viz.sources.kernel.program import ProgramText
-from handshake_viz.sources.kernel.seed import owners, watched_sockets
-from handshake_viz.sources.kernel.view import KernelView, MonotonicClock, SideSink, seed_states
+from handshake_viz.sources.kernel.seed import owners, seed_states, watched_sockets
+from handshake_viz.sources.kernel.view import KernelView, SideSink
 
 TRACEFS = Path("/sys/kernel/tracing")
 READY_TIMEOUT = 30.0

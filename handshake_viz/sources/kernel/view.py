@@ -31,8 +31,8 @@ from handshake_viz.core.events import (
     SocketEvent,
     StateEvent,
     TcpState,
-    split_endpoint,
 )
+from handshake_viz.sources.kernel.clock import MonotonicClock
 from handshake_viz.sources.kernel.lines import (
     CallLine,
     KernelLine,
@@ -75,29 +75,6 @@ class SideSink(Protocol):
     def tracer_at(self, t: float) -> None: ...
 
     def tracer_gone(self) -> None: ...
-
-
-class MonotonicClock:
-    """CLOCK_MONOTONIC nanoseconds (the tracepoints' clock) as CLOCK_REALTIME seconds (the
-    packets'): the two differ by a constant that only a step of the wall clock changes,
-    measured here as the tightest of a few readings."""
-
-    def __init__(self, samples: int = 50) -> None:
-        best: tuple[int, int] | None = None
-        for _ in range(samples):
-            r1 = time.clock_gettime_ns(time.CLOCK_REALTIME)
-            m = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
-            r2 = time.clock_gettime_ns(time.CLOCK_REALTIME)
-            if best is None or r2 - r1 < best[0]:
-                best = (r2 - r1, (r1 + r2) // 2 - m)
-        assert best is not None
-        self.offset_ns = best[1]
-        """Realtime minus monotonic, in nanoseconds."""
-        self.error_ns = best[0]
-        """The bracket of the best reading: the offset is right to within half of it."""
-
-    def real(self, mono_ns: int) -> float:
-        return (mono_ns + self.offset_ns) / 1e9
 
 
 @dataclass(slots=True)
@@ -401,20 +378,3 @@ class KernelView:
                 self._side(line.sk, line.lport, line.rport),
             )  # fmt: skip
         )
-
-
-def seed_states(
-    sockets: Iterable[tuple[str, str, TcpState]], at: float, ports: Iterable[int]
-) -> list[StateEvent]:
-    """State events for the sockets that were there when the view began (``old`` None)."""
-    watched = frozenset(ports)
-    out = []
-    for local, remote, state in sockets:
-        end = split_endpoint(remote)
-        lport = (split_endpoint(local) or ("", 0))[1]
-        if state is S.LISTEN or end is None or end[1] == 0:
-            out.append(StateEvent(at, local, None, None, state, side="server"))
-            continue
-        side = "server" if lport in watched and end[1] not in watched else "client"
-        out.append(StateEvent(at, local, remote, None, state, side=side))
-    return out
