@@ -135,6 +135,10 @@ def run_live(args: argparse.Namespace) -> int:
         source.open()
     except (SourceError, OSError) as exc:
         return error(str(exc))
+    if source.kernel.tracer is not None:
+        # Other programs are already running: their next call must be seen, so wait.
+        note(load(getattr(args, "lang", None) or "en").text("kernel.starting"))
+        source.kernel.wait_ready()
     _kernel_note(source)
     drop_privileges()
     if getattr(args, "print_", False):

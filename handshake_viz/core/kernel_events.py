@@ -30,6 +30,9 @@ class KernelStates:
     client_program: str | None = None
     """ "curl 4711": the process name and pid that used the client's socket."""
     server_program: str | None = None
+    note: str | None = None
+    """What the kernel said of this very packet, where it did: "retransmit_timeout",
+    "retransmit_fast" (it sent this segment again, and why), "reset_sent", "reset_received"."""
 
 
 @dataclass(slots=True)

@@ -25,14 +25,18 @@ from handshake_viz.render.palette import stream_marker, stream_style
 
 def connection_text(s: StreamInfo) -> str:
     """One stream as a line: handshake (✓ complete, ½ partial, ✗ none), its RTT, bytes each
-    way (↑ client to server), how it ended, packets, then the endpoints (the part a narrow
-    panel cuts)."""
+    way (↑ client to server), how it ended, packets, the programs at each end where the
+    kernel's view names them ("curl 4711 → python3 4702"), then the endpoints (the part a
+    narrow panel cuts)."""
     hs = {"complete": "✓", "partial": "½", "none": "✗"}[s.handshake]
     rtt = s.handshake_rtt
     rtt_text = "—" if rtt is None else f"{rtt * 1000:.3f}ms"
+    programs = ""
+    if s.client_program or s.server_program:  # the kernel's view names them
+        programs = f"{s.client_program or '?'} → {s.server_program or '?'}  "
     return (
         f"{s.proto} {s.stream:<4} {hs} {rtt_text:>9} ↑{s.bytes_c2s}B ↓{s.bytes_s2c}B "
-        f"{s.ended:<4} {s.packets}p  "
+        f"{s.ended:<4} {s.packets}p  {programs}"
         f"{endpoint(s.client, s.cport)} → {endpoint(s.server, s.sport)}"
     )
 

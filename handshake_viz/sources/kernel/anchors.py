@@ -31,6 +31,7 @@ from handshake_viz.core.events import (
     RST,
     SYN,
     Event,
+    KernelEvent,
     KernelStates,
     PacketEvent,
     SocketEvent,
@@ -97,6 +98,7 @@ class _Held:
     sender: End
     receiver: End
     states: dict[End, TcpState | None]
+    note: str | None = None
 
 
 class KernelAnchors:
@@ -124,6 +126,8 @@ class KernelAnchors:
         self._held: dict[int, _Held] = {}
         """Held packets by id (each waits in `_queue` too)."""
         self._cache: dict[tuple[object, ...], KernelStates] = {}
+        self._notes: dict[End, list[tuple[float, str, Cause]]] = {}
+        """The kernel's retransmissions and resets, waiting for the packet they sent."""
 
     # -- the stream ------------------------------------------------------------------------
 
@@ -185,6 +189,9 @@ class KernelAnchors:
         elif kind is SocketEvent:
             assert isinstance(ev, SocketEvent)
             self._learn_program(ev.local, ev.remote, ev.pid, ev.comm, ev.call == "listen")
+        elif kind is KernelEvent:
+            assert isinstance(ev, KernelEvent)
+            self._kernel(ev)
         self._queue.append(ev)
 
     def _learn_program(
@@ -234,6 +241,24 @@ class KernelAnchors:
         else:
             held = self._latest_to(end, cause)
             self._apply(ev, held)
+
+    def _kernel(self, ev: KernelEvent) -> None:
+        """The kernel's own doings mark the packet they made or took."""
+        if ev.local is None or ev.remote is None:
+            return
+        end = (ev.local, ev.remote)
+        if ev.event == "receive_reset":
+            held = self._latest_to(end, _RESET_RECEIVED)
+            if held is not None:
+                held.note = "reset_received"
+            return
+        if ev.event == "send_reset":
+            note, cause = "reset_sent", _RESET_SENT
+        elif ev.event == "retransmit_synack":
+            note, cause = "retransmit_timeout", Cause(True, SYN | ACK)
+        else:
+            note, cause = f"retransmit_{ev.reason or 'timeout'}", Cause(True, 0)
+        self._notes.setdefault(end, []).append((ev.time, note, cause))
 
     def _latest_to(self, end: End, cause: Cause) -> _Held | None:
         """The latest held packet to `end` that `cause` fits."""
@@ -287,6 +312,16 @@ class KernelAnchors:
             del self._timewait[receiver]
             self.states[receiver] = None  # the timewait table's own doing: not traced
         held = _Held(ev, sender, receiver, {})
+        notes = self._notes.get(sender)
+        if notes:
+            for item in list(notes):
+                t, note, cause = item
+                if ev.time - t > SEND_WINDOW:
+                    notes.remove(item)
+                elif cause.fits(flags):
+                    notes.remove(item)
+                    held.note = note
+                    break
         held.states[sender] = self._known(sender, flags, sending=True)
         held.states[receiver] = self._known(receiver, flags, sending=False)
         self._held[id(ev)] = held
@@ -328,8 +363,8 @@ class KernelAnchors:
         if sp is None:
             port = _port_of(server[0])
             sp = self._port_programs.get(port[1]) if port else None
-        key = (cs, ss, cp, sp)
+        key = (cs, ss, cp, sp, held.note)
         out = self._cache.get(key)
         if out is None:
-            out = self._cache[key] = KernelStates(cs, ss, cp, sp)
+            out = self._cache[key] = KernelStates(cs, ss, cp, sp, held.note)
         return out

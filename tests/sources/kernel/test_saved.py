@@ -18,7 +18,11 @@ from handshake_viz.core.events import (
     StateEvent,
     TcpState,
 )
+from handshake_viz.model.playback import TimelineView
+from handshake_viz.model.timeline import Timeline
+from handshake_viz.render.ladder_text import ladder_text
 from handshake_viz.sources.replay import ReplaySource
+from handshake_viz.tui.connections import connection_text
 from tests.helpers.kernel import agreement, states
 from tests.helpers.paths import DATA
 
@@ -130,3 +134,18 @@ def test_kernel_events_come_back_too():
     events = replayed(CURL)
     assert not [e for e in events if isinstance(e, KernelEvent)]  # nothing was retransmitted
     assert all(p.kernel is not None for p in packets(events))
+
+
+def test_the_ladder_shows_the_kernels_states_and_marks_where_the_tracker_differs():
+    tl = Timeline()
+    tl.extend(replayed(CLOSE))
+    view = TimelineView(tl, live=True)
+    view.sync()
+    lines = ladder_text(view, width=160)
+    first_fin = next(line for line in lines if "FIN,ACK" in line)
+    # the server's kernel had not taken the client's FIN (its own was on the wire): the
+    # kernel's ESTABLISHED, marked, where the packets alone suggest CLOSE-WAIT
+    assert "│ESTABLISHED* " in first_fin
+    stream = tl.streams[0]
+    assert stream.client_program and stream.client_program.startswith("python")
+    assert connection_text(stream).count("python") == 2  # both ends named
