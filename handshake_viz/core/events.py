@@ -309,11 +309,14 @@ class CaptureStats:
     drops: int = 0
     """Packets the kernel dropped (live capture only)."""
     saved_to: str | None = None
+    kernel_lost: int | None = None
+    """With the kernel's view: its records lost (bpftrace's buffers overflowed, or a reader
+    too far behind shed them); None without it."""
 
     type: str = field(default="stats", init=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "type": "stats",
             "source": self.source,
             "packets": self.packets,
@@ -321,6 +324,9 @@ class CaptureStats:
             "drops": self.drops,
             "saved_to": self.saved_to,
         }
+        if self.kernel_lost is not None:
+            d["kernel_lost"] = self.kernel_lost
+        return d
 
 
 @dataclass(slots=True)

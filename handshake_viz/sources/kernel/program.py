@@ -13,10 +13,10 @@ hold spaces); `lines` reads them. Times are the kernel's CLOCK_MONOTONIC nanosec
 - ``R t``: attached and running; ``T t``: a tick (every line before it was printed before).
 - ``S t tid sk old new family saddr sport daddr dport flags``: ``inet_sock_set_state``
   (``flags``: the socket's sk_flags, whose bit 1, SOCK_DONE, says the peer's FIN arrived).
-- ``B t pid tid call fd sk family laddr lport raddr rport comm``: a call that sends packets
-  while it runs, as it begins (connect, sendto, sendmsg, write, shutdown, close).
-- ``E t pid tid call fd sk family laddr lport raddr rport ret comm``: a call as it returns
-  (for accept, the new socket's fd and endpoints).
+- ``B t pid tid call fd sk family proto laddr lport raddr rport comm``: a call as it begins,
+  where it may block long (connect) or lose its endpoints (close).
+- ``E t began pid tid call fd sk family proto laddr lport raddr rport ret comm``: a call as
+  it returns (for accept, the new socket's fd and endpoints).
 - ``O t pid tid fd comm``: the socket() call that made a watched socket, when it shows.
 - ``K t event sk state family saddr sport daddr dport extra``: retransmissions and resets.
 """
@@ -364,13 +364,16 @@ class ProgramText:
         )
 
     def _io(self) -> str:
-        """Calls on a socket already known: sends and close begin and end, receives end."""
+        """Calls on a socket already known, printed as they return (with their start time:
+        the timeline holds everything for the tracer's ticks, so a quick send still stands
+        before its packet); close() is announced as it begins too, as its endpoints are gone
+        by its return."""
         out = []
         for name, kind in (
-            ("sendto", "B"),
-            ("sendmsg", "B"),
-            ("write", "B"),
-            ("shutdown", "B"),
+            ("sendto", "E"),
+            ("sendmsg", "E"),
+            ("write", "E"),
+            ("shutdown", "E"),
             ("close", "B"),
             ("recvfrom", "E"),
             ("recvmsg", "E"),

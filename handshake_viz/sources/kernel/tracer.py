@@ -27,7 +27,7 @@ from pathlib import Path
 
 from handshake_viz.core.events import StateEvent, TcpState
 from handshake_viz.sources.kernel.clock import MonotonicClock
-from handshake_viz.sources.kernel.lines import parse
+from handshake_viz.sources.kernel.lines import Tick, parse
 from handshake_viz.sources.kernel.program import ProgramText
 from handshake_viz.sources.kernel.seed import owners, seed_states, watched_sockets
 from handshake_viz.sources.kernel.view import KernelView, SideSink
@@ -36,6 +36,11 @@ TRACEFS = Path("/sys/kernel/tracing")
 READY_TIMEOUT = 30.0
 """Seconds bpftrace may take to compile and attach (about 3 s on a 2-core machine)."""
 _PR_SET_PDEATHSIG = 1
+BEHIND_NS = 500_000_000
+"""A reader this far behind the kernel sheds records (a burst of thousands of connections a
+second outruns a Python reader) ..."""
+CAUGHT_UP_NS = 100_000_000
+"""... until it reads a tick this recent."""
 
 
 def find_bpftrace() -> str | None:
@@ -110,6 +115,9 @@ class KernelTracer:
         """CPU time bpftrace used (user + system), known once it has ended."""
         self.lost = 0
         """Records bpftrace said it lost (its buffers overflowed)."""
+        self.shed = 0
+        """Records left unread because the reader had fallen behind (see `_read`)."""
+        self.shedding = False
         self.failure: str | None = None
         """Why the tracer stopped early or never started, if it did."""
         self.started_at = 0.0
@@ -188,10 +196,16 @@ class KernelTracer:
         # Returning ends this thread, and with it (the parent-death signal) the tracer.
 
     def _read(self, fd: int) -> None:
-        """Feed the view every line until the tracer ends or `stop` is asked."""
+        """Feed the view every line until the tracer ends or `stop` is asked.
+
+        A reader more than `BEHIND` seconds behind the kernel sheds what it reads but the
+        ticks (counted in `shed`) until it has caught up: the packet capture, which runs
+        apart, must never wait for the kernel's view.
+        """
         view = self.view
         assert view is not None
         rest = b""
+        clock = time.monotonic_ns
         while not self._stopping.is_set():
             ready, _, _ = select.select([fd], [], [], 0.05)
             if not ready:
@@ -201,10 +215,22 @@ class KernelTracer:
                 return
             lines = (rest + chunk).split(b"\n")
             rest = lines.pop()
-            for raw in lines:
-                record = parse(raw.decode("utf-8", "replace"))
-                if record is not None:
-                    view.feed(record)
+            feed = view.feed
+            for text in b"\n".join(lines).decode("utf-8", "replace").split("\n"):
+                if self.shedding and text[:1] != "T":
+                    self.shed += 1  # not even parsed: shedding must cost next to nothing
+                    continue
+                record = parse(text)
+                if record is None:
+                    continue
+                if self.shedding:
+                    assert type(record) is Tick
+                    self.shedding = clock() - record.t > CAUGHT_UP_NS
+                elif clock() - record.t > BEHIND_NS:
+                    self.shedding = True
+                    self.shed += 1
+                    continue
+                feed(record)
             if view.ready and not self._ready.is_set():
                 self._ready.set()
 
@@ -225,13 +251,14 @@ class KernelTracer:
         detail = errors[-1] if errors else "it ended without a word"
         return f"bpftrace failed: {detail[:200]}"
 
-    def _reap(self) -> None:
-        """Wait for bpftrace to end (its next tick fails on the closed pipe) and note its CPU
-        time; after a second, leave it to the parent-death signal."""
+    def _reap(self, timeout: float = 1.0) -> None:
+        """Wait up to `timeout` for bpftrace to end and note its CPU time; past that, the
+        parent-death signal ends it (detaching its probes can take the kernel seconds on a
+        busy machine: nothing here waits for that)."""
         proc = self.process
-        if proc is None:
+        if proc is None or proc.returncode is not None:
             return
-        deadline = time.monotonic() + 1.0
+        deadline = time.monotonic() + timeout
         while True:
             try:
                 pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -265,8 +292,20 @@ class KernelTracer:
         return self.process is not None and self.process.returncode is None
 
     def stop(self, timeout: float = 5.0) -> None:
-        """End the tracer: the reading thread closes its pipe (its next tick then ends it)
-        and, ending, sends it the parent-death signal."""
+        """End the tracer: signalled where we still may (root); else the reading thread
+        closes its pipe (its next tick then fails) and, ending, sends it the parent-death
+        signal. Then its CPU time is known."""
         self._stopping.set()
+        proc = self.process
+        if proc is not None and proc.returncode is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except (PermissionError, ProcessLookupError):
+                pass
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
+
+    def reap(self, timeout: float = 30.0) -> float:
+        """After `stop`: wait for bpftrace to be gone; its CPU seconds (for the bench)."""
+        self._reap(timeout)
+        return self.cpu_seconds

@@ -70,6 +70,8 @@ class LiveKernelView:
         self.stopped_early: str | None = None
         self._fd = -1
         self._wanted = wanted
+        self._words = load("en")
+        """The file's messages are in English, as tshark's own words are."""
         if demo:
             merger.default_process = (os.getpid(), _process_name())
 
@@ -120,7 +122,7 @@ class LiveKernelView:
         if self._fd < 0:
             return
         try:
-            os.write(self._fd, event_block(event, side_text(event)))
+            os.write(self._fd, event_block(event, side_text(event, self._words)))
         except OSError:
             self.close_file()  # a full disk: the capture itself reports it
 
@@ -144,6 +146,12 @@ class LiveKernelView:
         tracer.stop()
         self.merger.tracer_gone()
         return tracer.cpu_seconds
+
+    @property
+    def lost(self) -> int | None:
+        """Records of the kernel's view lost so far (None: the view is off)."""
+        tracer = self.tracer
+        return None if tracer is None else tracer.lost + tracer.shed
 
     def close_file(self) -> None:
         if self._fd >= 0:

@@ -365,6 +365,7 @@ class LiveSource:
                 stats.packets += 1
             yield ev
         stats.skipped = self.pipeline.skipped
+        stats.kernel_lost = self.kernel.lost
         stats.drops = self.sniffer.kernel_drops
         self.sniffer.close()
         stats.drops = self.sniffer.kernel_drops
