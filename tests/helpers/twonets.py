@@ -133,6 +133,9 @@ class Collector:
         if event is not None:
             self.add_side(event)
 
+    def tracer_ready(self) -> None:
+        pass
+
     def tracer_at(self, t: float) -> None:
         pass
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterable
 
-TICK_MS = 20
+TICK_MS = 10
 """Milliseconds between ticks: how often the reader learns that nothing more is on its way."""
 
 SOCK_DONE = 0x2

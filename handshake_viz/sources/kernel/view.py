@@ -58,7 +58,7 @@ WAITING_CALLS = {"accept", "recvfrom", "recvmsg", "read"}
 SYN_SENT_WAIT = 0.25
 """Seconds a SYN-SENT change waits for its socket's port (connect() returning) before it is
 shown without it."""
-TICK_MARGIN = 0.02
+TICK_MARGIN = 0.01
 """Seconds a tick's time is taken back: lines from another CPU's buffer may still be read
 after it."""
 
@@ -71,6 +71,8 @@ class SideSink(Protocol):
     def begin(self, provisional: SocketEvent) -> int: ...
 
     def end(self, token: int, build: Callable[[bool], SocketEvent | None]) -> None: ...
+
+    def tracer_ready(self) -> None: ...
 
     def tracer_at(self, t: float) -> None: ...
 
@@ -216,6 +218,7 @@ class KernelView:
     def _tick(self, line: Tick) -> None:
         if line.ready:
             self.ready = True
+            self.sink.tracer_ready()
         now = time.monotonic()
         for sk, (held, since) in list(self._syn_sent.items()):
             if now - since > SYN_SENT_WAIT:

@@ -100,7 +100,6 @@ class LiveKernelView:
         """Start the tracer, if `check` found it can run: while still root, and after
         `attach_file`, so that what it finds at its start is saved too."""
         if self.tracer is not None:
-            self.merger.expect_tracer()
             self.tracer.start()
 
     @property

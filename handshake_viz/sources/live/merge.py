@@ -112,11 +112,12 @@ class TimelineMerger:
         if self.on_side is not None:
             self.on_side(event)
 
-    def expect_tracer(self) -> None:
-        """The kernel's view runs: hold everything for its ticks and for the capture (a
-        state change must not pass the packet that caused it), and annotate packets."""
+    def tracer_ready(self) -> None:
+        """The kernel's view runs (from now on: before, packets pass without waiting for
+        it): hold everything for its ticks and for the capture (a state change must not pass
+        the packet that caused it), and annotate packets."""
         with self._cond:
-            self._tracer_at = 0.0
+            self._tracer_at = time.time() - self.CAUGHT_UP_MARGIN
             if self._caught_up is None:
                 self._caught_up = 0.0
             self.anchors = KernelAnchors()

@@ -306,6 +306,7 @@ class LiveSource:
     def _activity_loop(self) -> None:
         assert self.activity is not None
         try:
+            self.kernel.wait_ready(self._stop)  # the activity's first call must be seen
             self.activity()
         except BaseException as exc:  # noqa: BLE001 - handed to events(), shown as one line
             self._errors.append(exc)
@@ -323,8 +324,6 @@ class LiveSource:
         """
         self.open()
         self._wait_worker_ready()
-        if self.activity is not None:
-            self.kernel.wait_ready(self._stop)  # the activity's first call must be seen
         capture = threading.Thread(target=self._track_loop, name="track", daemon=True)
         capture.start()
         activity: threading.Thread | None = None

@@ -35,6 +35,9 @@ class Recorder:
         if event is not None:
             self.events.append(event)
 
+    def tracer_ready(self) -> None:
+        pass
+
     def tracer_at(self, t: float) -> None:
         self.ticks.append(t)
 
