@@ -188,6 +188,8 @@ class KernelTracer:
             pass  # bpftrace ended
         finally:
             proc.stdout.close()  # a tracer still running fails its next tick and ends
+            if self.view is not None:
+                self.view.abandon()
             self._reap()
             if not self._ready.is_set() and self.failure is None:
                 self.failure = self._error_text()
@@ -229,6 +231,7 @@ class KernelTracer:
                 elif clock() - record.t > BEHIND_NS:
                     self.shedding = True
                     self.shed += 1
+                    view.abandon()
                     continue
                 feed(record)
             if view.ready and not self._ready.is_set():

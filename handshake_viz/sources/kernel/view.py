@@ -325,6 +325,13 @@ class KernelView:
         else:
             self.sink.add_side(build(False))
 
+    def abandon(self) -> None:
+        """Give up the calls still waiting for their return (the tracer stopped, or its
+        reader shed their lines): the timeline must not wait for them."""
+        for pending in self._pending.values():
+            self.sink.end(pending.token, lambda announced: None)
+        self._pending.clear()
+
     def _begin(self, line: CallLine) -> None:
         owner = self._owners.get(line.sk)
         side = owner.side if owner and owner.side else self._side(line.sk, line.lport,
@@ -336,6 +343,9 @@ class KernelView:
         provisional = SocketEvent(began, side or "client", line.call, line.local, remote,
                                   WAITING, None, "udp" if line.proto == 17 else "tcp",
                                   line.pid, line.comm)  # fmt: skip
+        stale = self._pending.pop(line.tid, None)
+        if stale is not None:  # its return was never read: let it go
+            self.sink.end(stale.token, lambda announced: None)
         token = self.sink.begin(provisional)
         owner = _Owner(line.pid, line.comm, side)
         if line.call == "connect":
