@@ -11,7 +11,7 @@ This module knows nothing of the UI or of sockets.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO, NamedTuple
 
 PCAP_MAGIC_US = 0xA1B2C3D4
@@ -93,8 +93,17 @@ class _Buffer:
         return self.consumed + self.pos
 
 
-def read_records(stream: BinaryIO, name: str = "-") -> Iterator[RawRecord]:
+Journal = Callable[[int, bytes], None]
+"""Told of each pcapng systemd Journal Export Block: its frame number and the entry's bytes."""
+
+
+def read_records(
+    stream: BinaryIO, name: str = "-", journal: Journal | None = None
+) -> Iterator[RawRecord]:
     """Yield the packet records of a pcap or pcapng stream, in file order.
+
+    A pcapng journal entry (block type 9) takes a frame number, as tshark counts it, and goes
+    to `journal` if given.
 
     Raises:
         CaptureFileError: empty, unknown format, unsupported version or link type, corrupt.
@@ -107,7 +116,7 @@ def read_records(stream: BinaryIO, name: str = "-") -> Iterator[RawRecord]:
         raise CaptureCutShort(f'"{name}" is cut short in its file header')
     magic_le = struct.unpack_from("<I", buf.buf, 0)[0]
     if magic_le == PCAPNG_SHB:
-        yield from _read_pcapng(buf, name)
+        yield from _read_pcapng(buf, name, journal)
         return
     if magic_le in (PCAP_MAGIC_US, PCAP_MAGIC_NS):
         endian = "<"
@@ -186,7 +195,7 @@ def _check_linktype(linktype: int, name: str) -> None:
         )
 
 
-def _read_pcapng(buf: _Buffer, name: str) -> Iterator[RawRecord]:
+def _read_pcapng(buf: _Buffer, name: str, journal: Journal | None) -> Iterator[RawRecord]:
     endian = "<"
     interfaces: list[tuple[int, float, float]] = []
     """Per interface of the current section: (linktype, seconds per tick, offset seconds)."""
@@ -284,6 +293,10 @@ def _read_pcapng(buf: _Buffer, name: str) -> Iterator[RawRecord]:
                 wirelen,
                 offset + 8 + data_start,
             )
+        elif block_type == 9:  # systemd Journal Export Block: a frame to tshark
+            frame += 1
+            if journal is not None:
+                journal(frame, body)
         # Other blocks (name resolution, statistics, custom, ...) carry no packet.
 
 
