@@ -81,7 +81,7 @@ def one_run(connections: int, seconds: float, rate: float = 0.0) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="hv-bench-"))
     ours = tmp / "ours.pcap"
     theirs = tmp / "tcpdump.pcap"
-    source = LiveSource("lo", [port], save=ours)
+    source = LiveSource("lo", [port], save=ours, trace=False)  # the capture alone
     source.open()
     dump = subprocess.Popen(
         [

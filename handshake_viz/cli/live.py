@@ -98,8 +98,15 @@ def run_demo(args: argparse.Namespace) -> int:
         return error(str(exc))
     if source.network is not None and not source.network.private:
         note(load(lang).text("net.shared", reason=source.network.reason(lang), port=source.port))
+    _kernel_note(source)
     drop_privileges()
     return _show(source, args)
+
+
+def _kernel_note(source: LiveSource) -> None:
+    """One line when the kernel's view was asked for and cannot run."""
+    if source.kernel.note:
+        note(source.kernel.note)
 
 
 # -- live ------------------------------------------------------------------------------------
@@ -131,6 +138,11 @@ def run_live(args: argparse.Namespace) -> int:
         source.open()
     except (SourceError, OSError) as exc:
         return error(str(exc))
+    if source.kernel.tracer is not None:
+        # Other programs are already running: their next call must be seen, so wait.
+        note(load(getattr(args, "lang", None) or "en").text("kernel.starting"))
+        source.kernel.wait_ready()
+    _kernel_note(source)
     drop_privileges()
     if getattr(args, "print_", False):
         saving = f", saving to {source.save}" if source.save else ""

@@ -67,6 +67,15 @@ def _add_save_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-save", action="store_true", help="do not write a capture file")
 
 
+def _add_trace(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-trace",
+        action="store_true",
+        help="without the kernel's view (bpftrace, as root: any program's socket calls and "
+        "the kernel's TCP states beside the packets): packets only",
+    )
+
+
 def _lang_name(lang: str) -> str:
     """A language's code, with its own name for itself (``zh (中文)``)."""
     if lang == DEFAULT_LANG:
@@ -156,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--step", action="store_true", help="classroom mode: each socket call waits for a key"
     )
+    _add_trace(p)
 
     p = sub.add_parser(
         "live",
@@ -179,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_options(p)
     _add_save_options(p)
     _add_lang(p, langs)
+    _add_trace(p)
 
     p = sub.add_parser(
         "classroom",
@@ -191,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?", default="basic", help="scenario (see demo --list)")
     p.add_argument("--free", action="store_true", help="no script: the keys only")
     _add_lang(p, langs)
+    _add_trace(p)
 
     p = sub.add_parser(
         "serve",
@@ -259,6 +271,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # A closed pipe (| head) ends quietly, as other Unix tools do.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    if getattr(args, "no_trace", False):
+        # Every capture of this run, the classroom's and the served app's too, reads it.
+        from handshake_viz.sources.live.kernelview import NO_TRACE_ENV
+
+        os.environ[NO_TRACE_ENV] = "1"
     try:
         problem = check_args(args)
         if problem is not None:

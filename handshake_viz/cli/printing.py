@@ -99,5 +99,7 @@ def print_events(source: EventSource, fmt: str, streaming: bool | None = None) -
     if source.live:
         stats: CaptureStats = source.stats
         saved = f", saved to {stats.saved_to}" if stats.saved_to else ""
-        note(f"{stats.packets} packets, {stats.drops} dropped by the kernel{saved}")
+        lost = (f", {stats.kernel_lost} records of the kernel's view lost (too many at once)"
+                if stats.kernel_lost else "")  # fmt: skip
+        note(f"{stats.packets} packets, {stats.drops} dropped by the kernel{lost}{saved}")
     return status

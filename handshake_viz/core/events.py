@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from handshake_viz.core.kernel_events import KernelEvent, KernelStates, StateEvent, state_name
 from handshake_viz.core.tcpoptions import parse_tcp_options
 
 
@@ -141,6 +142,8 @@ class PacketEvent:
     out_of_order, duplicate_ack, zero_window, keep_alive, window_update, port_reused."""
     truncated: bool = False
     """The capture cut this packet's headers short; what could be read is reported."""
+    kernel: KernelStates | None = None
+    """Each end's TCP state as its kernel reported it, where the kernel's view was on."""
 
     type: str = field(default="packet", init=False)
 
@@ -179,6 +182,9 @@ class PacketEvent:
         }
         if self.truncated:
             d["truncated"] = True
+        if self.kernel is not None:
+            d["kernel_client_state"] = state_name(self.kernel.client)
+            d["kernel_server_state"] = state_name(self.kernel.server)
         return d
 
 
@@ -203,6 +209,10 @@ class SocketEvent:
     errno: int | None = None
     """The errno of a failed call, else None."""
     proto: str = "tcp"
+    pid: int | None = None
+    """The process that made the call, where known."""
+    comm: str | None = None
+    """Its name, as the kernel has it (``curl``, ``python3``)."""
 
     type: str = field(default="socket", init=False)
 
@@ -217,6 +227,8 @@ class SocketEvent:
             "result": self.result,
             "errno": self.errno,
             "proto": self.proto,
+            "pid": self.pid,
+            "comm": self.comm,
         }
 
 
@@ -303,11 +315,14 @@ class CaptureStats:
     drops: int = 0
     """Packets the kernel dropped (live capture only)."""
     saved_to: str | None = None
+    kernel_lost: int | None = None
+    """With the kernel's view: its records lost (bpftrace's buffers overflowed, or a reader
+    too far behind shed them); None without it."""
 
     type: str = field(default="stats", init=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "type": "stats",
             "source": self.source,
             "packets": self.packets,
@@ -315,6 +330,9 @@ class CaptureStats:
             "drops": self.drops,
             "saved_to": self.saved_to,
         }
+        if self.kernel_lost is not None:
+            d["kernel_lost"] = self.kernel_lost
+        return d
 
 
 @dataclass(slots=True)
@@ -350,5 +368,16 @@ class TruncatedPacket:
         }
 
 
-Event = PacketEvent | SocketEvent | ConnectionSummary | CaptureStats | TruncatedPacket
+SideEvent = SocketEvent | StateEvent | KernelEvent
+"""What happens beside the packets, on one end's side of the ladder, at its own time."""
+
+Event = (
+    PacketEvent
+    | SocketEvent
+    | StateEvent
+    | KernelEvent
+    | ConnectionSummary
+    | CaptureStats
+    | TruncatedPacket
+)
 """Anything that flows through the event stream."""

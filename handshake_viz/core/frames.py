@@ -43,9 +43,26 @@ class FrameIndex:
         self.linktypes.append(record[2])
         self.lengths.append(len(record[3]))
 
+    def add_from_start(self, record: RawRecord) -> None:
+        """`add`, for an index of a whole file read from its start: frames that hold no packet
+        (pcapng journal entries) are noted as empty, so frame N stays at N."""
+        while len(self.lengths) < record[0] - 1:
+            self.offsets.append(0)
+            self.linktypes.append(0)
+            self.lengths.append(0)
+        self.add(record)
+
     def add_run(self, records: Iterable[RawRecord]) -> None:
         """Note a run of records (one call per batch: faster than `add` for each)."""
         records = list(records)
+        if (
+            records
+            and records[-1][0] - records[0][0] + 1 != len(records)
+            or (records and records[0][0] != len(self.lengths) + 1)
+        ):
+            for record in records:  # frame numbers with gaps: journal entries in between
+                self.add(record)
+            return
         self.offsets.extend([r[5] for r in records])
         self.linktypes.extend([r[2] for r in records])
         self.lengths.extend([len(r[3]) for r in records])

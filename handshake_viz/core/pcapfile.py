@@ -18,7 +18,7 @@ It knows nothing of the UI or of sockets.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO, NamedTuple
 
 PCAP_MAGIC_US = 0xA1B2C3D4
@@ -66,6 +66,9 @@ class Record(NamedTuple):
 
 RawRecord = tuple[int, float, int, bytes, int, int]
 """A record as the readers yield it: the fields of `Record`, in its order, as a plain tuple."""
+
+Journal = Callable[[int, bytes], None]
+"""Told of each pcapng systemd Journal Export Block: its frame number and the entry's bytes."""
 
 
 class Buffer:
@@ -144,14 +147,18 @@ class CaptureReader:
     reader yields but `decode` cannot read (a pcapng interface of another kind): tshark
     numbers them, so they are yielded and counted, never dropped or fatal.
 
+    A pcapng journal entry (block type 9) takes a frame number, as tshark counts it, and goes
+    to `journal` if given, not into the records.
+
     Raises (while iterating):
         CaptureFileError: empty, unknown format, unsupported version or link type, corrupt.
         CaptureCutShort: after the last complete record, when the file ends mid-record.
     """
 
-    def __init__(self, stream: BinaryIO, name: str = "-") -> None:
+    def __init__(self, stream: BinaryIO, name: str = "-", journal: Journal | None = None) -> None:
         self.stream = stream
         self.name = name
+        self.journal = journal
         self.unsupported: dict[int, int] = {}
         """Frames yielded per link type that `decode` does not read."""
 
@@ -166,7 +173,7 @@ class CaptureReader:
         if magic_le == PCAPNG_SHB:
             from handshake_viz.core.pcapng import read_pcapng
 
-            yield from read_pcapng(buf, name, self.unsupported)
+            yield from read_pcapng(buf, name, self.unsupported, self.journal)
             return
         if magic_le in (PCAP_MAGIC_US, PCAP_MAGIC_NS):
             endian = "<"
@@ -179,9 +186,11 @@ class CaptureReader:
         yield from _read_pcap(buf, name, endian)
 
 
-def read_records(stream: BinaryIO, name: str = "-") -> Iterator[RawRecord]:
+def read_records(
+    stream: BinaryIO, name: str = "-", journal: Journal | None = None
+) -> Iterator[RawRecord]:
     """Yield the packet records of a pcap or pcapng stream, in file order (`CaptureReader`)."""
-    return iter(CaptureReader(stream, name))
+    return iter(CaptureReader(stream, name, journal))
 
 
 def unsupported_note(name: str, unsupported: dict[int, int]) -> str | None:

@@ -26,6 +26,7 @@ from handshake_viz.core.pcapfile import (
     Buffer,
     CaptureCutShort,
     CaptureFileError,
+    Journal,
     RawRecord,
 )
 
@@ -33,6 +34,9 @@ PCAPNG_BOM = 0x1A2B3C4D
 MAX_BLOCK = 12 + 20 + 128 * 1024 * 1024 + 131072
 """tshark's largest block: an enhanced packet block holding the largest D-Bus packet (128 MiB)
 and 128 KiB of options. Larger is corrupt, said from the header."""
+JOURNAL_BLOCK = 9
+"""systemd's Journal Export Block: a frame to tshark; the kernel's view keeps its events in
+them, so they go to the reader's `journal`, not into its records."""
 NO_LINKTYPE = 0xFFFF
 """The link type of a frame that is no packet (a custom or event block): nothing decodes it."""
 
@@ -233,7 +237,7 @@ BLOCK_KINDS: dict[int, BlockKind] = {
     4: BlockKind("NRB", 16, None),
     5: BlockKind("ISB", 24, _statistics),
     6: BlockKind("EPB", 32, lambda b: _packet(b, "IIIII"), data_at=20),
-    9: BlockKind("systemd journal export block", 35, _opaque(0)),
+    JOURNAL_BLOCK: BlockKind("systemd journal export block", 35, _opaque(0)),
     0xA: BlockKind("DSB", 20, None),
     0x204: BlockKind("Sysdig event block", 36, _opaque(0)),
     0x216: BlockKind("Sysdig event block", 40, _opaque(0)),
@@ -246,9 +250,12 @@ BLOCK_KINDS: dict[int, BlockKind] = {
 _SKIPPED = BlockKind("block", 12, None)
 
 
-def read_pcapng(buf: Buffer, name: str, unsupported: dict[int, int]) -> Iterator[RawRecord]:
+def read_pcapng(
+    buf: Buffer, name: str, unsupported: dict[int, int], journal: Journal | None = None
+) -> Iterator[RawRecord]:
     """Yield the frames of a pcapng stream whose first bytes are in `buf`; count in
-    `unsupported` the frames of link types `decode` does not read."""
+    `unsupported` the frames of link types `decode` does not read; hand journal entries to
+    `journal` (numbered as frames, not yielded)."""
     section = Section()
     frame = 0
     why = f'"{name}" appears to be damaged or corrupt'
@@ -324,6 +331,10 @@ def read_pcapng(buf: Buffer, name: str, unsupported: dict[int, int]) -> Iterator
             continue
         linktype, data, wirelen, ticks, iface = got
         frame += 1
+        if block_type == JOURNAL_BLOCK:
+            if journal is not None:
+                journal(frame, data)
+            continue
         if iface is not None and linktype not in SUPPORTED_LINKTYPES:
             unsupported[linktype] = unsupported.get(linktype, 0) + 1
         time = 0.0 if ticks is None or iface is None else ticks / iface.units + iface.offset

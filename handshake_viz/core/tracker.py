@@ -274,7 +274,8 @@ class ConnectionTracker:
         if p.flags & 0x10:
             if conv.synack_time is None:
                 conv.synack_time = now
-                conv.client_is_a = not from_a
+                if conv.syn_time is None:  # a simultaneous open keeps the first SYN's roles
+                    conv.client_is_a = not from_a
                 conv.synack_options = options_layout(p.options)
             if conv.first_rtt == 0.0 and conv.rtt_synack is None and conv.ts_mru_syn:
                 conv.rtt_synack = now - conv.ts_mru_syn

@@ -32,6 +32,9 @@ NONE = -1
 
 CLIENT_CHANGED, SERVER_CHANGED = 1, 2
 """Bits of the `changed` column: this row is where that end's TCP state changed."""
+CLIENT_DIFFERS, SERVER_DIFFERS = 4, 8
+"""Bits of the `changed` column: the state shown is the kernel's, and the tracker inferred
+another from the packets (a mark on the ladder)."""
 
 SOCKET_PHASE: dict[str, Phase] = {
     "socket": Phase.LISTEN,
@@ -53,6 +56,8 @@ ANALYSIS_NAMES: tuple[str, ...] = (
     "previous_segment_not_captured", "ack_lost_segment", "duplicate_ack", "zero_window",
     "zero_window_probe", "zero_window_probe_ack", "keep_alive", "keep_alive_ack",
     "window_update", "port_reused",
+    "kernel_retransmit_timeout", "kernel_retransmit_fast", "kernel_reset_sent",
+    "kernel_reset_received",
 )  # fmt: skip
 """The tracker's analysis marks, by their bit in the `analysis` column (fixed, so that rows
 indexed in several processes agree)."""
@@ -99,6 +104,9 @@ class StreamInfo:
     server_state: int = NONE
     summary: ConnectionSummary | None = None
     """The engine's own summary, once it arrives (end of a replay)."""
+    client_program: str | None = None
+    """ "curl 4711": the program at the client's end, where the kernel's view said."""
+    server_program: str | None = None
 
     def fields(self) -> tuple[Any, ...]:
         """Every field but the summary, in order: `StreamInfo(*info.fields())` copies one."""
@@ -170,9 +178,15 @@ class RowBuilder:
         cs = NONE if cs is None else STATE_CODE[cs]
         ss = ev.server_state
         ss = NONE if ss is None else STATE_CODE[ss]
-        changed = (CLIENT_CHANGED if cs != info.client_state else 0) | (
-            SERVER_CHANGED if ss != info.server_state else 0
-        )
+        kernel = ev.kernel if tcp else None
+        differs = 0
+        if kernel is not None:  # the kernel's own states, where it said them
+            cs, ss, differs = self._kernel_states(kernel, cs, ss, info)
+        changed = differs  # a mark shows its state even where it did not change
+        if cs != info.client_state or differs & CLIENT_DIFFERS:
+            changed |= CLIENT_CHANGED
+        if ss != info.server_state or differs & SERVER_DIFFERS:
+            changed |= SERVER_CHANGED
         info.client_state = cs
         info.server_state = ss
         info.last_row = row
@@ -188,12 +202,33 @@ class RowBuilder:
         if length:
             info.completeness |= 8
         seq, ack, window, marks = ev.seq, ev.ack, ev.window, ev.analysis
+        if kernel is not None and kernel.note:
+            marks = (*marks, f"kernel_{kernel.note}")
         return (
             KIND_TCP if tcp else KIND_UDP, ev.frame, ev.time, info.sid, C2S if c2s else S2C,
             flags, NONE if seq is None else seq, NONE if ack is None else ack, length,
             NONE if window is None else window, PHASE_CODE[ev.phase], cs, ss, changed,
             self._mask(marks) if marks else 0,
         )  # fmt: skip
+
+    @staticmethod
+    def _kernel_states(kernel: Any, cs: int, ss: int, info: StreamInfo) -> tuple[int, int, int]:
+        """Both ends' states as the kernel said them (else as inferred), with the marks of
+        where the two differ; the stream learns its programs."""
+        differs = 0
+        if kernel.client is not None:
+            code = STATE_CODE[kernel.client]
+            differs |= CLIENT_DIFFERS if code != cs else 0
+            cs = code
+        if kernel.server is not None:
+            code = STATE_CODE[kernel.server]
+            differs |= SERVER_DIFFERS if code != ss else 0
+            ss = code
+        if kernel.client_program and info.client_program is None:
+            info.client_program = kernel.client_program
+        if kernel.server_program and info.server_program is None:
+            info.server_program = kernel.server_program
+        return cs, ss, differs
 
     def _new_stream(self, row: int, ev: Any, c2s: bool) -> StreamInfo:
         if c2s:

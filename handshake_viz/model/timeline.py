@@ -210,7 +210,10 @@ class Timeline:
         self.ack.append(NONE)
         self.length.append(0)
         self.window.append(NONE)
-        self.phase.append(PHASE_CODE[SOCKET_PHASE.get(ev.call, Phase.DATA)])
+        phase = SOCKET_PHASE.get(ev.call, Phase.DATA)
+        if ev.proto == "tcp" and phase is Phase.DATAGRAM:
+            phase = Phase.DATA  # sendto()/recvfrom() on a TCP socket (curl's send and recv)
+        self.phase.append(PHASE_CODE[phase])
         self.client_state.append(NONE)
         self.server_state.append(NONE)
         self.changed.append(0)

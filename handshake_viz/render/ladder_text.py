@@ -9,6 +9,7 @@ handout write them out.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from rich.cells import cell_len, set_cell_size
@@ -19,12 +20,14 @@ from handshake_viz.core.events import endpoint, flag_names
 from handshake_viz.model.playback import TimelineView
 from handshake_viz.model.rows import (
     CLIENT_CHANGED,
+    CLIENT_DIFFERS,
     KIND_SOCKET,
     KIND_UDP,
     NONE,
     PHASES,
     S2C,
     SERVER_CHANGED,
+    SERVER_DIFFERS,
     STATES,
 )
 from handshake_viz.render.palette import PHASE_COLOURS, stream_marker, stream_style
@@ -92,7 +95,9 @@ SHORT_MARKS: dict[str, str] = {
     "duplicate_ack": "dup ack", "zero_window": "zero win", "zero_window_probe": "zw probe",
     "zero_window_probe_ack": "zw probe ack", "keep_alive": "keep-alive",
     "keep_alive_ack": "keep-alive ack", "window_update": "win update",
-    "port_reused": "port reused",
+    "port_reused": "port reused", "kernel_retransmit_timeout": "kernel: timer",
+    "kernel_retransmit_fast": "kernel: fast retrans", "kernel_reset_sent": "kernel RST",
+    "kernel_reset_received": "kernel took RST",
 }  # fmt: skip
 """The analysis marks as an arrow says them when the full names do not fit."""
 
@@ -133,11 +138,14 @@ def arrow_label(view: TimelineView, row: int, width: int | None = None) -> str:
 
 
 def socket_label(view: TimelineView, row: int, lang: str = "en") -> str:
-    """A socket call as its side of the ladder says it: ``send() → 14 bytes``."""
+    """A call and its result as its side of the ladder says it (``send() → 14 bytes``), after
+    its program where that is not this one (``curl 4711: ``)."""
     ev = view.timeline.sockets[row]
     text = f"{ev.call}()"
     if ev.result:
         text += f" → {result_text(ev.result, lang)}"
+    if ev.pid is not None and ev.pid != os.getpid():
+        text = f"{ev.comm} {ev.pid}: {text}"
     return text
 
 
@@ -199,8 +207,10 @@ def ladder_segments(
         conn = f"{stream_marker(sid)}{tl.streams[sid].stream}"
         segs.append(Segment(pad(" " + conn, cols.conn_w), sstyle))
         changed = tl.changed[row]
-        cs = _state_text(tl.client_state[row], sw) if changed & CLIENT_CHANGED else ""
-        ss = _state_text(tl.server_state[row], sw) if changed & SERVER_CHANGED else ""
+        cs = _state_text(tl.client_state[row], sw, changed & CLIENT_DIFFERS)
+        ss = _state_text(tl.server_state[row], sw, changed & SERVER_DIFFERS)
+        cs = cs if changed & CLIENT_CHANGED else ""
+        ss = ss if changed & SERVER_CHANGED else ""
         segs.append(Segment(pad(cs, sw, True), Style(color="#d7d7af")))
         segs.append(Segment("│"))
         arrow_style = sstyle
@@ -217,11 +227,17 @@ def ladder_segments(
     return segs
 
 
-def _state_text(code: int, width: int) -> str:
+DIFFERS_MARK = "*"
+"""After a state the kernel said where the packets alone suggest another."""
+
+
+def _state_text(code: int, width: int, differs: int = 0) -> str:
     if code == NONE:
         return ""
     name = STATES[code].value
-    return SHORT_STATES.get(name, name) if len(name) > width else name
+    room = width - (1 if differs else 0)
+    text = SHORT_STATES.get(name, name) if len(name) > room else name
+    return text + DIFFERS_MARK if differs else text
 
 
 def header_text(view: TimelineView, cols: Columns, lang: str = "en") -> str:

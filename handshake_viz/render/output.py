@@ -15,12 +15,16 @@ from typing import TextIO
 from handshake_viz.core.events import (
     ConnectionSummary,
     Event,
+    KernelEvent,
     PacketEvent,
     SocketEvent,
+    StateEvent,
+    TcpState,
     endpoint,
     flag_names,
 )
 from handshake_viz.core.tcpoptions import parse_tcp_options, timestamp_offset
+from handshake_viz.words.catalog import Catalog, load
 
 _dumps = json.dumps
 _FLAGS_JSON: dict[int, str] = {}
@@ -92,6 +96,18 @@ def _tail(e: PacketEvent) -> str:
     return s
 
 
+def _kernel_jsonl(e: PacketEvent) -> str:
+    """The kernel's states of a packet's ends, as JSONL keys (empty without the kernel's view)."""
+    k = e.kernel
+    if k is None:
+        return ""
+    cs, ss = k.client, k.server
+    return (
+        f', "kernel_client_state": {"null" if cs is None else _dumps(str(cs))}, '
+        f'"kernel_server_state": {"null" if ss is None else _dumps(str(ss))}'
+    )
+
+
 def packet_jsonl(e: PacketEvent) -> str:
     """The JSONL line of a packet event (without newline).
 
@@ -110,13 +126,16 @@ def packet_jsonl(e: PacketEvent) -> str:
         opts = f'{{"ts": [{val}, {ecr}]}}'
     else:
         opts = options_json(raw)
-    return (
+    line = (
         f'{{"type": "packet", "frame": {e.frame}, "time": {e.time!r}, "proto": "{e.proto}", '
         f'"stream": {e.stream}, "src": "{e.src}", "sport": {e.sport}, "dst": "{e.dst}", '
         f'"dport": {e.dport}, "seq": {"null" if e.seq is None else e.seq}, '
         f'"ack": {"null" if ack is None else ack}, "len": {e.len}, '
         f'"window": {"null" if window is None else window}, "options": {opts}, {tail}'
     )
+    if e.kernel is None:
+        return line
+    return line[:-1] + _kernel_jsonl(e) + "}"
 
 
 def event_jsonl(e: Event) -> str:
@@ -127,6 +146,51 @@ def event_jsonl(e: Event) -> str:
 
 
 ARROW_WIDTH = 40
+
+
+def program_text(pid: int | None, comm: str | None, cat: Catalog) -> str | None:
+    """ "curl 4711", where the process is known."""
+    if pid is None:
+        return None
+    return cat.text("kernel.program", comm=comm or "?", pid=pid)
+
+
+def _state_word(state: TcpState | None) -> str:
+    return "—" if state is None else str(state)
+
+
+def side_text(e: SocketEvent | StateEvent | KernelEvent, cat: Catalog | None = None) -> str:
+    """What a side event says, in a line: a call with its result, a state change, or what the
+    kernel did; prefixed with the program ("curl 4711: ...") where it is known."""
+    cat = cat or load("en")
+    if isinstance(e, SocketEvent):
+        where = e.remote or e.local or ""
+        result = f" → {e.result}" if e.result else ""
+        text = f"{e.call}() {where}{result}".replace("  ", " ").strip()
+    elif isinstance(e, StateEvent):
+        old, new = _state_word(e.old), _state_word(e.new)
+        if e.old is None:
+            text = cat.text("kernel.state_found", new=new)
+        elif e.timewait and e.new is TcpState.FIN_WAIT_2:
+            text = cat.text("kernel.timewait_fw2", old=old)
+        elif e.timewait:
+            text = cat.text("kernel.timewait", old=old, new=new)
+        else:
+            text = cat.text("kernel.state", old=old, new=new)
+    else:
+        key = {"retransmit": "kernel.retransmit", "retransmit_synack": "kernel.retransmit_synack",
+               "send_reset": "kernel.send_reset", "receive_reset": "kernel.receive_reset"}.get(
+            e.event, "kernel.retransmit")  # fmt: skip
+        if e.event == "retransmit" and e.state is TcpState.SYN_SENT:
+            key = "kernel.retransmit_syn"
+        text = cat.text(key)
+        if e.reason in ("timeout", "fast", "no_socket"):
+            text = cat.text(
+                "kernel.because", text=text, reason=cat.text(f"kernel.reason_{e.reason}")
+            )
+        return text
+    program = program_text(e.pid, e.comm, cat)
+    return f"{program}: {text}" if program else text
 
 
 def packet_label(e: PacketEvent) -> str:
@@ -171,17 +235,17 @@ class TextLadder:
             client = endpoint(e.src, e.sport) if c2s else endpoint(e.dst, e.dport)
             server = endpoint(e.dst, e.dport) if c2s else endpoint(e.src, e.sport)
             states = f"{e.client_state}/{e.server_state}" if e.client_state else ""
+            if e.kernel is not None:
+                k = e.kernel
+                states += f"  kernel {_state_word(k.client)}/{_state_word(k.server)}"
             marks = f"  [{', '.join(e.analysis)}]" if e.analysis else ""
             stream = f"{'u' if e.proto == 'udp' else ''}{e.stream}"
             return (
                 f"{rel:10.6f}  {e.frame:>6} {stream:>3}  {client:>22}  "
                 f"{arrow(packet_label(e), c2s)}  {server:<22}  {e.phase:<9} {states}{marks}"
             )
-        if isinstance(e, SocketEvent):
-            call = f"{e.call}()"
-            where = e.remote or e.local or ""
-            result = f" -> {e.result}" if e.result else ""
-            text = f"{call} {where}{result}".strip()
+        if isinstance(e, (SocketEvent, StateEvent, KernelEvent)):
+            text = side_text(e)
             if e.side == "client":
                 return f"{rel:10.6f}  {'':>6} {'':>3}  {text:>22}"
             return f"{rel:10.6f}  {'':>6} {'':>3}  {'':>22}  {'':{ARROW_WIDTH}}  {text}"

@@ -25,6 +25,7 @@ from handshake_viz.core.pcapfile import (
 from handshake_viz.core.pipeline import PacketPipeline
 from handshake_viz.core.source import SourceError
 from handshake_viz.model.rows import RowBatch
+from handshake_viz.sources.kernel.saved import SavedKernelView, holds_events
 from handshake_viz.sources.parallel.decode_worker import DecodedPackets, worth_it
 from handshake_viz.sources.parallel.index_worker import ShardedIndex
 
@@ -70,7 +71,9 @@ class ReplaySource:
         self.parallel = parallel
         self.frames = FrameIndex()
         """Where each frame read so far lies in the file (with `keep_index`)."""
-        self.pipeline = PacketPipeline()
+        self.saved = SavedKernelView()
+        """The socket calls and kernel states a capture of ours keeps beside its packets."""
+        self.pipeline = PacketPipeline(self.saved.listening)
         self._stopped = False
         self._size: int | None = None
         self._opened: BinaryIO | None = None
@@ -115,10 +118,11 @@ class ReplaySource:
         stats = self.stats
         stream: BinaryIO | None = None
         decoded: DecodedPackets | None = None
-        if self.parallel and not self.is_stream and worth_it(self.path):
+        if self.parallel and not self.is_stream and worth_it(self.path) and not self._ours():
             decoded = DecodedPackets(self.path, self.name, self.frames if self.keep_index else None)
             if not decoded.start():
                 decoded = None
+        events: Iterator[Event]
         if decoded is not None:
             events = pipeline.run_decoded(decoded)
         else:
@@ -128,12 +132,12 @@ class ReplaySource:
                 stream = cast(BinaryIO, self._waiting)  # read_records needs read1 and close
                 if self._stopped:
                     self._waiting.stop()
-            reader = CaptureReader(stream, self.name)
+            reader = CaptureReader(stream, self.name, self.saved.on_journal)
             self._unsupported = reader.unsupported
             records = iter(reader)
             if self.keep_index:
                 records = self._indexed(records)
-            events = pipeline.run(records)
+            events = self.saved.merged(pipeline.run(self.saved.hold(records)))
         try:
             for ev in events:
                 stats.packets += 1
@@ -165,7 +169,7 @@ class ReplaySource:
         None where that would not be faster (a small file, stdin, one core, no `parallel`): read
         `events` instead. Counts into `stats` as it goes; raises `SourceError` as `events` does.
         """
-        if not (self.parallel and not self.is_stream and worth_it(self.path)):
+        if not (self.parallel and not self.is_stream and worth_it(self.path)) or self._ours():
             return None
         index = self.frames if self.keep_index else None
         sharded = ShardedIndex(self.path, self.name, min(os.cpu_count() or 2, MAX_WORKERS), index)
@@ -188,9 +192,15 @@ class ReplaySource:
             sharded.close()
             self._unsupported = sharded.unsupported
 
+    def _ours(self) -> bool:
+        """A capture this program saved with its events: read in this process, which merges
+        them (the worker processes read packets only). A stream is not looked into: its bytes
+        can be read only once."""
+        return not self.is_stream and holds_events(self.path)
+
     def _indexed(self, records: Iterator[RawRecord]) -> Iterator[RawRecord]:
         """Pass records through, noting where each frame's bytes are in the file."""
-        note = self.frames.add
+        note = self.frames.add_from_start
         for rec in records:
             note(rec)
             yield rec

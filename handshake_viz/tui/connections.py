@@ -32,17 +32,21 @@ ENDINGS = ("open", "fin", "rst")
 
 def connection_text(s: StreamInfo, lang: str = "en") -> str:
     """One stream as a line: handshake (✓ complete, ½ partial, ✗ none), its RTT, bytes each
-    way (↑ client to server), how it ended, packets, then the endpoints (the part a narrow
-    panel cuts)."""
+    way (↑ client to server), how it ended, packets, the programs at each end where the
+    kernel's view names them ("curl 4711 → python3 4702"), then the endpoints (the part a
+    narrow panel cuts)."""
     cat = load(lang)
     hs = {"complete": "✓", "partial": "½", "none": "✗"}[s.handshake]
     rtt = s.handshake_rtt
     rtt_text = "—" if rtt is None else f"{rtt * 1000:.3f}ms"
     ended = cat.text(f"conn.{s.ended}") if s.ended in ENDINGS else s.ended
     ended += " " * (4 - cell_len(ended))  # a column of four cells, as "open"
+    programs = ""
+    if s.client_program or s.server_program:  # the kernel's view names them
+        programs = f"{s.client_program or '?'} → {s.server_program or '?'}  "
     return (
         f"{s.proto} {s.stream:<4} {hs} {rtt_text:>9} ↑{s.bytes_c2s}B ↓{s.bytes_s2c}B "
-        f"{ended} {s.packets}p  "
+        f"{ended} {s.packets}p  {programs}"
         f"{endpoint(s.client, s.cport)} → {endpoint(s.server, s.sport)}"
     )
 

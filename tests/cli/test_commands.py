@@ -75,7 +75,8 @@ def test_default_capture_name_has_date_and_scenario(tmp_path):
     r = cli("demo", "udp", "--print", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     (saved,) = (tmp_path / "captures").iterdir()
-    assert saved.name.startswith("live-") and saved.name.endswith("-udp.pcap")
+    # pcapng: a demo's capture keeps its socket calls beside its packets
+    assert saved.name.startswith("live-") and saved.name.endswith("-udp.pcapng")
     assert len(pcap_frames(saved)) == 2
 
 

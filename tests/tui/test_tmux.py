@@ -7,11 +7,17 @@ leaves the terminal as it found it (main screen, mouse reporting off, cursor sho
 from __future__ import annotations
 
 import shutil
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from handshake_viz.demo.scenarios import free_port
+from tests.helpers.kernel import needs_tracer
 from tests.helpers.paths import HTTP_GET
 from tests.helpers.tmux import Pane, command
 
@@ -65,3 +71,37 @@ def test_replay_of_a_piped_capture_takes_its_keys_from_the_terminal(pane: Pane) 
     pane.send("q")
     pane.wait_for(lambda t: "EXIT=0" in t, timeout=3)
     assert "Traceback" not in pane.text()
+
+
+@pytest.mark.e2e
+@pytest.mark.capture
+@pytest.mark.timeout(120)
+@needs_tracer
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+def test_live_ladder_shows_curls_and_pythons_calls_and_the_kernels_states(
+    pane: Pane, tmp_path: Path
+) -> None:
+    port = free_port("127.0.0.1", socket.AF_INET, "tcp", start=18900)
+    server = subprocess.Popen(
+        [sys.executable, "-u", "-m", "http.server", str(port), "--bind", "127.0.0.1",
+         "--directory", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None and "Serving HTTP" in server.stdout.readline()
+        pane.send(command("live", "--port", str(port), "--no-save") + "; echo EXIT=$?", "Enter")
+        pane.wait_for(lambda t: "0 connections" in t, timeout=40)  # after bpftrace compiled
+        for _ in range(3):
+            subprocess.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{port}/"],
+                           timeout=10, check=True)  # fmt: skip
+        # the kernel's states, in the short forms a narrow ladder uses
+        pane.wait_for(lambda t: "3 connections" in t and "TIME-WT" in t, timeout=15)
+        text = pane.text()
+        assert "curl" in text and "connect() → EINPROGRESS" in text  # curl's own calls
+        assert f" {server.pid}: accept()" in text  # and the server's, with its pid
+        assert "SYN-SENT" in text and "ESTAB" in text
+        pane.send("q")
+        pane.wait_for(lambda t: "EXIT=0" in t, timeout=10)
+    finally:
+        server.kill()
+        server.wait()

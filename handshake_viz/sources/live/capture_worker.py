@@ -24,7 +24,7 @@ import socket
 import sys
 
 from handshake_viz.sources.children import die_with_parent
-from handshake_viz.sources.live.pcapwriter import record_bytes
+from handshake_viz.sources.live.pcapwriter import epb_bytes, record_bytes
 from handshake_viz.sources.live.privileges import drop_privileges
 from handshake_viz.sources.live.sniffer import Sniffer
 
@@ -36,7 +36,9 @@ def _on_signal(_signum: int, _frame: object) -> None:
     _stop = True
 
 
-def run(sock_fd: int, file_fd: int, iface: str, limit: int | None, parent: int) -> int:
+def run(
+    sock_fd: int, file_fd: int, iface: str, limit: int | None, parent: int, pcapng: bool = False
+) -> int:
     """Copy frames from the socket to the file until told to stop; return the frame count."""
     sniffer = Sniffer(iface, all_ports=True)  # the filter is already on the socket
     sniffer.sock = socket.socket(fileno=sock_fd)
@@ -49,8 +51,11 @@ def run(sock_fd: int, file_fd: int, iface: str, limit: int | None, parent: int) 
     while True:
         stopping = _stop
         batch = sniffer.read_ready(limit=1024)
-        for sec, usec, data in batch:
-            write(file_fd, record_bytes(sec, usec, data))
+        for sec, nsec, data in batch:
+            write(
+                file_fd,
+                epb_bytes(sec, nsec, data) if pcapng else record_bytes(sec, nsec // 1000, data),
+            )
             frames += 1
             if limit is not None and frames >= limit:
                 return frames
@@ -69,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--iface", default="lo")
     ap.add_argument("--count", type=int)
     ap.add_argument("--parent", type=int, required=True)
+    ap.add_argument("--pcapng", action="store_true", help="write pcapng blocks, not pcap")
     args = ap.parse_args(argv)
     signal.signal(signal.SIGTERM, _on_signal)
     # Ctrl-C in a terminal reaches the whole process group: the parent decides when to stop.
@@ -78,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     drop_privileges()  # the socket and the file are open: no privilege is needed any more
     die_with_parent(args.parent)  # after the drop, which would clear it
     try:
-        run(args.sock_fd, args.file_fd, args.iface, args.count, args.parent)
+        run(args.sock_fd, args.file_fd, args.iface, args.count, args.parent, args.pcapng)
     except OSError as e:
         print(f"handshake-viz: capture failed: {e.strerror or e}", file=sys.stderr)
         return 2

@@ -1,9 +1,13 @@
-"""One timeline from two producers: the sniffer's packets and the demo's socket calls.
+"""One timeline from three producers: the sniffer's packets, the demo's socket calls and the
+kernel's view (any program's calls, state changes, retransmissions and resets).
 
-Both carry CLOCK_REALTIME stamps (the kernel's packet timestamp, ``time.time()`` around each
-socket call), but they reach us by different roads: a packet can be read by the sniffer a
-fraction of a millisecond after the ``accept()`` it caused has already been reported. So
-events wait a short `delay` and leave in time order. A call that causes packets while it runs
+All carry CLOCK_REALTIME stamps (the kernel's packet timestamp, ``time.time()`` around each
+demo call, the tracepoints' monotonic clock converted), but they reach us by different roads:
+a packet can be read by the sniffer a fraction of a millisecond after the ``accept()`` it
+caused has already been reported, and the tracer's lines come through bpftrace's buffers. So
+events wait a short `delay` (and for the tracer's ticks, when it runs) and leave in time
+order; with the kernel's view, each packet then carries both ends' kernel states
+(`sources.kernel.anchors`). A call that causes packets while it runs
 (``connect()``, ``send()``, ``close()``) is announced with `begin` and holds back every later
 packet until it returns, so that ``connect()`` stands before its SYN; a call that blocks
 longer than `hold_cap` is shown at once as "waiting" and its outcome later, so one slow
@@ -23,8 +27,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from handshake_viz.core.events import Event, PacketEvent, SocketEvent
+from handshake_viz.core.events import Event, PacketEvent, SideEvent, SocketEvent
 from handshake_viz.core.listeners import ListenerLog
+from handshake_viz.sources.kernel.anchors import KernelAnchors
 
 """Result of a call shown before it returned (it blocked longer than the hold cap)."""
 
@@ -63,9 +68,17 @@ class TimelineMerger:
         self.hold_cap = hold_cap
         self._caught_up = 0.0 if paced else None
         """Wall time when the capture's reader last found nothing more to read."""
+        self._tracer_at: float | None = None
+        """With the kernel's view: the time up to which the tracer has reported everything."""
+        self.anchors: KernelAnchors | None = None
+        """With the kernel's view: puts both ends' kernel states on each packet."""
+        self.on_side: Callable[[SideEvent], None] | None = None
+        """Told of every side event as it is queued (the capture file's writer keeps them)."""
+        self.default_process: tuple[int, str] | None = None
+        """(pid, name) given to socket calls that come without one (the demo's own)."""
         self._cond = threading.Condition()
         self._packets: deque[PacketEvent] = deque()
-        self._sockets: list[tuple[float, int, SocketEvent]] = []
+        self._sockets: list[tuple[float, int, SideEvent]] = []
         self._pending: dict[int, PendingCall] = {}
         self._order = itertools.count()
         self.listeners = ListenerLog()
@@ -84,10 +97,41 @@ class TimelineMerger:
         with self._cond:
             self._push(event)
 
-    def _push(self, event: SocketEvent) -> None:
-        """A call's event into the queue (and into `listeners`); under the lock."""
-        self.listeners.add(event)
+    def add_side(self, event: SideEvent) -> None:
+        """A socket call, state change or kernel event, released in time order."""
+        with self._cond:
+            self._push(event)
+
+    def _push(self, event: SideEvent) -> None:
+        """A side event into the queue (a call also into `listeners`); under the lock."""
+        if type(event) is SocketEvent:
+            self.listeners.add(event)
+            if event.pid is None and self.default_process is not None:
+                event.pid, event.comm = self.default_process
         heapq.heappush(self._sockets, (event.time, next(self._order), event))
+        if self.on_side is not None:
+            self.on_side(event)
+
+    def tracer_ready(self) -> None:
+        """The kernel's view runs (from now on: before, packets pass without waiting for
+        it): hold everything for its ticks and for the capture (a state change must not pass
+        the packet that caused it), and annotate packets."""
+        with self._cond:
+            self._tracer_at = time.time() - self.CAUGHT_UP_MARGIN
+            if self._caught_up is None:
+                self._caught_up = 0.0
+            self.anchors = KernelAnchors()
+
+    def tracer_at(self, t: float) -> None:
+        """The tracer has reported everything that happened before `t` (wall clock)."""
+        with self._cond:
+            if self._tracer_at is not None and t > self._tracer_at:
+                self._tracer_at = t
+
+    def tracer_gone(self) -> None:
+        """The tracer stopped: wait for it no longer (the states already had stay)."""
+        with self._cond:
+            self._tracer_at = None
 
     def begin(self, provisional: SocketEvent) -> int:
         """Announce a call starting at ``provisional.time``; returns a token for `end`."""
@@ -125,6 +169,8 @@ class TimelineMerger:
             if self._caught_up is not None and not final:
                 caught_up = max(self._caught_up - self.CAUGHT_UP_MARGIN, now - self.PACE_CAP)
                 watermark = min(watermark, caught_up)
+            if self._tracer_at is not None and not final:
+                watermark = min(watermark, max(self._tracer_at, now - self.PACE_CAP))
             for call in self._pending.values():
                 if call.announced:
                     continue
@@ -135,7 +181,7 @@ class TimelineMerger:
                     watermark = min(watermark, call.start)
             out: list[Event] = []
             packets, sockets = self._packets, self._sockets
-            if not sockets and not self._pending and self.delay == 0:
+            if not sockets and not self._pending and self.delay == 0 and self.anchors is None:
                 out.extend(packets)  # live capture: nothing to merge, everything is due
                 packets.clear()
                 return out
@@ -152,6 +198,10 @@ class TimelineMerger:
                     out.append(packets.popleft())
                 else:
                     break
+            if self.anchors is not None:
+                out = self.anchors.feed(out, None if final else watermark)
+                if final:
+                    out += self.anchors.flush()
             return out
 
     def wait(self, timeout: float) -> None:

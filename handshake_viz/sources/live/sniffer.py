@@ -7,8 +7,8 @@ traffic costs a single Python instruction. The filter is attached before the soc
 to a protocol, so no unfiltered packet ever enters its queue.
 
 Timestamps come from the kernel (``SO_TIMESTAMPNS``, CLOCK_REALTIME: the clock of
-``time.time()``, so the demo's socket calls and the packets share one timeline), rounded down
-to the microsecond that the pcap file stores, so a replay of the file gives the same times.
+``time.time()``, so the demo's socket calls and the packets share one timeline), in
+nanoseconds; a pcap file stores them rounded down to the microsecond, a pcapng file whole.
 """
 
 from __future__ import annotations
@@ -197,7 +197,7 @@ class Sniffer:
         return self.kernel_seen, self.kernel_drops
 
     def read_ready(self, limit: int = 256) -> list[tuple[int, int, bytes]]:
-        """Return the frames queued now (at most `limit`) as (sec, usec, bytes), never blocking.
+        """Return the frames queued now (at most `limit`) as (sec, nsec, bytes), never blocking.
 
         Plain tuples, not objects: this loop runs tens of thousands of times a second.
         """
@@ -224,10 +224,10 @@ class Sniffer:
                 continue
             if anc:  # [(SOL_SOCKET, SCM_TIMESTAMPNS, timespec)]: the only one asked for
                 sec, nsec = unpack(anc[0][2])
-                append((sec, nsec // 1000, data))
+                append((sec, nsec, data))
             else:  # no kernel timestamp: the receipt time, same clock
-                sec, usec = divmod(time.time_ns() // 1000, 1_000_000)
-                append((sec, usec, data))
+                sec, nsec = divmod(time.time_ns(), 1_000_000_000)
+                append((sec, nsec, data))
         return out
 
     def wait(self, timeout: float = POLL_SECONDS) -> bool:

@@ -37,6 +37,8 @@ from handshake_viz.core.pcapfile import CaptureCutShort, read_records
 from handshake_viz.core.pipeline import PacketPipeline
 from handshake_viz.core.source import SourceError
 from handshake_viz.sources.children import deaf_to_ctrl_c
+from handshake_viz.sources.live.growing import GrowingFile
+from handshake_viz.sources.live.kernelview import LiveKernelView, trace_wanted
 from handshake_viz.sources.live.merge import TimelineMerger
 from handshake_viz.sources.live.pcapwriter import PcapWriter
 from handshake_viz.sources.live.privileges import drop_root
@@ -48,44 +50,6 @@ DEMO_MERGE_DELAY = 0.02
 sniffer well under a millisecond after its kernel timestamp, even on a busy 2-core machine."""
 TAIL = 0.25
 """Seconds of capture after the activity ends: the last ACK of a FIN, a late RST."""
-
-
-class _GrowingFile:
-    """A file that another process is still appending to, read like a stream.
-
-    ``read1`` waits for more bytes (calling `idle` first, so that work done so far is handed
-    on, with the time the read that found nothing began) until `finished` says the writer has
-    ended; then the end of the file is the end.
-    """
-
-    POLL = 0.002
-    """Seconds between looks at the file's end: well under the 100 ms a person notices."""
-
-    def __init__(
-        self, f: BinaryIO, finished: Callable[[], bool], idle: Callable[[float], None]
-    ) -> None:
-        self._f = f
-        self._finished = finished
-        self._idle = idle
-
-    def read1(self, n: int = -1) -> bytes:
-        while True:
-            began = time.time()
-            data = self._f.read(n)
-            if data:
-                return data
-            if self._finished():
-                return self._f.read(n)  # what the writer wrote just before it ended
-            self._idle(began)
-            time.sleep(self.POLL)
-
-    read = read1
-
-    def __enter__(self) -> _GrowingFile:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass  # the source keeps its descriptor open for `raw_frame`
 
 
 class LiveSource:
@@ -103,6 +67,8 @@ class LiveSource:
         name: what the status bar calls the source.
         rename_if_taken: `save` is a default name: if it exists, add a random suffix
             (an explicit path that exists is refused).
+        trace: add the kernel's view where it can run (`kernelview`); default: unless
+            ``--no-trace`` said otherwise.
     """
 
     live = True
@@ -119,6 +85,7 @@ class LiveSource:
         tail: float = TAIL,
         name: str | None = None,
         rename_if_taken: bool = False,
+        trace: bool | None = None,
     ) -> None:
         self.rename_if_taken = rename_if_taken
         self.sniffer = Sniffer(iface, ports, all_ports)
@@ -129,9 +96,10 @@ class LiveSource:
         self.tail = tail
         self.merger = TimelineMerger(delay=DEMO_MERGE_DELAY if activity else 0.0,
                                      paced=activity is not None)  # fmt: skip
-        # With an activity, its traced sockets say where something listens (refused SYNs);
-        # other programs' sockets are not traced, so then a SYN's server is taken as LISTEN.
-        self.pipeline = PacketPipeline(self.merger.listeners.listening if activity else None)
+        self.kernel = LiveKernelView(self.merger, () if all_ports else ports,
+                                     trace_wanted() if trace is None else trace,
+                                     demo=activity is not None)  # fmt: skip
+        self.pipeline = PacketPipeline(self._listening)
         self.description = name or f"{iface}: {self.sniffer.expression}"
         self.stats = CaptureStats(
             source=self.description, saved_to=str(self.save) if self.save else None
@@ -154,8 +122,19 @@ class LiveSource:
         self._reap_lock = threading.Lock()
         self.worker_cpu = 0.0
         """CPU seconds the capture process used (known once it has ended)."""
+        self.tracer_cpu = 0.0
+        """CPU seconds the kernel's tracer used (known once it has ended)."""
         self.frames = FrameIndex()
         """Where each captured frame lies in the capture file, for `raw_frame`."""
+
+    def _listening(self, addr: str, port: int, at: float) -> bool:
+        """For the tracker, at a SYN: did anything listen there? With an activity, its traced
+        sockets say (exactly); else the kernel's view, where it runs; else yes (LISTEN)."""
+        if self.activity is not None:
+            return self.merger.listeners.listening(addr, port, at)
+        if self.kernel.tracer is not None:
+            return self.kernel.listeners.listening(addr, port, at)
+        return True
 
     # -- setup ------------------------------------------------------------------------------
 
@@ -174,26 +153,35 @@ class LiveSource:
         if self._opened:
             return
         self.sniffer.open()
+        self.kernel.check()
         try:
             if self.save is not None:
+                if self.rename_if_taken and self.kernel.saves_events:
+                    self.save = self.save.with_suffix(".pcapng")  # a default name says pcapng
                 fd, self.save = create_capture_file(self.save, self.rename_if_taken)
                 self.stats.saved_to = str(self.save)
             else:  # --no-save: an unnamed file hands frames over, gone with its descriptors
                 fd = anonymous_capture_file()
-            self.writer = PcapWriter(self.save, self.sniffer.linktype, SNAPLEN, fd=fd)
+            self.writer = PcapWriter(self.save, self.sniffer.linktype, SNAPLEN, fd=fd,
+                                     pcapng=self.kernel.saves_events)  # fmt: skip
+            if self.kernel.saves_events:
+                self.kernel.attach_file(fd)
             # A second open file description, with its own offset, for the reader (the
             # writer's is handed to the capture process); it works for the unnamed file too.
             self._reader = open(f"/proc/self/fd/{fd}", "rb", buffering=0)  # noqa: SIM115
             weakref.finalize(self, self._reader.close)
         except SourceError:
             self.sniffer.close()
+            self.kernel.stop()
             raise
         except OSError as exc:
             self.sniffer.close()
+            self.kernel.stop()
             raise SourceError(
                 f'cannot write the capture file "{self.save}": {exc.strerror or exc} '
                 "(choose another with --save PATH, or --no-save)"
             ) from None
+        self.kernel.start()  # bpftrace compiles while the capture process starts
         # The capture process starts now, while this one may still read the interpreter
         # (under sudo it can live in root's home); it gives up its privileges itself.
         self._start_worker()
@@ -223,6 +211,8 @@ class LiveSource:
         ]
         if self.count is not None:
             cmd += ["--count", str(self.count)]
+        if self.writer.pcapng:
+            cmd.append("--pcapng")
         env = dict(os.environ)
         package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
@@ -267,7 +257,7 @@ class LiveSource:
         merger = self.merger
         linktype = self.sniffer.linktype
         count = self.count
-        note = self.frames.add
+        note = self.frames.add_from_start
         batch: list[Event] = []
         next_stats = [time.monotonic() + 0.5]
 
@@ -288,7 +278,7 @@ class LiveSource:
                 idle()
                 merger.caught_up(began)
 
-            with _GrowingFile(self._reader, self._worker_done, at_end) as growing:
+            with GrowingFile(self._reader, self._worker_done, at_end) as growing:
                 f = cast(BinaryIO, growing)  # read_records needs only read1 and read
                 for record in read_records(f, str(self.save or "the capture")):
                     note(record)
@@ -322,6 +312,7 @@ class LiveSource:
     def _activity_loop(self) -> None:
         assert self.activity is not None
         try:
+            self.kernel.wait_ready(self._stop)  # the activity's first call must be seen
             self.activity()
         except BaseException as exc:  # noqa: BLE001 - handed to events(), shown as one line
             self._errors.append(exc)
@@ -374,6 +365,7 @@ class LiveSource:
                 # Stopped by the user, the activity is not waited for: it goes on at most until
                 # its sockets time out (daemon threads, gone with the process), unseen.
                 activity.join(timeout=5.0 if self._stopped_at is None else 0.05)
+            self.tracer_cpu = self.kernel.stop()
             self._close_file()
         stopped_at = self._stopped_at
         for ev in merger.take(final=True):
@@ -383,6 +375,7 @@ class LiveSource:
                 continue  # the activity stops with the capture
             yield ev
         stats.skipped = self.pipeline.skipped
+        stats.kernel_lost = self.kernel.lost
         stats.drops = self.sniffer.kernel_drops
         self.sniffer.close()
         stats.drops = self.sniffer.kernel_drops
@@ -397,6 +390,7 @@ class LiveSource:
     def _close_file(self) -> None:
         if self.writer is not None:
             self.writer.close()
+        self.kernel.close_file()
 
     def raw_frame(self, frame: int) -> tuple[int, bytes] | None:
         """The link type and bytes of one captured frame (1-based), re-read from the file.

@@ -31,7 +31,8 @@ def plant_links(captures: Path, name: str, victim: Path, seconds: int = 40) -> N
     now = time.time()
     for s in range(-2, seconds):
         stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now + s))
-        (captures / f"live-{stamp}-{name}.pcap").symlink_to(victim)
+        for suffix in (".pcap", ".pcapng"):  # pcapng where socket calls are kept too
+            (captures / f"live-{stamp}-{name}{suffix}").symlink_to(victim)
 
 
 @needs_root
@@ -121,14 +122,25 @@ def start_live(tmp_path: Path, env: dict[str, str], *extra: str) -> subprocess.P
     )  # fmt: skip
 
 
+def comm_of(pid: int) -> str:
+    return Path(f"/proc/{pid}/comm").read_text().strip()
+
+
 @needs_root
 @pytest.mark.parametrize("as_sudo", [True, False], ids=["sudo", "plain-root"])
-def test_after_the_socket_opens_no_process_keeps_a_capability(shared_dir, as_sudo):
-    proc = start_live(shared_dir, sudo_env() if as_sudo else cli_env())
+@pytest.mark.parametrize("trace", [False, True], ids=["no-trace", "kernel-view"])
+def test_after_the_socket_opens_no_process_keeps_a_capability(shared_dir, as_sudo, trace):
+    """But the kernel's tracer, which must stay root to read tracepoints: it is in a process
+    group of its own and ends with the command (tests/sources/kernel)."""
+    extra = () if trace else ("--no-trace",)
+    proc = start_live(shared_dir, sudo_env() if as_sudo else cli_env(), *extra)
     try:
         wait_for_line(proc, "capturing on")
         time.sleep(0.5)
-        pids = [proc.pid, *children_of(proc.pid)]
+        children = children_of(proc.pid)
+        tracers = [pid for pid in children if comm_of(pid) == "bpftrace"]
+        assert len(tracers) == (1 if trace else 0)
+        pids = [proc.pid, *(pid for pid in children if pid not in tracers)]
         assert len(pids) == 2  # the command and its capture process
         for pid in pids:
             status = status_of(pid)
