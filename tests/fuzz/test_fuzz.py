@@ -30,6 +30,8 @@ from tests.fuzz.oracle import documented_reason, our_frames, tshark_frames
 from tests.helpers.live import cli_env
 from tests.helpers.paths import ROOT
 
+pytestmark = pytest.mark.fuzz
+
 SEED = int(os.environ.get("HANDSHAKE_VIZ_FUZZ_SEED") or random.SystemRandom().randrange(10**9))
 IN_PROCESS = 40_000
 """Mutated files through the reader in one process (about 0.3 ms each)."""
