@@ -15,7 +15,9 @@ command -v capinfos >/dev/null 2>&1 || need+=(wireshark-common)
 command -v bpftrace >/dev/null 2>&1 || need+=(bpftrace)   # the kernel's view (socket calls, states)
 command -v nft     >/dev/null 2>&1 || need+=(nftables)   # real faults in lessons and the lab
 command -v ip      >/dev/null 2>&1 || need+=(iproute2)   # network namespaces and veth
-[ -x /usr/bin/chromium ] || need+=(chromium)  # the browser test of `serve`
+[ -x /usr/bin/chromium ] || need+=(chromium)  # the browser tests of `serve` and the handouts
+# A CJK font: a Chinese handout embeds the glyphs it uses from it (classroom/handout_fonts.py).
+fc-list ':lang=zh-cn' family 2>/dev/null | grep -q . || need+=(fonts-noto-cjk)
 ldconfig -p 2>/dev/null | grep -q 'libpcap\.so' || need+=(libpcap0.8)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

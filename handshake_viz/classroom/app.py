@@ -40,6 +40,7 @@ def make_classroom_app(
     network: Network | None = None,
     session: SessionFolder | None = None,
     teach: bool = False,
+    predict: bool = False,
 ) -> ClassroomApp:
     """The app the CLI (``classroom``, ``demo --step``, ``serve``) runs and the tests drive.
 
@@ -51,6 +52,7 @@ def make_classroom_app(
             network, not said on screen (tests, which run in a namespace of their own).
         session: serve's folder for this tab (its capture, and a teacher's stream).
         teach: write the stream that ``serve``'s followers read.
+        predict: start in predict mode (`classroom.predict`).
 
     Raises:
         KeyError: no such lesson. SourceError: no capture privilege. FaultError: the
@@ -80,4 +82,5 @@ def make_classroom_app(
                       client_mss=script.client_mss if script is not None else None)  # fmt: skip
     return ClassroomApp(source, stepper, script, lang=lang, autoplay_pause=autoplay_pause,
                         export_dir=export_dir, network=network,
-                        own=own if shared else None, stream=stream)  # fmt: skip
+                        own=own if shared else None, stream=stream,
+                        predict=predict)  # fmt: skip

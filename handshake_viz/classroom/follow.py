@@ -5,7 +5,8 @@
 teacher's order, and its lesson panel (step, explanation, keys, kernel) is handed to
 `FollowApp` as it changes. It polls a few times a second, so a student is well under a second
 behind; it needs no privilege and opens no socket. A student who joins late sees the whole
-lesson so far at once.
+lesson so far at once. In predict mode the teacher's ladder holds back the packets the class
+has not predicted yet, and so does the student's (the panels say how many rows to show).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from handshake_viz.classroom.download import deliver_export
+from handshake_viz.classroom.predict import held_view
 from handshake_viz.classroom.session import SessionFolder, event_from_record, read_stream
 from handshake_viz.classroom.session import teacher_session as find_teacher
 from handshake_viz.classroom.wrap import fit
@@ -130,6 +132,9 @@ class FollowApp(TimelineApp):
 
     def __init__(self, source: FollowSource, lang: str = "en") -> None:
         super().__init__(source, pause=0.0, speed=None, lang=lang, autoplay=False)
+        self.held = held_view(self.view)
+        """The view, holding back the rows the teacher's class has not predicted yet."""
+        self.view = self.held
         self.follow = source
         self.cat = load(lang)
         self.panel_size = 1
@@ -156,6 +161,8 @@ class FollowApp(TimelineApp):
         if not panels:
             step.update(Text(self.cat.text("follow.waiting"), style="italic"))
             return
+        hold = panels.get("hold")
+        self.held.hold = hold if isinstance(hold, int) else None
         parts = {
             "#step-words": (panels.get("step", ""), self.cat.text("ui.more_lesson")),
             "#event-words": (panels.get("words", ""), self.cat.text("ui.more")),

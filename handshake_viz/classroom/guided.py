@@ -139,6 +139,12 @@ class GuidedRun:
             self._perform(step)
         return step
 
+    def next_acts(self) -> bool:
+        """Will `forward` make calls (a step not done yet, that does something)?"""
+        if self.at_end() or self.index + 1 <= self.done:
+            return False
+        return self.script.steps[self.index + 1].do is not None
+
     def back(self) -> Step | None:
         """Show the step before (its calls are not undone); None at the start."""
         if self.index <= 0:

@@ -41,6 +41,7 @@ def keys_text(
     *,
     queued: list[str],
     autoplaying: bool,
+    predicting: bool = False,
     width: int,
     lines: int,
     inline: bool = False,
@@ -54,7 +55,7 @@ def keys_text(
     if queued:
         waiting = " ".join("→" if k == "forward" else k for k in queued)
         text.append("  " + cat.text("ui.queued", keys=waiting), style="yellow")
-    if 0 < lines < len(states) + 4:
+    if 0 < lines < len(states) + 5:
         text.append_text(_compact(cat, states))
     else:
         below = [_key_lines(cat, s, width, inline=False) for s in states]
@@ -65,7 +66,8 @@ def keys_text(
                 text.append("\n")
                 text.append_text(line)
     autoplay = cat.text("ui.autoplay_on" if autoplaying else "ui.autoplay_off")
-    text.append(f"\n g  {autoplay}\n z  {cat.text('ui.panel_size')}", style="dim")
+    predict = cat.text("predict.on" if predicting else "predict.off")
+    text.append(f"\n g  {autoplay}\n p  {predict}\n z  {cat.text('ui.panel_size')}", style="dim")
     return text
 
 

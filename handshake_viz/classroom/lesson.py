@@ -10,6 +10,7 @@ and packets share one timeline. It is an `EventSource`: the TUI reads it like an
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -54,6 +55,22 @@ class LessonSource:
     def save(self) -> Path | None:
         """The capture file (None: unnamed), as `open` named it."""
         return self.live_source.save
+
+    def capture_bytes(self) -> bytes | None:
+        """The capture so far as a pcap file's bytes, saved or not (None: nothing captured).
+
+        Read through the capture's own descriptor with pread (after the privileges are given
+        up, /proc/self/fd is no longer this process's to open)."""
+        reader = getattr(self.live_source, "_reader", None)
+        if reader is not None and not reader.closed:
+            chunks, offset = [], 0
+            while chunk := os.pread(reader.fileno(), 1 << 20, offset):
+                chunks.append(chunk)
+                offset += len(chunk)
+            return b"".join(chunks) or None
+        if self.save is not None and self.save.exists():
+            return self.save.read_bytes()
+        return None
 
     def _lesson(self) -> None:
         self.ready.set()  # the activity starts once the capture process reads the socket

@@ -4,7 +4,8 @@ Built on the TUI's `TimelineApp` (its ladder, tick and export), with a `LessonSo
 capturing the lesson's port, so each key's call and the packets it causes appear on the
 ladder. Keys l a c s w x r press the stepper; Space, → and PgDn go to the next guided step,
 ← and PgUp back (presenter clickers send PgUp/PgDn); g toggles autoplay; z makes the lesson
-panel smaller or larger.
+panel smaller or larger; p turns predict mode on (`predict_keys`: each step's packets stay
+hidden until the class has answered a question on each); h writes a handout (`handout`).
 
 Socket calls run in a thread worker (a refused connect or a read waits up to a second), so
 the screen keeps drawing; the worker posts `StepDone`, it never touches a widget. Keys
@@ -24,14 +25,16 @@ from textual.app import ComposeResult, CSSPathType
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
-from handshake_viz.classroom.download import deliver_export
 from handshake_viz.classroom.explain_more import lesson_explanation
 from handshake_viz.classroom.guided import GuidedRun, Script
 from handshake_viz.classroom.kernelview import OwnSockets, kernel_text, lesson_sockets
 from handshake_viz.classroom.keyspanel import KeyState, fitted, keys_text, without_action
 from handshake_viz.classroom.lesson import LessonSource
+from handshake_viz.classroom.lesson_exports import LessonExports
+from handshake_viz.classroom.predict import Predictor, held_view, step_words
+from handshake_viz.classroom.predict_keys import AnswerBox, PredictKeys
 from handshake_viz.classroom.session import StreamWriter
 from handshake_viz.classroom.stepper import CLIENT_ACTIONS, SERVER_ACTIONS, Action, Stepper
 from handshake_viz.classroom.wrap import fit
@@ -64,7 +67,7 @@ class StepDone(Message):
         self.error = error
 
 
-class ClassroomApp(TimelineApp):
+class ClassroomApp(LessonExports, PredictKeys, TimelineApp):
     """The timeline app with step mode and a guided lesson."""
 
     CSS_PATH: ClassVar[CSSPathType] = [
@@ -83,7 +86,11 @@ class ClassroomApp(TimelineApp):
                 priority=True),
         Binding("g", "autoplay", "key.autoplay"),
         Binding("z", "lesson_size", "key.lesson_panel"),
+        Binding("p", "predict", "predict.key.toggle"),
+        *(Binding(str(n), f"answer({n})", "predict.key.answer", show=False) for n in range(1, 5)),
+        Binding("t", "type_answer", "predict.key.type", show=False),
         Binding("e", "export", "key.export"),
+        Binding("h", "handout", "handout.key"),
         Binding("b", "toggle_side", "key.side", show=False),
         Binding("question_mark", "help", "key.help", key_display="?"),
         Binding("q", "quit", "key.quit"),
@@ -101,9 +108,14 @@ class ClassroomApp(TimelineApp):
         network: Network | None = None,
         own: OwnSockets | None = None,
         stream: StreamWriter | None = None,
+        predict: bool = False,
     ) -> None:
         super().__init__(source, pause=0.0, speed=None, lang=lang, autoplay=False,
                          export_dir=export_dir)  # fmt: skip
+        self.held = held_view(self.view)
+        self.view = self.held
+        self.predictor = Predictor(self.held, lang, on=predict)
+        """Predict mode: the step's packets held back until the class has answered."""
         self.lesson = source
         self.stepper = stepper
         self.guided = GuidedRun(script, stepper, lang) if script is not None else None
@@ -124,6 +136,10 @@ class ClassroomApp(TimelineApp):
         self._autoplay_timer: Any = None
         self._words = Text()
         self._shown: dict[str, object] = {}
+        self._kernel_published = ""
+        """The kernel panel as followers last got it (held with the ladder in predict mode)."""
+        self.step_rows: dict[int, int] = {}
+        """The first timeline row of each guided step performed (the handout's sections)."""
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
@@ -133,9 +149,11 @@ class ClassroomApp(TimelineApp):
                 yield Static("", id="event-words")
             yield Static("", id="keys")
             yield Static("", id="kernel")
+        yield AnswerBox(id="answer")
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.query_one("#answer", AnswerBox).display = False
         self.sub_title = self.cat.text("ui.title")
         self.panel_size = 1 if self.size.height >= TALL_SCREEN else 0
         self._apply_panel_size()
@@ -146,25 +164,8 @@ class ClassroomApp(TimelineApp):
     # -- panels ---------------------------------------------------------------------------
 
     def step_text(self) -> Text:
-        """The step on screen: its number, what to say, do and look at."""
-        cat = self.cat
-        if self.guided is None:
-            return Text(cat.text("ui.free"))
-        t = self.guided.text()
-        text = Text(t.counter(cat), style="dim")
-        if t.n == 0:
-            text.append("  " + cat.text("ui.begin"), style="dim italic")
-        text.append("\n")
-        text.append(cat.text("ui.say"), style="bold")
-        text.append(t.say)
-        if t.do:
-            text.append("\n")
-            text.append(cat.text("ui.do"), style="bold")
-            text.append(t.do)
-        text.append("\n")
-        text.append(cat.text("ui.look"), style="bold")
-        text.append(t.look)
-        return text
+        """The step on screen: its number, what to say, do and look at (`step_words`)."""
+        return step_words(self.guided.text() if self.guided else None, self.predictor, self.cat)
 
     def _show_step(self) -> None:
         words = self.query_one("#step-words", Static)
@@ -182,16 +183,28 @@ class ClassroomApp(TimelineApp):
             ok, reason = (True, "") if self.busy else self.stepper.available(action)
             states.append(KeyState(action, ok, without_action(reason)))
         return keys_text(self.cat, states, queued=self.queued, autoplaying=self.autoplaying,
-                         width=width, lines=lines, inline=inline)  # fmt: skip
+                         predicting=self.predictor.on, width=width, lines=lines,
+                         inline=inline)  # fmt: skip
 
     def _refresh_panels(self) -> None:
         keys = self.query_one("#keys", Static)
         kernel = self.query_one("#kernel", Static)
         width, lines = keys.content_size.width or 30, keys.content_size.height
         self._update(keys, fitted(self.keys_text(width, lines), width, lines))
-        width, lines = kernel.content_size.width or 30, kernel.content_size.height
-        self._update(kernel, fitted(self.kernel_text(width), width, lines))
+        if not self.predictor.holding:  # the kernel's states would tell the answers
+            width, lines = kernel.content_size.width or 30, kernel.content_size.height
+            self._update(kernel, fitted(self.kernel_text(width), width, lines))
+            self._kernel_published = self.kernel_text(PUBLISHED_WIDTH).markup
         self._publish()
+
+    @property
+    def lesson_name(self) -> str:
+        """The lesson's name, or "free" (names the exports and the handout)."""
+        return self.guided.script.name if self.guided is not None else "free"
+
+    def _update_status(self) -> None:
+        if not self.predictor.holding:  # its counts would tell how many packets are hidden
+            super()._update_status()
 
     def _update(self, widget: Static, text: Text) -> None:
         """Redraw `widget` only when its text changed (the panels are looked at 4 times a
@@ -217,7 +230,8 @@ class ClassroomApp(TimelineApp):
             step=self.step_text().markup,
             words=self._words.markup,
             keys=self.keys_text(PUBLISHED_WIDTH, 0, inline=True).markup,
-            kernel=self.kernel_text(PUBLISHED_WIDTH).markup,
+            kernel=self._kernel_published,
+            hold=self.predictor.hold,
         )
 
     @on(LadderView.Selected)
@@ -245,9 +259,16 @@ class ClassroomApp(TimelineApp):
 
     # -- keys -----------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("forward", "previous_step") and isinstance(self.focused, Input):
+            return False  # a space typed in a box is a space, not the next step
+        return super().check_action(action, parameters)
+
     def action_key(self, key: str) -> None:
         if self.busy:
             self._queue(key)
+            return
+        if self.predict_blocks():
             return
         ok, reason = self.stepper.available(key)
         if not ok:
@@ -268,15 +289,22 @@ class ClassroomApp(TimelineApp):
         if self.busy:
             self._queue("forward")
             return
+        if self.predict_forward():
+            return
         if self.guided.at_end():
             self._stop_autoplay()
             return
-        self._run(self.guided.forward)
+        if self.guided.next_acts():
+            self.step_rows[self.guided.index + 1] = self.timeline.count
+            self._run(self.guided.forward)
+        else:
+            self._run(self.guided.forward, acts=False)
 
     def action_previous_step(self) -> None:
-        if self.busy or self.guided is None:
+        if self.busy or self.guided is None or self.predict_blocks():
             return
         self._stop_autoplay()
+        self.predictor.verdict = None
         self.guided.back()
         self._show_step()
 
@@ -290,7 +318,7 @@ class ClassroomApp(TimelineApp):
         self._refresh_panels()
 
     def _autoplay_tick(self) -> None:
-        if not self.busy:
+        if not self.busy and not self.predictor.holding:  # predict mode waits for the class
             self.action_forward()
 
     def _stop_autoplay(self) -> None:
@@ -299,7 +327,11 @@ class ClassroomApp(TimelineApp):
             self._autoplay_timer.stop()
             self._autoplay_timer = None
 
-    def _run(self, call: Any) -> None:
+    def _run(self, call: Any, acts: bool = True) -> None:
+        """Make `call` in the worker; `acts`: it makes socket calls (predict mode hides
+        what they cause)."""
+        if acts:
+            self.predict_begin()
         self.busy = True
         self._refresh_panels()
         self._perform(call)
@@ -320,6 +352,7 @@ class ClassroomApp(TimelineApp):
         self.steps_done += 1
         if message.error:
             self.notify(message.error, severity="error", timeout=8)
+        self.predict_step_done()
         self._show_step()
         self._refresh_panels()
         if self.queued:
@@ -328,16 +361,6 @@ class ClassroomApp(TimelineApp):
                 self.action_forward()
             else:
                 self.action_key(key)
-
-    # -- export: files here, a download in a browser -----------------------------------------
-
-    def action_export(self) -> None:
-        if not self.is_web:
-            super().action_export()
-            return
-        name = self.guided.script.name if self.guided is not None else "free"
-        filename = deliver_export(self, self.view, name, self.lesson.save)
-        self.notify(self.cat.text("ui.exported_download", name=filename))
 
     async def action_quit(self) -> None:
         self._stop_autoplay()

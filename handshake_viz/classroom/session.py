@@ -7,8 +7,9 @@ in the order the teacher's ladder shows them:
 - ``{"type": "packet", ...}``: the JSONL contract's packet, with ``raw_options`` (hex) so a
   follower rebuilds the very event (its frame number is a frame of the capture file);
 - ``{"type": "socket", ...}``: the contract's socket call;
-- ``{"type": "panels", "step": ..., "words": ..., "keys": ..., "kernel": ...}``: the lesson
-  panel as Rich markup, written when it changes;
+- ``{"type": "panels", "step": ..., "words": ..., "keys": ..., "kernel": ..., "hold": ...}``:
+  the lesson panel as Rich markup, and in predict mode how many rows the ladder shows (null:
+  all), written when one changes;
 - ``{"type": "end"}``: the lesson is over.
 
 Line-buffered appends: a follower that polls a few times a second is well under a second
@@ -101,7 +102,7 @@ class StreamWriter:
             fd = os.open(path, _CREATE, 0o644)
         self._f: IO[str] = open(fd, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
         self._lock = threading.Lock()
-        self._panels: dict[str, str] = {}
+        self._panels: dict[str, str | int | None] = {}
 
     def _write(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, ensure_ascii=False) + "\n"
@@ -114,12 +115,14 @@ class StreamWriter:
         if record is not None:
             self._write(record)
 
-    def panels(self, **markup: str) -> None:
-        """The lesson panel's parts as Rich markup; written only when one changed."""
-        if markup == self._panels:
+    def panels(self, hold: int | None = None, **markup: str) -> None:
+        """The lesson panel's parts as Rich markup, and the rows the ladder shows in predict
+        mode (`hold`; None: all); written only when one changed."""
+        parts: dict[str, str | int | None] = {**markup, "hold": hold}
+        if parts == self._panels:
             return
-        self._panels = dict(markup)
-        self._write({"type": "panels", **markup})
+        self._panels = parts
+        self._write({"type": "panels", **parts})
 
     def close(self) -> None:
         self._write({"type": "end"})

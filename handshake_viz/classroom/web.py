@@ -156,15 +156,17 @@ class ClassroomServer(Server):
         sock: the listening socket, bound already (a busy port is an error before anything
             is printed).
         public_url: the address as the browser reaches it.
+        predict: every lesson starts in predict mode.
     """
 
     def __init__(self, lesson: str | None, lang: str, sock: socket.socket,
-                 public_url: str) -> None:  # fmt: skip
+                 public_url: str, predict: bool = False) -> None:  # fmt: skip
         host, port = sock.getsockname()[:2]
         super().__init__("handshake-viz classroom", host=host, port=port,
                          title="handshake-viz classroom", public_url=public_url)  # fmt: skip
         self.lesson = lesson
         self.lang = lang
+        self.predict = predict
         self.sock = sock
         self.token = secrets.token_urlsafe(12)
         self.tabs: set[TabProcess] = set()
@@ -233,6 +235,8 @@ class ClassroomServer(Server):
         argv += ["--session", str(session.path)]
         if mode == "teach":
             argv.append("--teach")
+        if self.predict:
+            argv.append("--predict")
         return [*argv, self.lesson] if self.lesson else [*argv, "--free"]
 
     def _new_session(self) -> SessionFolder:

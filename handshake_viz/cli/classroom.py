@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("scenario", nargs="?", default="basic", help="the lesson (see --help)")
     p.add_argument("--free", action="store_true", help="no script: the keys only")
+    p.add_argument("--predict", action="store_true", help="start in predict mode")
     p.add_argument("--lang", default=os.environ.get("HANDSHAKE_VIZ_LANG", "en"),
                    choices=languages())  # fmt: skip
     p.add_argument("--session", type=Path, help="serve: this tab's folder (removed at the end)")
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_follow(args.follow, args.lang)
     return run_classroom(None if args.free else args.scenario, args.lang, session=session,
-                         teach=args.teach, parent=args.parent)  # fmt: skip
+                         teach=args.teach, parent=args.parent, predict=args.predict)  # fmt: skip
 
 
 def die_with_parent(parent: int, session: SessionFolder | None) -> None:
@@ -95,6 +96,7 @@ def run_classroom(
     session: SessionFolder | None = None,
     teach: bool = False,
     parent: int | None = None,
+    predict: bool = False,
 ) -> int:
     """Run a lesson until q; 2 and one line if it cannot start."""
     if scenario is not None and scenario not in SCRIPTS:
@@ -106,7 +108,7 @@ def run_classroom(
 
     try:
         app = make_classroom_app(scenario, lang, save=save, network=network, session=session,
-                                 teach=teach)  # fmt: skip
+                                 teach=teach, predict=predict)  # fmt: skip
     except (SourceError, CatalogError, FaultError, OSError) as exc:
         if session is not None:
             session.remove()
@@ -122,6 +124,28 @@ def run_classroom(
         if session is not None:
             session.remove()
     return code if app.error is None else EXIT_ERROR
+
+
+def run_handout(scenario: str | None, lang: str, path: Path) -> int:
+    """Run the whole lesson headless and write its handout and capture; 2 and one line if it
+    cannot (no lesson, no capture privilege, a file that cannot be written)."""
+    if scenario is None:
+        return error("a handout follows a lesson's steps: name one instead of --free")
+    if scenario not in SCRIPTS:
+        return error(f"no lesson {scenario!r}: choose one of {', '.join(SCRIPTS)}")
+    from handshake_viz.classroom.handout import export_handout, handout_paths
+    from handshake_viz.demo.ports import DEFAULT_PORT
+
+    html, _ = handout_paths(path, scenario, lang)
+    network = isolate()
+    try:
+        html, pcap = export_handout(scenario, html, lang,
+                                    port=DEFAULT_PORT if network.private else None,
+                                    private=network.private)  # fmt: skip
+    except (SourceError, FaultError, OSError) as exc:
+        return error(str(exc))
+    print(load(lang).text("handout.written", html=html, pcap=pcap))
+    return 0
 
 
 if __name__ == "__main__":

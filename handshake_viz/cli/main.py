@@ -33,6 +33,8 @@ examples:
   handshake-viz demo --list                     what each scenario teaches
   handshake-viz demo refused --print            a refused connection, as text
   handshake-viz classroom basic --lang zh       step through the handshake key by key, in Chinese
+  handshake-viz classroom basic --predict       the class predicts each packet before it shows
+  handshake-viz classroom basic --handout out/  a printable handout (HTML) and its capture
   handshake-viz replay captures/basic.pcap      open a capture in the TUI
   handshake-viz replay trace.pcapng --print --format jsonl | jq .phase
   tcpdump -i lo -U -w - port 8000 | handshake-viz replay - --print
@@ -197,10 +199,33 @@ def build_parser() -> argparse.ArgumentParser:
         description="Classroom mode: the paired client and server run inside the TUI and each "
         "socket call happens on a key (l listen, a accept, c connect, s send, w shutdown, "
         "x close, r abort), its packets appearing in the ladder with an explanation. "
-        "Space, → and PgDn go forward through the guided steps, ← and PgUp back.",
+        "Space, → and PgDn go forward through the guided steps, ← and PgUp back; "
+        "p predict, then reveal; h writes a handout of what the class has seen.",
+        epilog="predict mode: each step's packets stay hidden until the class has answered a "
+        "question on each (1-4 choose, t type an answer, Space show it).\n"
+        "handout: one HTML page to print from a browser (the steps' words, the ladder with "
+        "blank seq, ack and state columns, an answer key), and the lesson's capture beside "
+        "it for Wireshark; a Chinese handout carries the CJK glyphs it uses.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("scenario", nargs="?", default="basic", help="scenario (see demo --list)")
     p.add_argument("--free", action="store_true", help="no script: the keys only")
+    p.add_argument(
+        "--predict",
+        action="store_true",
+        help="predict, then reveal: the class answers a question on each packet before it shows",
+    )
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
+        "--save", metavar="PATH", type=Path, help="write the lesson's capture here (default: none)"
+    )
+    g.add_argument(
+        "--handout",
+        metavar="PATH",
+        type=Path,
+        help="no TUI: run the whole lesson and write its handout to PATH (a .html file, or a "
+        "folder for handout-LESSON-LANG.html), its capture beside it (.pcap), then exit",
+    )
     _add_lang(p, langs)
     _add_trace(p)
 
@@ -214,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8008, help="port (default 8008)")
     p.add_argument("scenario", nargs="?", default="basic",
                    help="scenario to teach (default basic; see demo --list)")  # fmt: skip
+    p.add_argument("--predict", action="store_true",
+                   help="every tab's lesson starts in predict mode (p toggles it)")  # fmt: skip
     _add_lang(p, langs)
 
     p = sub.add_parser(
@@ -288,7 +315,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.step and not args.print_ and not args.list:
                 from handshake_viz.cli.classroom import run_classroom
 
-                return run_classroom(args.scenario, args.lang)
+                save = None if args.no_save else args.save
+                return run_classroom(args.scenario, args.lang, save=save)
             from handshake_viz.cli.live import run_demo
 
             return run_demo(args)
@@ -297,9 +325,12 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_live(args)
         if args.command == "classroom":
-            from handshake_viz.cli.classroom import run_classroom
+            from handshake_viz.cli.classroom import run_classroom, run_handout
 
-            return run_classroom(None if args.free else args.scenario, args.lang)
+            if args.handout is not None:
+                return run_handout(None if args.free else args.scenario, args.lang, args.handout)
+            return run_classroom(None if args.free else args.scenario, args.lang,
+                                 save=args.save, predict=args.predict)  # fmt: skip
         if args.command == "graph":
             from handshake_viz.cli.graph import run_graph
 

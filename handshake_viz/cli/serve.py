@@ -58,6 +58,7 @@ def run_serve(args: argparse.Namespace) -> int:
               "can run lessons on this machine and follow the teacher; use the default "
               "127.0.0.1 unless the network is yours", flush=True)  # fmt: skip
     url_host = f"[{host}]" if ":" in host else host
-    server = ClassroomServer(lesson, lang, sock, public_url=f"http://{url_host}:{port}")
+    server = ClassroomServer(lesson, lang, sock, public_url=f"http://{url_host}:{port}",
+                             predict=bool(getattr(args, "predict", False)))  # fmt: skip
     server.serve()
     return EXIT_OK
