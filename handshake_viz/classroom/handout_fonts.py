@@ -133,9 +133,12 @@ def page_fonts(text: str, embed: bool = True) -> PageFonts:
         sans = _family_list(*CJK_FAMILIES, *SANS)
         return PageFonts("", sans, _family_list(*MONO, *CJK_FAMILIES), (*CJK_FAMILIES[:2],))
     data = base64.b64encode(woff).decode("ascii")
-    face = (f'@font-face {{ font-family: "{EMBEDDED}"; font-weight: 100 900; '
+    # One regular face (bold is drawn from it). It leads the body's fonts: Chromium keeps
+    # the first shaping of a word in a fallback font that was still loading (boxes where
+    # the glyphs are), and a page whose first font is loading waits for it instead.
+    face = (f'@font-face {{ font-family: "{EMBEDDED}"; font-display: block; '
             f'src: url(data:font/woff;base64,{data}) format("woff"); }}')  # fmt: skip
-    sans = _family_list(*SANS[:-1], EMBEDDED, *CJK_FAMILIES, "sans-serif")
+    sans = _family_list(EMBEDDED, *CJK_FAMILIES, *SANS)
     mono = _family_list(*MONO[:-1], EMBEDDED, *CJK_FAMILIES, "monospace")
     glyphs = len({c for c in text if needs_cjk(c)})
-    return PageFonts(face, sans, mono, (font.family, SANS[1], MONO[0]), font.family, glyphs)
+    return PageFonts(face, sans, mono, (font.family, MONO[0]), font.family, glyphs)

@@ -83,7 +83,9 @@ class PredictKeys(_App):
         """The step's calls returned: wait for its packets to stop coming, then ask."""
         if not self.predictor.holding or self.predictor.settled:
             return
-        self.queued.clear()  # keys typed during a predicted step would reveal it
+        if self.queued:  # keys typed during a predicted step would reveal it: said, not run
+            self.queued.clear()
+            self.notify(self.cat.text("predict.answer_first"), severity="warning", timeout=4)
         self._settle = (self.timeline.count, time.monotonic())
         if self._settle_timer is None:
             self._settle_timer = self.set_interval(SETTLE_POLL, self._settle_tick)

@@ -45,6 +45,9 @@ NEAR_STATES: dict[TcpState, tuple[TcpState, ...]] = {
 """For each state, the states a class confuses it with (its neighbours in RFC 9293's
 diagram): the wrong choices of a state question."""
 
+CHINESE_NUMERALS = "零一二三四五六七八九十"
+"""A count typed as a word (三 is 3), up to ten."""
+
 SHORT_STATES = {"ESTAB": "ESTABLISHED", "SYN-RCVD": "SYN-RECEIVED", "FIN-WT1": "FIN-WAIT-1",
                 "FIN-WT2": "FIN-WAIT-2", "CLOSE-WT": "CLOSE-WAIT", "TIME-WT": "TIME-WAIT",
                 "SYN-RECV": "SYN-RECEIVED"}  # fmt: skip
@@ -97,7 +100,10 @@ def free_answer(kind: Kind, text: str) -> Truth | None:
     text = text.strip()
     if kind in (Kind.COUNT, Kind.SEQ, Kind.ACK):
         m = re.search(r"\d+", text)  # any script's digits: ３ is read as 3
-        return int(m.group()) if m else None
+        if m:
+            return int(m.group())
+        spelled = re.search(f"[{CHINESE_NUMERALS}]", text)  # 三个 (how many packets)
+        return CHINESE_NUMERALS.index(spelled.group()) if spelled else None
     if kind is Kind.FLAGS:
         words = re.findall(r"[A-Za-z]+", text.upper())
         flags = set()

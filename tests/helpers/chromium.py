@@ -182,3 +182,25 @@ class Chromium:
                 break
             time.sleep(0.1)
         shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def screenshot(page: Path, png: Path, size: tuple[int, int] = (900, 1400),
+               env: dict[str, str] | None = None, timeout: float = 90) -> None:  # fmt: skip
+    """A PNG of a local page as headless Chromium draws it (`env`: the browser's environment,
+    a fontconfig of the test's own for instance). Chromium runs in a process group of its
+    own with a fresh profile; both are gone when this returns."""
+    profile = Path(tempfile.mkdtemp(prefix="hv-shot-"))
+    argv = [str(CHROMIUM), *FLAGS[:-1], f"--user-data-dir={profile}",
+            f"--window-size={size[0]},{size[1]}", f"--screenshot={png}",
+            page.resolve().as_uri()]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, **(env or {})}, start_new_session=True)  # fmt: skip
+    try:
+        proc.wait(timeout)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        shutil.rmtree(profile, ignore_errors=True)
+    if not png.exists():
+        raise RuntimeError(f"chromium drew no {png.name} (exit {proc.returncode})")

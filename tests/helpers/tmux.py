@@ -20,8 +20,10 @@ def command(*args: str) -> str:
 class Pane:
     """One tmux session running a plain shell, on its own socket (no user tmux is touched)."""
 
-    def __init__(self, width: int = 140, height: int = 36) -> None:
+    def __init__(self, width: int = 140, height: int = 36, cwd: Path | None = None) -> None:
+        """`cwd`: the shell's folder (default: the test's)."""
         self.socket = f"hv-test-{uuid.uuid4().hex[:8]}"
+        where = ["-c", str(cwd)] if cwd is not None else []
         self._tmux(
             "new-session",
             "-d",
@@ -31,6 +33,7 @@ class Pane:
             str(width),
             "-y",
             str(height),
+            *where,
             "env -i PATH=/usr/bin:/bin TERM=xterm-256color HOME=/tmp bash --norc --noprofile",
         )
 
