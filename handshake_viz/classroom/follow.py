@@ -178,6 +178,10 @@ class FollowApp(TimelineApp):
                 text.append("\n" + self.cat.text("follow.ended"), style="italic yellow")
             widget.update(fit(text, width, lines, hint)[0])
 
+    def _update_status(self) -> None:
+        if self.held.hold is None:  # its counts would tell how many packets are held
+            super()._update_status()
+
     def action_lesson_size(self) -> None:
         self.panel_size = (self.panel_size + 1) % len(self.HEIGHTS)
         self.query_one("#classroom").styles.height = self.HEIGHTS[self.panel_size]

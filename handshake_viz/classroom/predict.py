@@ -27,6 +27,8 @@ from handshake_viz.model.rows import KIND_SOCKET
 from handshake_viz.words.catalog import Catalog, load
 from handshake_viz.words.explain import packet_kind
 
+NBSP = "\u00a0"
+"""A space a panel never breaks a line at."""
 SETTLE_QUIET = 0.5
 """Seconds without a new row after a step's calls returned before its questions start (a
 connect() left waiting shows its SYN after the merger's hold, 0.3 s)."""
@@ -210,27 +212,32 @@ def _kind_of(ev: PacketEvent) -> tuple[object, ...]:
 
 
 def predict_text(p: Predictor) -> Text:
-    """The predict part of the lesson panel: the question and its choices, or the verdict."""
+    """The predict part of the lesson panel: the question, its choices and how to answer,
+    then the last verdict; or, between two questions, the verdict and what Space does. The
+    question comes first: on a small panel the rest is what is cut."""
     cat = p.cat
     text = Text()
     if p.question is None and not p.settled and p.holding:
         text.append(cat.text("predict.hidden"), style="italic")
         return text
-    if p.verdict is not None:
-        text.append_text(verdict_text(p))
-        if p.question is not None or p.holding:
-            text.append("\n")
     q = p.question
     if q is not None:
         text.append(cat.text("predict.label"), style="bold magenta")
         text.append(q.prompt)
         text.append("\n")
-        for i, choice in enumerate(q.choices, 1):
-            text.append(f" {i} ", style="bold reverse")
-            text.append(f" {choice}   ")
+        for i, choice in enumerate(q.choices, 1):  # no line break inside a choice
+            text.append(f"{NBSP}{i}{NBSP}", style="bold reverse")
+            text.append(NBSP + choice.replace(" ", NBSP) + "   ")
         text.append("\n")
         text.append(cat.text("predict.choose", n=len(q.choices)), style="dim")
-    elif p.holding:
+        if p.verdict is not None:
+            text.append("\n")
+            text.append_text(verdict_text(p))
+        return text
+    if p.verdict is not None:
+        text.append_text(verdict_text(p))
+    if p.holding:
+        text.append("\n")
         text.append(cat.text("predict.next"), style="dim")
     return text
 
@@ -265,8 +272,11 @@ def step_words(t: StepText | None, p: Predictor, cat: Catalog) -> Text:
     text = Text(t.counter(cat), style="dim")
     if t.n == 0:
         text.append("  " + cat.text("ui.begin"), style="dim italic")
-    if p.holding:
-        _line(text, cat.text("ui.do"), t.do)
+    if p.holding:  # one line for the step, the rest for the question
+        if t.do:
+            text.append("  ")
+            text.append(cat.text("ui.do"), style="bold")
+            text.append(t.do)
         text.append("\n")
         text.append_text(predict_text(p))
         return text

@@ -145,9 +145,9 @@ class PredictKeys(_App):
     def action_answer(self, n: int) -> None:
         q = self.predictor.question
         if q is None:
-            if n in (1, 2):  # the timeline's keys for its side panel, when nothing is asked
+            if not self.predictor.on and n in (1, 2):  # the timeline's side panel keys
                 self.action_tab("connections" if n == 1 else "packet")
-            return
+            return  # in predict mode, an answer typed before its question is nothing
         if n > len(q.choices):
             return
         self.predictor.answer(n - 1)

@@ -168,6 +168,14 @@ class ClassroomApp(LessonExports, PredictKeys, TimelineApp):
         return step_words(self.guided.text() if self.guided else None, self.predictor, self.cat)
 
     def _show_step(self) -> None:
+        # A question takes the room of the keys (none makes a call until the round is
+        # over) and of the explanation (back once it is answered: the packet it showed).
+        asking = self.predictor.question is not None
+        for other, hide in (("#event-words", asking), ("#keys", self.predictor.holding)):
+            panel = self.query_one(other, Static)
+            if panel.display == hide:
+                panel.display = not hide
+                self.call_after_refresh(self._show_step)
         words = self.query_one("#step-words", Static)
         width = words.content_size.width or max(self.size.width // 2, 20)
         lines = words.content_size.height or PANEL_HEIGHTS[self.panel_size]

@@ -192,3 +192,35 @@ async def test_three_handshakes_are_asked_about_once(need_capture: None, port: i
         assert asked == 1 + 2 * 3  # the count, then (ask, show) for SYN, SYN-ACK, ACK
         assert len(shown_packets(app)) == 9
         await pilot.press("q")
+
+
+@pytest.mark.capture
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_at_80x24_the_question_and_every_choice_are_on_screen(
+    need_capture: None, port: int, lang: str
+) -> None:
+    """The small lesson panel gives a question the explanation's room, puts it first, and
+    never breaks a choice from its number."""
+    app = make_classroom_app("basic", lang, port=port, predict=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space")
+        await question_on_screen(app, pilot, 1)
+        await pilot.press("space", "space")  # listen: no packet; connect: how many?
+        deadline = time.monotonic() + 10
+        while app.steps_done < 2 and time.monotonic() < deadline:
+            await pilot.pause(0.02)
+        await pilot.press("2")  # before its question: nothing (not the packet tab)
+        await question_on_screen(app, pilot, 2)
+        assert not app.side.display and app.predictor.question.kind is Kind.COUNT
+        await pilot.press("1", "space")  # then the SYN's flags
+        await pilot.pause(0.3)
+        q = app.predictor.question
+        assert q is not None and q.kind is Kind.FLAGS
+        assert not app.query_one("#event-words", Static).display
+        lines = str(app.query_one("#step-words", Static).render()).splitlines()
+        shown = "".join("".join(lines).split())
+        assert "".join(q.prompt.split()) in shown
+        for i, choice in enumerate(q.choices, 1):
+            assert any(f"{i}\u00a0\u00a0{choice.replace(' ', chr(0xA0))}" in line
+                       for line in lines), (choice, lines)  # fmt: skip
+        await pilot.press("q")
