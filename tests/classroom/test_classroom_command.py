@@ -91,3 +91,23 @@ def test_predict_in_a_real_terminal(need_capture: None, pane: Pane) -> None:
     assert "seq=0" not in pane.text()  # no arrow on the ladder yet
     pane.send("q")
     pane.wait_for(lambda t: "EXIT=0" in t, timeout=10)
+
+
+def test_serve_predict_starts_every_lesson_tab_in_predict_mode(tmp_path: Path) -> None:
+    import shutil as sh
+
+    from handshake_viz.classroom.session import SessionFolder
+    from handshake_viz.classroom.web import ClassroomServer
+    from handshake_viz.cli.serve import bind_listener
+
+    sock = bind_listener("127.0.0.1", 0)
+    server = ClassroomServer("basic", "zh", sock, "http://127.0.0.1", predict=True)
+    try:
+        session = SessionFolder(tmp_path / "tab")
+        for mode in ("lesson", "teach"):
+            argv = server.tab_command(mode, session)
+            assert "--predict" in argv and argv[-1] == "basic"
+        assert "--predict" not in server.tab_command("follow", None)  # followers are told
+    finally:
+        sock.close()
+        sh.rmtree(server.root, ignore_errors=True)
