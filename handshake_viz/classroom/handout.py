@@ -14,6 +14,8 @@ what the class has seen so far (`Handout.from_timeline`).
 from __future__ import annotations
 
 import shutil
+import time
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,7 +67,7 @@ class Handout:
         cls,
         tl: Timeline,
         guided: GuidedRun | None,
-        step_rows: Mapping[int, int],
+        step_times: Mapping[int, float],
         lang: str,
         capture: str | None = None,
     ) -> Handout:
@@ -74,7 +76,9 @@ class Handout:
         Args:
             tl: the lesson's timeline (its rows are the events, in the ladder's order).
             guided: the guided lesson, or None for free stepping (one section).
-            step_rows: the first row of each step performed, by step index.
+            step_times: when each step performed began, by step index (epoch seconds, the
+                events' clock): an event belongs to the last step begun before it, however
+                late it reached the timeline.
             lang: the language of the words.
             capture: the capture's file name beside the page.
         """
@@ -88,17 +92,16 @@ class Handout:
         if guided is None:
             section = Section(cat.text("ui.free"), rows=tuple(rows))
             return cls(lang, "free", cat.text("handout.free"), (section,), capture, endpoints)
-        starts = sorted(step_rows.items())
+        starts = sorted((t, n) for n, t in step_times.items())
+        by_step: dict[int, list[LadderRow]] = {}
+        for r, row in zip(range(tl.count), rows, strict=True):
+            at = bisect_right(starts, (tl.time[r], float("inf"))) - 1
+            by_step.setdefault(starts[at][1] if at >= 0 else 0, []).append(row)
         sections = []
         for i, step in enumerate(guided.script.steps):
             t = guided.text(step)
-            start = step_rows.get(i)
-            later = [row for n, row in starts if n > i]
-            if start is None:
-                mine: list[LadderRow] = []
-            else:
-                mine = rows[start : later[0] if later else len(rows)]
-            sections.append(Section(t.counter(cat), t.do, t.say, t.look, tuple(mine)))
+            mine = tuple(by_step.get(i, ()))
+            sections.append(Section(t.counter(cat), t.do, t.say, t.look, mine))
         name = guided.script.name
         summary = cat.text(f"scenario.{name}")
         return cls(lang, name, summary, tuple(sections), capture, endpoints)
@@ -180,11 +183,11 @@ def export_handout(
     stepper = Stepper(source.recorder, port, script.family, lang, backlog=script.backlog,
                       client_mss=script.client_mss)  # fmt: skip
     run = GuidedRun(script, stepper, lang)
-    step_rows: dict[int, int] = {}
+    step_times: dict[int, float] = {}
     try:
         while not run.at_end():
             if run.next_acts():
-                step_rows[run.index + 1] = _rows(collector.events)
+                step_times[run.index + 1] = time.time()
             run.forward()
             collector.settle(quiet=0.1)
     finally:
@@ -193,11 +196,6 @@ def export_handout(
         collector.stop()
     saved = source.save or pcap
     tl = timeline_of(collector.events)
-    handout = Handout.from_timeline(tl, run, step_rows, lang, saved.name)
+    handout = Handout.from_timeline(tl, run, step_times, lang, saved.name)
     write_handout(handout, html, saved)
     return html, saved
-
-
-def _rows(events: list[Event]) -> int:
-    """How many timeline rows `events` make (packets and socket calls)."""
-    return sum(1 for e in list(events) if isinstance(e, PacketEvent | SocketEvent))

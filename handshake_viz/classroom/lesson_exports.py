@@ -34,7 +34,7 @@ class LessonExports:
         name = self.lesson_name
         html, pcap = handout_paths(self.export_dir, name, self.lang)
         capture = self.lesson.capture_bytes()
-        handout = Handout.from_timeline(self.timeline, self.guided, self.step_rows, self.lang,
+        handout = Handout.from_timeline(self.timeline, self.guided, self.step_times, self.lang,
                                         pcap.name if capture else None)  # fmt: skip
         if self.is_web:
             filename = deliver_handout(self, handout, html.name, capture)

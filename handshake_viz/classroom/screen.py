@@ -16,6 +16,7 @@ students who follow it.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -138,8 +139,8 @@ class ClassroomApp(LessonExports, PredictKeys, TimelineApp):
         self._shown: dict[str, object] = {}
         self._kernel_published = ""
         """The kernel panel as followers last got it (held with the ladder in predict mode)."""
-        self.step_rows: dict[int, int] = {}
-        """The first timeline row of each guided step performed (the handout's sections)."""
+        self.step_times: dict[int, float] = {}
+        """When each guided step's calls began, by step (the handout's sections)."""
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
@@ -303,7 +304,7 @@ class ClassroomApp(LessonExports, PredictKeys, TimelineApp):
             self._stop_autoplay()
             return
         if self.guided.next_acts():
-            self.step_rows[self.guided.index + 1] = self.timeline.count
+            self.step_times[self.guided.index + 1] = time.time()
             self._run(self.guided.forward)
         else:
             self._run(self.guided.forward, acts=False)

@@ -33,7 +33,19 @@ def basic_handout(lang: str) -> Handout:
     under the connect step, its data under send, its close under close."""
     tl = timeline_of(ReplaySource(BASIC).events())
     run = GuidedRun(SCRIPTS["basic"], Stepper(ListRecorder(), 9000, lang=lang), lang)
-    return Handout.from_timeline(tl, run, {2: 0, 4: 3, 5: 7}, lang, "basic.pcap")
+    begun = {2: tl.time[0], 4: tl.time[3], 5: tl.time[7]}  # when each step's calls began
+    return Handout.from_timeline(tl, run, begun, lang, "basic.pcap")
+
+
+def test_each_event_goes_under_the_step_begun_before_it() -> None:
+    sections = basic_handout("en").sections
+    flags = [[r.event.flag_list for r in s.rows if isinstance(r.event, PacketEvent)]
+             for s in sections]  # fmt: skip
+    assert flags == [
+        [], [], [("SYN",), ("SYN", "ACK"), ("ACK",)], [],
+        [("PSH", "ACK"), ("ACK",), ("PSH", "ACK"), ("ACK",)],
+        [("FIN", "ACK"), ("FIN", "ACK"), ("ACK",)],
+    ]  # fmt: skip
 
 
 def packets(path: Path) -> list[PacketEvent]:

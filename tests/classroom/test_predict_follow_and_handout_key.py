@@ -20,7 +20,7 @@ from tests.helpers.paths import ROOT
 BASIC = ROOT / "captures" / "basic.pcap"
 
 
-async def wait(pilot, check, timeout: float = 5.0) -> None:
+async def wait(pilot, check, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, "never happened"
