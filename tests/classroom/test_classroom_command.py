@@ -69,28 +69,28 @@ def test_save_keeps_the_lessons_capture(
 ) -> None:
     saved = tmp_path / "lesson.pcap"
     pane.send(command(*how, "--save", str(saved)) + "; echo EXIT=$?", "Enter")
-    pane.wait_for(lambda t: "step" in t and "introduction" in t.lower(), timeout=20)
+    pane.wait_for(lambda t: "step" in t and "introduction" in t.lower(), timeout=60)
     for _ in range(2):  # listen, then connect
         pane.send("Space")
-    pane.wait_for(lambda t: "SYN,ACK" in t, timeout=10)
+    pane.wait_for(lambda t: "SYN,ACK" in t, timeout=30)
     pane.send("q")
-    pane.wait_for(lambda t: "EXIT=0" in t, timeout=10)
+    pane.wait_for(lambda t: "EXIT=0" in t, timeout=30)
     flags = [p.flag_list for p in packets(saved)]
     assert flags[:3] == [("SYN",), ("SYN", "ACK"), ("ACK",)]  # then q closes the sockets
 
 
 def test_predict_in_a_real_terminal(need_capture: None, pane: Pane) -> None:
     pane.send(command("classroom", "basic", "--predict") + "; echo EXIT=$?", "Enter")
-    pane.wait_for(lambda t: "predict: on" in t, timeout=20)
+    pane.wait_for(lambda t: "predict: on" in t, timeout=60)
     pane.send("Space")  # listen, then: how many packets?
-    pane.wait_for(lambda t: "How many packets" in t, timeout=10)
+    pane.wait_for(lambda t: "How many packets" in t, timeout=30)
     pane.send("1")  # none
-    pane.wait_for(lambda t: "✓ Right: packets: 0" in t, timeout=10)
+    pane.wait_for(lambda t: "✓ Right: packets: 0" in t, timeout=30)
     pane.send("Space")  # connect: asked how many packets
-    pane.wait_for(lambda t: "How many packets" in t, timeout=10)
+    pane.wait_for(lambda t: "How many packets" in t, timeout=30)
     assert "seq=0" not in pane.text()  # no arrow on the ladder yet
     pane.send("q")
-    pane.wait_for(lambda t: "EXIT=0" in t, timeout=10)
+    pane.wait_for(lambda t: "EXIT=0" in t, timeout=30)
 
 
 def test_serve_predict_starts_every_lesson_tab_in_predict_mode(tmp_path: Path) -> None:
