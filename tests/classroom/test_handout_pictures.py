@@ -80,9 +80,14 @@ def test_chinese_glyphs_come_from_the_page_itself(handouts: dict[str, Path], tmp
     assert '<html lang="zh-Hans">' in html and "data:font/woff;base64," in html
     with_cjk, no_cjk = fonts_env(tmp_path, DEJAVU, NOTO_CJK), fonts_env(tmp_path, DEJAVU)
     here, bare = tmp_path / "here.png", tmp_path / "bare.png"
-    screenshot(page, here, (900, 1400), env=with_cjk)
-    screenshot(page, bare, (900, 1400), env=no_cjk)
-    assert differing_share(here, bare) == 0
+    shares = []
+    for _ in range(2):  # a glyph missing differs every time; Chromium once drew one late
+        screenshot(page, here, (900, 1400), env=with_cjk)
+        screenshot(page, bare, (900, 1400), env=no_cjk)
+        shares.append(differing_share(here, bare))
+        if shares[-1] == 0:
+            break
+    assert shares[-1] == 0, shares
     stripped = tmp_path / "stripped.html"
     stripped.write_text(re.sub(r"@font-face \{[^}]*\}", "", html), encoding="utf-8")
     tofu = tmp_path / "tofu.png"
