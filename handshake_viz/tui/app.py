@@ -63,6 +63,10 @@ NARROW = 120
 SIDE_BY_SIDE = 100
 """Terminals narrower than this show the side panel instead of the ladder, not beside it: at
 80 columns the ladder beside it kept 44 and its arrows had room for one letter."""
+LADDER_KEEPS = 80
+SIDE_MIN, SIDE_MAX = 36, 64
+"""Beside the ladder, the side panel takes two fifths of the screen, at most what is left
+beside `LADDER_KEEPS` columns, within these bounds (at 120 columns: 40, the ladder 80)."""
 SLOW_TICK = 0.25
 """Seconds between two redraws of the counters (status bar, connections) while reading."""
 
@@ -302,7 +306,14 @@ class TimelineApp(PlaybackKeys, App[int]):
         """Show or hide the side panel; on a narrow screen it takes the ladder's place."""
         was_shown = self.side.display
         self.side.display = show
-        alone = show and (self.size.width if width is None else width) < SIDE_BY_SIDE
+        width = self.size.width if width is None else width
+        alone = show and width < SIDE_BY_SIDE
+        if not alone:
+            # The ladder keeps 80 columns (all an 80-column terminal shows) and three fifths.
+            side = min(width - LADDER_KEEPS, width * 2 // 5)
+            self.side.styles.width = max(SIDE_MIN, min(SIDE_MAX, side))
+        else:
+            self.side.styles.width = None  # the stylesheet's: the whole screen
         self.ladder_pane.display = not alone
         self.side.set_class(alone, "alone")
         if alone and not was_shown:
