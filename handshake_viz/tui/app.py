@@ -315,6 +315,13 @@ class TimelineApp(PlaybackKeys, App[int]):
     def action_graphs(self) -> None:
         toggle_graphs(self)
 
+    def action_time_true(self) -> None:
+        """The ladder with gap lines as long as the waits between rows, or one line a row."""
+        on = not self.ladder.time_true
+        self.ladder.set_time_true(on)
+        self.notify(load(self.lang).text("notify.time_true_on" if on else "notify.time_true_off"),
+                    timeout=4)  # fmt: skip
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.key_sections(), self.lang))
 
@@ -333,7 +340,8 @@ class TimelineApp(PlaybackKeys, App[int]):
         return write_export(self.export_dir, ".svg", svg)
 
     def export_text(self) -> Path:
-        return write_export(self.export_dir, ".txt", export_text(self.view, lang=self.lang))
+        text = export_text(self.view, lang=self.lang, time_true=self.ladder.time_true)
+        return write_export(self.export_dir, ".txt", text)
 
     def export_mermaid(self) -> Path:
         return write_export(self.export_dir, ".mmd", export_mermaid(self.view))

@@ -36,6 +36,7 @@ TIMELINE_BINDINGS: list[BindingType] = [
     Binding("b", "toggle_side", "key.side", show=False),
     Binding("e", "export", "key.export"),
     Binding("g", "graphs", "key.graphs", show=False),
+    Binding("d", "time_true", "key.time_true"),
     Binding("question_mark", "help", "key.help", key_display="?"),
     Binding("q", "quit", "key.quit"),
 ]
