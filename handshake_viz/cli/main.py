@@ -293,6 +293,26 @@ def check_args(args: argparse.Namespace) -> str | None:
     return None
 
 
+def opens_tui(args: argparse.Namespace) -> bool:
+    """Whether the command shows the TUI (rather than printing, listing or serving)."""
+    command = getattr(args, "command", None)
+    if command == "classroom":
+        return getattr(args, "handout", None) is None
+    if command not in (None, "demo", "live", "replay"):
+        return False
+    return not getattr(args, "print_", False) and not getattr(args, "list", False)
+
+
+def _terminal_problem(args: argparse.Namespace) -> str | None:
+    """A TUI with no terminal on stdout: the line saying so. `replay -` checks it itself,
+    after its pipe (a pipe without a terminal for the keys says that first)."""
+    if not opens_tui(args) or (args.command == "replay" and args.file == "-"):
+        return None
+    from handshake_viz.cli.tui import terminal_missing
+
+    return terminal_missing(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -304,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
 
         os.environ[NO_TRACE_ENV] = "1"
     try:
-        problem = check_args(args)
+        problem = check_args(args) or _terminal_problem(args)
         if problem is not None:
             return error(problem)
         if args.command == "replay":
