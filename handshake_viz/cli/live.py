@@ -184,6 +184,8 @@ def run_default(args: argparse.Namespace) -> int:
 
 
 def _show(source: EventSource, args: argparse.Namespace) -> int:
+    if getattr(args, "export_dir", None) is None and isinstance(source, LiveSource) and source.save:
+        args.export_dir = Path(source.save).parent  # the exports beside the capture
     if not getattr(args, "print_", False):
         try:
             from handshake_viz.tui.app import run_tui

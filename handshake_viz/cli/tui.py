@@ -16,6 +16,7 @@ def tui_options(args: argparse.Namespace) -> TuiOptions:
         pause=getattr(args, "pause", DEFAULT_PAUSE),
         speed=getattr(args, "speed", DEFAULT_SPEED),
         lang=getattr(args, "lang", DEFAULT_LANG),
+        export_dir=getattr(args, "export_dir", None),
     )
 
 

@@ -12,7 +12,8 @@ in the app's language: `tui.binding_words`), and add panes to the side panel wit
 
 Beside it, by job: `keys` (the bindings, the help's sections, the command palette),
 `playback_keys` (what play, step, speed and follow do), `filterbox` (the `/` line),
-`statusbar`, `ladder`, `connections`, `detail`, `help`, `reader` (the reading thread's work).
+`statusbar`, `ladder`, `connections`, `detail`, `help`, `reader` (the reading thread's work),
+`exports` (what `e` writes).
 """
 
 from __future__ import annotations
@@ -39,11 +40,11 @@ from handshake_viz.core.source import EventSource, FrameSource
 from handshake_viz.model.playback import DEFAULT_PAUSE, DEFAULT_SPEED, TimelineView
 from handshake_viz.model.query import Filter
 from handshake_viz.model.timeline import Timeline
-from handshake_viz.render.export import export_mermaid, export_text, write_export
 from handshake_viz.render.fit import fit_lines
 from handshake_viz.tui.binding_words import speak_bindings
 from handshake_viz.tui.connections import ConnectionsView
 from handshake_viz.tui.detail import PacketDetail
+from handshake_viz.tui.exports import ExportKeys
 from handshake_viz.tui.filterbox import FilterBox
 from handshake_viz.tui.graphs import toggle_graphs
 from handshake_viz.tui.help import HelpScreen
@@ -71,7 +72,7 @@ EXPLAIN_LINES = 3
 """Lines of the explanation under the ladder (its CSS height)."""
 
 
-class TimelineApp(PlaybackKeys, App[int]):
+class TimelineApp(PlaybackKeys, ExportKeys, App[int]):
     """Ladder timeline of one event source, for replay (playback) and live capture (follow)."""
 
     CSS_PATH: ClassVar[CSSPathType] = "app.tcss"
@@ -321,22 +322,6 @@ class TimelineApp(PlaybackKeys, App[int]):
     def key_sections(self) -> list[tuple[str, list[Binding]]]:
         """Every key that works here, by where it works (the help screen's content)."""
         return key_sections(self)
-
-    def action_export(self) -> None:
-        """Save the screen as SVG and the visible timeline as text and Mermaid."""
-        paths = [self.export_svg(), self.export_text(), self.export_mermaid()]
-        names = ", ".join(p.name for p in paths)
-        self.notify(load(self.lang).text("notify.saved", files=names, folder=self.export_dir))
-
-    def export_svg(self) -> Path:
-        svg = self.export_screenshot(title="handshake-viz")
-        return write_export(self.export_dir, ".svg", svg)
-
-    def export_text(self) -> Path:
-        return write_export(self.export_dir, ".txt", export_text(self.view, lang=self.lang))
-
-    def export_mermaid(self) -> Path:
-        return write_export(self.export_dir, ".mmd", export_mermaid(self.view))
 
     def on_unmount(self) -> None:
         """However the app ends, the capture stops so that the reading thread returns."""
