@@ -13,7 +13,7 @@ from handshake_viz.render.export import export_mermaid
 from tests.helpers.fakes import read_events
 from tests.helpers.paths import DATA
 
-BACKLOG = DATA / "demo-backlog.pcapng"
+BACKLOG = DATA / "demo" / "backlog.pcapng"
 
 
 def backlog_view() -> TimelineView:
