@@ -172,12 +172,14 @@ def run_default(args: argparse.Namespace) -> int:
         return run_demo(args)
     if not BUNDLED_CAPTURE.exists():
         return error(NO_PRIVILEGE_MESSAGE)
-    note(
-        f"no capture privilege (root or CAP_NET_RAW): replaying the bundled capture "
-        f"{BUNDLED_CAPTURE.name} instead; run with sudo to watch it live"
-    )
+    cat = load(args.lang)
+    name = BUNDLED_CAPTURE.name
+    note(cat.text("cli.bundled", name=name))  # stays on the terminal once the TUI is gone
     args.file = str(BUNDLED_CAPTURE)
-    return _show(ReplaySource(BUNDLED_CAPTURE), args)
+    args.notice = cat.text("cli.bundled", name=name)
+    source = ReplaySource(BUNDLED_CAPTURE)
+    source.description = cat.text("cli.bundled_status", name=name)
+    return _show(source, args)
 
 
 # -- showing a source ------------------------------------------------------------------------

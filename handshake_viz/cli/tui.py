@@ -17,6 +17,7 @@ def tui_options(args: argparse.Namespace) -> TuiOptions:
         speed=getattr(args, "speed", DEFAULT_SPEED),
         lang=getattr(args, "lang", DEFAULT_LANG),
         export_dir=getattr(args, "export_dir", None),
+        notice=getattr(args, "notice", None),
     )
 
 

@@ -68,6 +68,10 @@ SLOW_TICK = 0.25
 """Seconds between two redraws of the counters (status bar, connections) while reading."""
 
 
+NOTICE_SECONDS = 3600.0
+"""A notice stays this long (a click dismisses it): a toast of a few seconds is missed by
+whoever looks at the ladder first."""
+
 EXPLAIN_LINES = 3
 """Lines of the explanation under the ladder (its CSS height)."""
 
@@ -89,6 +93,7 @@ class TimelineApp(PlaybackKeys, ExportKeys, App[int]):
         lang: str = "en",
         autoplay: bool = True,
         export_dir: Path | None = None,
+        notice: str | None = None,
     ) -> None:
         super().__init__()
         speak_bindings(self, lang)
@@ -100,6 +105,8 @@ class TimelineApp(PlaybackKeys, ExportKeys, App[int]):
             self.timeline, live=source.live, pause=pause, speed=speed, playing=autoplay
         )
         self.export_dir = export_dir or Path.cwd()
+        self.notice = notice
+        """Shown as a toast from the start (`TuiOptions.notice`)."""
         self.error: str | None = None
         self.ingest_finished = threading.Event()
         """Set when the reading thread has returned (run_tui waits on it)."""
@@ -148,6 +155,8 @@ class TimelineApp(PlaybackKeys, ExportKeys, App[int]):
         if self.size.width < NARROW:
             self.side.display = False  # the ladder needs the width; 1, 2 or b bring it back
         self.ladder.focus()
+        if self.notice:
+            self.notify(self.notice, severity="warning", timeout=NOTICE_SECONDS)
         self._read_source()
         self.set_interval(TICK, self._tick)
         self._update_status()
@@ -359,6 +368,7 @@ def run_tui(source: EventSource, options: TuiOptions | None = None) -> int:
         lang=options.lang,
         autoplay=options.autoplay,
         export_dir=options.export_dir,
+        notice=options.notice,
     )
     code = app.run() or 0
     source.stop()
