@@ -172,9 +172,21 @@ def completeness_bits(flags: int, length: int) -> int:
     return c
 
 
+_SUMMARY_OPTIONS: dict[bytes, dict[str, object]] = {}
+"""Parsed summary options per layout: a capture has a handful of layouts for its many SYNs."""
+
+
 def _summary_options(layout: bytes) -> dict[str, object]:
-    """A SYN's options for its summary: timestamps say only whether they were used."""
-    options = parse_tcp_options(layout)
-    if "ts" in options:
-        options["ts"] = True
-    return options
+    """A SYN's options for its summary: timestamps say only whether they were used.
+
+    Parsed once per layout; each summary gets a dict of its own.
+    """
+    options = _SUMMARY_OPTIONS.get(layout)
+    if options is None:
+        options = parse_tcp_options(layout)
+        if "ts" in options:
+            options["ts"] = True
+        if any(type(v) is list for v in options.values()) or len(_SUMMARY_OPTIONS) >= 4096:
+            return options  # SACK blocks (lists) are not shared between summaries
+        _SUMMARY_OPTIONS[layout] = options
+    return dict(options)
