@@ -172,6 +172,12 @@ def completeness_bits(flags: int, length: int) -> int:
     return c
 
 
+COMPLETENESS_OF_EMPTY = tuple(completeness_bits(f, 0) for f in range(0x18))
+COMPLETENESS_OF_DATA = tuple(completeness_bits(f, 1) for f in range(0x18))
+"""`completeness_bits` by ``flags & 0x17`` (the bits it reads), for segments without data and
+with: the tracker's per-packet lookup."""
+
+
 _SUMMARY_OPTIONS: dict[bytes, dict[str, object]] = {}
 """Parsed summary options per layout: a capture has a handful of layouts for its many SYNs."""
 
