@@ -43,27 +43,9 @@ _eth_ip4_tcp = struct.Struct("!12xHBxH2xH1xB2x4s4sHHIIHH").unpack_from
 
 __all__ = ["FrameDecoder", "Packet", "PacketFields", "fast_tcp_ports", "ip4_str", "ip6_str"]
 
-PacketFields = tuple[
-    int,
-    float,
-    int,
-    str,
-    str,
-    int,
-    int,
-    int,
-    int,
-    int,
-    int,
-    int,
-    bytes,
-    bytes,
-    int,
-    bool,
-    bool,
-    tuple[tuple[str, int, str, int, int], ...],
-]
-"""A `Packet`'s fields in its order, as a plain tuple (``Packet(*fields)`` makes it again)."""
+PacketFields = tuple[Any, ...]
+"""A `Packet`'s first fields in its order, as a plain tuple; ``Packet(*fields)`` makes it again,
+the fields left out taking their defaults."""
 
 
 def _fast_header(linktype: int, data: bytes) -> tuple[Any, ...] | None:
@@ -142,7 +124,7 @@ class FrameDecoder:
     ) -> PacketFields | Truncated | None:
         """`decode`, a packet given as `PacketFields` without its payload: what the decode
         worker sends to the tracking process, which reads no payload. The common case makes
-        no `Packet` on the way."""
+        no `Packet` on the way, and ends at the options (the rest are the defaults)."""
         header = _fast_header(linktype, data)
         if header is not None:
             _, _, total, _, _, src, dst, sport, dport, seq, ack, offflags, window = header
@@ -150,7 +132,7 @@ class FrameDecoder:
             s = _ntoa4.get(src) or ip4_str(src)
             d = _ntoa4.get(dst) or ip4_str(dst)
             return (frame, time, 6, s, d, sport, dport, seq, ack, offflags & 0x1FF, window,
-                    total - 20 - thl, data[54 : 34 + thl], b"", 0, False, False, ())  # fmt: skip
+                    total - 20 - thl, data[54 : 34 + thl])  # fmt: skip
         p = self._decode(frame, time, linktype, data)
         if not isinstance(p, Packet):
             return p

@@ -22,7 +22,8 @@ def test_decode_fields_gives_every_packets_fields_but_its_payload():
                     p = one.decode(frame, time, linktype, data)
                     fields = other.decode_fields(frame, time, linktype, data)
                     if isinstance(p, Packet):
-                        assert fields == dataclasses.astuple(dataclasses.replace(p, payload=b""))
+                        whole = dataclasses.astuple(dataclasses.replace(p, payload=b""))
+                        assert fields == whole[: len(fields)]
                         assert Packet(*fields) == dataclasses.replace(p, payload=b"")
                         fast += linktype == 1 and not p.outer
                         slow += linktype != 1

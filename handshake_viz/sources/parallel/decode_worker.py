@@ -153,7 +153,7 @@ def _decode_into(path: str, name: str, index: bool, conn: Connection) -> None:
             for record in reader:
                 if index:
                     note(record)
-                frame, time, linktype, data = record[:4]
+                frame, time, linktype, data, _, _ = record
                 p = decode(frame, time, linktype, data)
                 if type(p) is tuple:
                     append(p)
