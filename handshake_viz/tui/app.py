@@ -33,7 +33,7 @@ from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Static, TabbedContent, TabPane, Tabs
 from textual.worker import get_current_worker
 
 from handshake_viz.core.source import Arriving, EventSource, FrameSource
@@ -161,6 +161,8 @@ class TimelineApp(PlaybackKeys, ExportKeys, App[int]):
         self.ladder_pane = self.query_one("#ladder-pane", Vertical)
         if self.size.width < NARROW:
             self.side.display = False  # the ladder needs the width; 1, 2 or b bring it back
+        # Tab goes from pane to pane: the tab strip takes no focus (1 and 2 switch tabs).
+        self.side.query_one(Tabs).can_focus = False
         self.ladder.focus()
         if self.notice:
             self.notify(self.notice, severity="warning", timeout=NOTICE_SECONDS)
@@ -299,15 +301,18 @@ class TimelineApp(PlaybackKeys, ExportKeys, App[int]):
             self._close_filter_box()
         elif not self.ladder_pane.display:
             self._show_side(False)  # a narrow screen showing the side panel: back to the ladder
+        elif self.detail.has_focus or self.connections.has_focus and self.view.filter.empty:
+            self.ladder.focus()  # the keys back to the ladder (a chosen connection: Esc twice)
         elif not self.view.filter.empty:
             self._apply_filter(Filter())
             self.connections.chosen = None
 
     def action_tab(self, tab: str) -> None:
+        """Show a tab of the side panel and give it the keys (↑ ↓ PgUp PgDn Home End there;
+        Esc or Tab gives them back to the ladder, whose selection the detail follows)."""
         self._show_side(True)
         self.side.active = tab
-        if tab == "connections":
-            self.connections.focus()  # the detail follows the ladder, which keeps the keys
+        (self.connections if tab == "connections" else self.detail).focus()
 
     def action_toggle_side(self) -> None:
         self._show_side(not self.side.display)

@@ -94,6 +94,10 @@ class ConnectionsView(ScrollView, can_focus=True, inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor(-1)", "key.previous_connection", show=False),
         Binding("down", "cursor(1)", "key.next_connection", show=False),
+        Binding("pageup", "page(-1)", "key.page_up", show=False),
+        Binding("pagedown", "page(1)", "key.page_down", show=False),
+        Binding("home", "cursor(-1_000_000_000)", "key.first_connection", show=False),
+        Binding("end", "cursor(1_000_000_000)", "key.last_connection", show=False),
         Binding("enter", "choose", "key.show_connection", show=False),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -138,6 +142,9 @@ class ConnectionsView(ScrollView, can_focus=True, inherit_bindings=False):
         elif self.cursor >= top + h:
             self.scroll_to(y=self.cursor - h + 1, animate=False, immediate=True, force=True)
         self.refresh()
+
+    def action_page(self, delta: int) -> None:
+        self.action_cursor(delta * max(self.scrollable_content_region.height - 2, 1))
 
     def action_choose(self) -> None:
         self.chosen = None if self.cursor == 0 else self.cursor - 1

@@ -155,7 +155,8 @@ async def test_selection_and_packet_detail(http_events: list[Event]) -> None:
         assert "ISN + 1" in explanation
         text = await wait_dissection(detail, pilot, "###[ TCP ]###")
         assert "###[ TCP ]###" in text and "flags     = SA" in text
-        await pilot.press("down", "down")  # a data segment: payload as hex and text
+        assert detail.has_focus  # Enter gave it the keys; Esc gives them back to the ladder
+        await pilot.press("escape", "down", "down")  # a data segment: payload as hex and text
         text = await wait_dissection(detail, pilot, "payload")
         assert "payload, 136 bytes" in text and "GET" in text
         assert "136 bytes" in str(app.query_one("#explain", Static).render())
