@@ -12,7 +12,8 @@ in the app's language: `tui.binding_words`), and add panes to the side panel wit
 
 Beside it, by job: `keys` (the bindings, the help's sections, the command palette),
 `playback_keys` (what play, step, speed and follow do), `filterbox` (the `/` line),
-`statusbar`, `ladder`, `connections`, `detail`, `help`, `reader` (the reading thread's work).
+`statusbar`, `ladder`, `connections`, `detail`, `help`, `reader` (the reading thread's work),
+`exports` (what `e` writes).
 """
 
 from __future__ import annotations
@@ -39,11 +40,11 @@ from handshake_viz.core.source import EventSource, FrameSource
 from handshake_viz.model.playback import DEFAULT_PAUSE, DEFAULT_SPEED, TimelineView
 from handshake_viz.model.query import Filter
 from handshake_viz.model.timeline import Timeline
-from handshake_viz.render.export import export_mermaid, export_text, write_export
 from handshake_viz.render.fit import fit_lines
 from handshake_viz.tui.binding_words import speak_bindings
 from handshake_viz.tui.connections import ConnectionsView
 from handshake_viz.tui.detail import PacketDetail
+from handshake_viz.tui.exports import ExportKeys
 from handshake_viz.tui.filterbox import FilterBox
 from handshake_viz.tui.graphs import toggle_graphs
 from handshake_viz.tui.help import HelpScreen
@@ -67,11 +68,15 @@ SLOW_TICK = 0.25
 """Seconds between two redraws of the counters (status bar, connections) while reading."""
 
 
+NOTICE_SECONDS = 3600.0
+"""A notice stays this long (a click dismisses it): a toast of a few seconds is missed by
+whoever looks at the ladder first."""
+
 EXPLAIN_LINES = 3
 """Lines of the explanation under the ladder (its CSS height)."""
 
 
-class TimelineApp(PlaybackKeys, App[int]):
+class TimelineApp(PlaybackKeys, ExportKeys, App[int]):
     """Ladder timeline of one event source, for replay (playback) and live capture (follow)."""
 
     CSS_PATH: ClassVar[CSSPathType] = "app.tcss"
@@ -88,6 +93,7 @@ class TimelineApp(PlaybackKeys, App[int]):
         lang: str = "en",
         autoplay: bool = True,
         export_dir: Path | None = None,
+        notice: str | None = None,
     ) -> None:
         super().__init__()
         speak_bindings(self, lang)
@@ -99,6 +105,8 @@ class TimelineApp(PlaybackKeys, App[int]):
             self.timeline, live=source.live, pause=pause, speed=speed, playing=autoplay
         )
         self.export_dir = export_dir or Path.cwd()
+        self.notice = notice
+        """Shown as a toast from the start (`TuiOptions.notice`)."""
         self.error: str | None = None
         self.ingest_finished = threading.Event()
         """Set when the reading thread has returned (run_tui waits on it)."""
@@ -147,6 +155,8 @@ class TimelineApp(PlaybackKeys, App[int]):
         if self.size.width < NARROW:
             self.side.display = False  # the ladder needs the width; 1, 2 or b bring it back
         self.ladder.focus()
+        if self.notice:
+            self.notify(self.notice, severity="warning", timeout=NOTICE_SECONDS)
         self._read_source()
         self.set_interval(TICK, self._tick)
         self._update_status()
@@ -329,23 +339,6 @@ class TimelineApp(PlaybackKeys, App[int]):
         """Every key that works here, by where it works (the help screen's content)."""
         return key_sections(self)
 
-    def action_export(self) -> None:
-        """Save the screen as SVG and the visible timeline as text and Mermaid."""
-        paths = [self.export_svg(), self.export_text(), self.export_mermaid()]
-        names = ", ".join(p.name for p in paths)
-        self.notify(load(self.lang).text("notify.saved", files=names, folder=self.export_dir))
-
-    def export_svg(self) -> Path:
-        svg = self.export_screenshot(title="handshake-viz")
-        return write_export(self.export_dir, ".svg", svg)
-
-    def export_text(self) -> Path:
-        text = export_text(self.view, lang=self.lang, time_true=self.ladder.time_true)
-        return write_export(self.export_dir, ".txt", text)
-
-    def export_mermaid(self) -> Path:
-        return write_export(self.export_dir, ".mmd", export_mermaid(self.view))
-
     def on_unmount(self) -> None:
         """However the app ends, the capture stops so that the reading thread returns."""
         self.source.stop()
@@ -382,6 +375,7 @@ def run_tui(source: EventSource, options: TuiOptions | None = None) -> int:
         lang=options.lang,
         autoplay=options.autoplay,
         export_dir=options.export_dir,
+        notice=options.notice,
     )
     code = app.run() or 0
     source.stop()
