@@ -4,14 +4,16 @@ The same rule as the TUI's `d` (`model.timescale`): a gap takes a line a decade 
 millisecond, a SYN-ACK always one, and the middle gap line says what the wait was where it
 means something. Events come one at a time, so the packets are kept in a `Timeline` of their
 own to look back on, and a gap that ends in the kernel's word on a retransmission (its timer
-fired) waits for the packet just after, which says what the wait was, before it is printed.
+fired) waits for the packet just after, which says what the wait was, before it is printed
+(the kernel's words come microseconds before their packet: nothing else is held back, so a
+live capture's lines still appear as they come).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from handshake_viz.core.events import ACK, SYN, PacketEvent
+from handshake_viz.core.events import ACK, SYN, KernelEvent, PacketEvent
 from handshake_viz.model.rows import KIND_TCP
 from handshake_viz.model.timeline import Timeline
 from handshake_viz.model.timescale import (
@@ -64,7 +66,7 @@ class PrintGaps:
             gap = 0 if tl.analysis[row] or row == 0 else 1  # a SYN-ACK's round trip
         if line is None:
             return out
-        if gap and row is None and not self._held:
+        if gap and isinstance(e, KernelEvent) and not self._held:
             self._held = [self._gap_line(None) for _ in range(gap)] + [line]
             self._held_gap, self._held_rows = (gap, t), 1
             return out
