@@ -39,6 +39,9 @@ TIMELINE_BINDINGS: list[BindingType] = [
     Binding("g", "graphs", "key.graphs", show=False),
     Binding("question_mark", "help", "key.help", key_display="?"),
     Binding("q", "quit", "key.quit"),
+    # Ctrl-C quits, as `live --help` says and as a terminal user expects (Textual's own
+    # ctrl+c only says to press ctrl+q)
+    Binding("ctrl+c", "quit", "key.quit", show=False, priority=True),
 ]
 """The timeline app's own keys (`TimelineApp.BINDINGS`)."""
 

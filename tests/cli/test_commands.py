@@ -145,3 +145,10 @@ def test_lang_works_before_or_after_the_command():
     assert parse(["replay", "x.pcap"]).lang == "en"
     r = cli("--lang", "zh", "demo", "--list")
     assert r.returncode == 0 and "三次握手" in r.stdout  # the scenarios, in Chinese
+
+
+def test_classroom_accepts_no_save_as_demo_does():
+    from handshake_viz.cli.main import build_parser
+
+    args = build_parser().parse_args(["classroom", "basic", "--no-save"])
+    assert args.no_save and args.save is None
