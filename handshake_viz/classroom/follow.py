@@ -186,7 +186,8 @@ class FollowApp(TimelineApp):
             super().action_export()
             return
         capture = self.follow.session.capture if self.follow.session is not None else None
-        filename = deliver_export(self, self.view, "teacher", capture)
+        filename = deliver_export(self, self.view, "teacher", capture,
+                                  time_true=self.ladder.time_true)  # fmt: skip
         self.notify(self.cat.text("ui.exported_download", name=filename))
 
 

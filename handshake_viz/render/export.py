@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from handshake_viz.model.playback import TimelineView
 from handshake_viz.model.rows import KIND_SOCKET, PHASES, S2C
+from handshake_viz.render.ladder_gaps import time_true_text
 from handshake_viz.render.ladder_text import arrow_label, ladder_text, socket_label
 from handshake_viz.words.catalog import load
 
@@ -26,10 +27,16 @@ PCAP_NS_MAGIC = 0xA1B23C4D
 
 
 def export_text(
-    view: TimelineView, width: int = 120, limit: int = EXPORT_LIMIT, lang: str = "en"
+    view: TimelineView,
+    width: int = 120,
+    limit: int = EXPORT_LIMIT,
+    lang: str = "en",
+    *,
+    time_true: bool = False,
 ) -> str:
-    """The ladder as the screen draws it (its headers in `lang`), without colours."""
-    lines = ladder_text(view, width, limit, lang)
+    """The ladder as the screen draws it (its headers in `lang`), without colours; with
+    `time_true`, with the gap lines of the time-true ladder between rows."""
+    lines = (time_true_text if time_true else ladder_text)(view, width, limit, lang)
     if view.visible_count > limit:
         lines.append(load(lang).text("ladder.not_exported", n=view.visible_count - limit))
     return "\n".join(lines) + "\n"

@@ -2,7 +2,7 @@
 
 The JSONL of a packet event is formatted by hand (with ``json.dumps``'s own separators) because
 ``json.dumps`` of a dict per packet would cost more than decoding and tracking together; a test
-checks that both give the same objects.
+checks that both give the same objects. A connection summary's is too (`summary_jsonl`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from handshake_viz.core.events import (
     flag_names,
 )
 from handshake_viz.core.tcpoptions import parse_tcp_options, timestamp_offset
+from handshake_viz.render.summary_jsonl import summary_jsonl
 from handshake_viz.words.catalog import Catalog, load
 
 _dumps = json.dumps
@@ -142,6 +143,8 @@ def event_jsonl(e: Event) -> str:
     """The JSONL line of any event."""
     if type(e) is PacketEvent:
         return packet_jsonl(e)
+    if type(e) is ConnectionSummary:
+        return summary_jsonl(e)
     return _dumps(e.to_dict(), ensure_ascii=False)
 
 

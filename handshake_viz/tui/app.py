@@ -36,7 +36,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from handshake_viz.core.source import EventSource, FrameSource
+from handshake_viz.core.source import Arriving, EventSource, FrameSource
 from handshake_viz.model.playback import DEFAULT_PAUSE, DEFAULT_SPEED, TimelineView
 from handshake_viz.model.query import Filter
 from handshake_viz.model.timeline import Timeline
@@ -101,8 +101,10 @@ class TimelineApp(PlaybackKeys, ExportKeys, App[int]):
         self.lang = lang
         """Language of every word on screen (a catalog in ``words/messages``)."""
         self.timeline = Timeline()
+        # A pipe or FIFO is shown as a live capture is: following its newest event.
+        follows = source.live or (isinstance(source, Arriving) and source.is_stream)
         self.view = TimelineView(
-            self.timeline, live=source.live, pause=pause, speed=speed, playing=autoplay
+            self.timeline, live=follows, pause=pause, speed=speed, playing=autoplay
         )
         self.export_dir = export_dir or Path.cwd()
         self.notice = notice
@@ -111,7 +113,8 @@ class TimelineApp(PlaybackKeys, ExportKeys, App[int]):
         self.ingest_finished = threading.Event()
         """Set when the reading thread has returned (run_tui waits on it)."""
         self.frozen_at: int | None = None
-        """Live, not following: how many rows there were when the view froze."""
+        """Live, not following: the timeline's row count when the view froze (rows from
+        there on are the new ones, whatever the filter)."""
         self.first_row_at: float | None = None
         """monotonic() when the first row was drawn (the bench reads it)."""
         self._last_tick = time.monotonic()
@@ -175,7 +178,7 @@ class TimelineApp(PlaybackKeys, ExportKeys, App[int]):
             self.post_message(SourceFinished(error))
 
     def on_source_finished(self, message: SourceFinished) -> None:
-        if not self.source.live:
+        if not self.view.live:
             # A million rows leave ~100k long-lived objects (streams, their row arrays): keep
             # the cyclic GC from walking them again on every later collection (keypresses).
             gc.freeze()
@@ -216,8 +219,10 @@ class TimelineApp(PlaybackKeys, ExportKeys, App[int]):
 
     def _update_status(self) -> None:
         v = self.view
-        new = v.visible_count - self.frozen_at if self.frozen_at is not None else 0
-        self.status_bar.show(self.source, v, new, self.error)
+        at = self.frozen_at
+        new = v.visible_since(at) if at is not None else 0
+        frozen = at is not None and not v.timeline.done  # a stopped capture has nothing to follow
+        self.status_bar.show(self.source, v, new, self.error, frozen=frozen)
 
     # -- selection and follow
 
@@ -242,7 +247,7 @@ class TimelineApp(PlaybackKeys, ExportKeys, App[int]):
 
     @on(LadderView.FollowChanged)
     def _follow_changed(self, message: LadderView.FollowChanged) -> None:
-        self.frozen_at = None if message.following else self.view.visible_count
+        self.frozen_at = None if message.following else self.view.revealed
         self._update_status()
 
     @on(ConnectionsView.Chosen)
@@ -324,6 +329,13 @@ class TimelineApp(PlaybackKeys, ExportKeys, App[int]):
 
     def action_graphs(self) -> None:
         toggle_graphs(self)
+
+    def action_time_true(self) -> None:
+        """The ladder with gap lines as long as the waits between rows, or one line a row."""
+        on = not self.ladder.time_true
+        self.ladder.set_time_true(on)
+        self.notify(load(self.lang).text("notify.time_true_on" if on else "notify.time_true_off"),
+                    timeout=4)  # fmt: skip
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.key_sections(), self.lang))

@@ -60,7 +60,11 @@ class ExportKeys:
         if kind == "svg":
             return write_export(folder, ".svg", self.export_screenshot(title="handshake-viz"))
         if kind == "text":
-            return write_export(folder, ".txt", export_text(self.view, lang=self.lang))
+            return write_export(
+                folder,
+                ".txt",
+                export_text(self.view, lang=self.lang, time_true=self.ladder.time_true),
+            )
         if kind == "mermaid":
             return write_export(folder, ".mmd", export_mermaid(self.view))
         source = self.source
