@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from textual import events, on, work
 from textual.app import App, ComposeResult, CSSPathType, SystemCommand
 from textual.binding import Binding, BindingType
@@ -60,6 +61,11 @@ from handshake_viz.words.explain import explain
 TICK = 1 / 30
 """Seconds between two looks at the timeline (playback step, new rows, status)."""
 NARROW = 120
+
+ROOMY_FOOTER = 160
+"""Under this width the footer drops the space between its keys."""
+PALETTE_KEY_CELLS = 16
+"""Cells the palette's key takes at the footer's end (docked there, over the other keys)."""
 """Terminals narrower than this open with the side panel hidden."""
 SIDE_BY_SIDE = 100
 """Terminals narrower than this show the side panel instead of the ladder, not beside it: at
@@ -157,6 +163,7 @@ class TimelineApp(PlaybackKeys, ExportKeys, App[int]):
         self.ladder_pane = self.query_one("#ladder-pane", Vertical)
         if self.size.width < NARROW:
             self.side.display = False  # the ladder needs the width; 1, 2 or b bring it back
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
         self.ladder.focus()
         if self.notice:
             self.notify(self.notice, severity="warning", timeout=NOTICE_SECONDS)
@@ -326,6 +333,27 @@ class TimelineApp(PlaybackKeys, ExportKeys, App[int]):
         if hasattr(self, "ladder_pane"):  # mounted
             self._show_side(self.side.display, event.size.width)  # side by side, or not
             self.call_after_refresh(self._show_explanation)  # its width changed too
+            self._fit_footer(event.size.width)
+
+    def _bindings_changed(self, _screen: object) -> None:
+        self.call_after_refresh(lambda: self._fit_footer(self.size.width))
+
+    def _fit_footer(self, width: int) -> None:
+        """Compact under `ROOMY_FOOTER` columns; the palette's key only where the other keys
+        leave it room: docked over their end, it would cut a wide (CJK) word in half. The help
+        screen lists it in any case."""
+        footer = self.query_one(Footer)
+        compact = width < ROOMY_FOOTER
+        shown = {b.action: b for _, b, _, _ in self.screen.active_bindings.values() if b.show}
+        keys = sum(  # one key an action, as the footer shows them
+            cell_len(self.get_key_display(b)) + 1 + cell_len(b.description) + (1 if compact else 2)
+            for b in shown.values()
+        )
+        palette = keys + PALETTE_KEY_CELLS <= width
+        footer.compact = compact
+        if footer.show_command_palette != palette:
+            footer.show_command_palette = palette
+            footer.refresh(recompose=True)  # Footer reads it only when it composes
 
     def action_graphs(self) -> None:
         toggle_graphs(self)
