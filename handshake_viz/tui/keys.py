@@ -38,6 +38,7 @@ TIMELINE_BINDINGS: list[BindingType] = [
     Binding("e", "export", "key.export"),
     Binding("g", "graphs", "key.graphs", show=False),
     Binding("d", "time_true", "key.time_true"),
+    Binding("v", "app_data", "key.app_data", show=False),
     Binding("question_mark", "help", "key.help", key_display="?"),
     Binding("q", "quit", "key.quit"),
     # Ctrl-C quits, as `live --help` says and as a terminal user expects (Textual's own

@@ -129,3 +129,26 @@ async def test_ctrl_c_quits_as_live_help_says(demo_events: list[Event]) -> None:
         await pilot.press("slash", "ctrl+c")
         await pilot.pause(0.1)
     assert source.stopped and app.return_code == 0
+
+
+async def test_v_puts_the_http_lines_on_their_arrows_and_takes_them_off() -> None:
+    app = make_app(ReplaySource(HTTP_GET), autoplay=False)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await wait_indexed(app, pilot)
+        await pilot.press("end")
+        await pilot.pause(0.1)
+        ladder = app.query_one("#ladder")
+
+        def lines() -> list[str]:
+            return [ladder.render_line(y).text for y in range(ladder.size.height)]
+
+        assert not any("GET /" in line for line in lines())
+        await pilot.press("v")
+        await pilot.pause(0.1)
+        shown = lines()
+        [get] = [line for line in shown if "«GET /download/CHANGES" in line]
+        assert "len=136" in get  # beside the label's own words, on its one line
+        assert any("«200 OK»" in line for line in shown)
+        await pilot.press("v")
+        await pilot.pause(0.1)
+        assert not any("«" in line for line in lines())
