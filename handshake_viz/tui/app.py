@@ -42,6 +42,7 @@ from handshake_viz.model.playback import DEFAULT_PAUSE, DEFAULT_SPEED, TimelineV
 from handshake_viz.model.query import Filter
 from handshake_viz.model.timeline import Timeline
 from handshake_viz.render.fit import fit_lines
+from handshake_viz.tui.appdata import toggle_app_lines
 from handshake_viz.tui.binding_words import speak_bindings
 from handshake_viz.tui.connections import ConnectionsView
 from handshake_viz.tui.detail import PacketDetail
@@ -373,6 +374,9 @@ class TimelineApp(PlaybackKeys, ExportKeys, App[int]):
 
     def action_graphs(self) -> None:
         toggle_graphs(self)
+
+    def action_app_data(self) -> None:
+        toggle_app_lines(self)
 
     def action_time_true(self) -> None:
         """The ladder with gap lines as long as the waits between rows, or one line a row."""
