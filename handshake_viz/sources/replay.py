@@ -124,7 +124,7 @@ class ReplaySource:
                 decoded = None
         events: Iterator[Event]
         if decoded is not None:
-            events = pipeline.run_decoded(decoded)
+            events = pipeline.run_decoded(decoded.batches())
         else:
             stream = self._open()
             if self.is_stream and StoppableStream.fits(stream):
