@@ -195,4 +195,5 @@ def _show(source: EventSource, args: argparse.Namespace) -> int:
             note("the TUI is not available; printing the events instead")
         else:
             return run_tui(source, tui_options(args))
-    return print_events(source, getattr(args, "format", "text"))
+    return print_events(source, getattr(args, "format", "text"),
+                        time_true=getattr(args, "time_true", False))  # fmt: skip

@@ -56,6 +56,12 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
         default="text",
         help="with --print: a readable ladder (text, default) or one JSON object per line (jsonl)",
     )
+    p.add_argument(
+        "--time-true",
+        action="store_true",
+        help="with --print (text): blank lines between events as the waits between them grow, "
+        "the waits that mean something said (in the TUI, the key d)",
+    )
 
 
 def _add_save_options(p: argparse.ArgumentParser) -> None:

@@ -35,4 +35,4 @@ def run_replay(args: argparse.Namespace) -> int:
                 note(line)
             return status
     source = ReplaySource(args.file, keep_index=False, parallel=True)
-    return print_events(source, args.format, streaming=args.file == "-")
+    return print_events(source, args.format, streaming=args.file == "-", time_true=args.time_true)

@@ -53,7 +53,8 @@ class GapKind(StrEnum):
     SYNACK_TIMER = "synack_timer"
     """...before a SYN-ACK sent again."""
     RTT = "rtt"
-    """A round-trip time: SYN to SYN-ACK, data to the ACK that covers it."""
+    """A round-trip time: SYN to SYN-ACK, data to the ACK that covers it. A SYN-ACK's gap
+    always has a line for it, however short (on loopback, microseconds)."""
     DELAYED_ACK = "delayed_ack"
     """The receiver held its ACK back, hoping to send it with data."""
 
@@ -76,12 +77,6 @@ def _mark(tl: Timeline, row: int, name: str) -> bool:
 
 def _is_synack(tl: Timeline, row: int) -> bool:
     return tl.kind[row] == KIND_TCP and tl.flags[row] & (SYN | ACK) == SYN | ACK
-
-
-def forced_line(tl: Timeline, row: int) -> bool:
-    """A row whose gap says something even when it is too short for a line of its own: a
-    SYN-ACK answering its SYN (the handshake's round trip, "RTT 0.03 ms")."""
-    return _is_synack(tl, row) and not tl.analysis[row]
 
 
 def _earlier(tl: Timeline, row: int, want: tuple[int, int, int]) -> int | None:
@@ -127,7 +122,7 @@ def meaning_of(tl: Timeline, row: int) -> GapMeaning | None:
     waited = t - tl.time[data]
     pure = tl.length[row] == 0 and flags & (SYN | FIN | RST) == 0
     info = tl.streams[tl.sid[row]]
-    handshake = info.t_synack - info.t_syn
+    handshake = info.t_synack - info.t_syn  # (the handshake's own ACK may be delayed too)
     quick = math.isnan(handshake) or handshake < waited / 4
     if pure and quick and DELAYED_ACK[0] <= waited <= DELAYED_ACK[1]:
         return GapMeaning(GapKind.DELAYED_ACK, waited, row)
@@ -185,8 +180,8 @@ class TimeTrueLayout:
             t = time[row]
             gap = t - prev_t
             extra = bisect_right(decades, gap) if gap >= first else 0
-            if not extra and kind[row] == KIND_TCP and flags[row] & synack == synack:
-                extra = 0 if analysis[row] or i == 0 else 1  # forced_line, inlined
+            if not extra and flags[row] & synack == synack and kind[row] == KIND_TCP and i:
+                extra = 0 if analysis[row] else 1  # a SYN-ACK's round trip: always a line
             line += 1 + extra
             out.append(line)
             prev_t = t
@@ -208,9 +203,9 @@ class TimeTrueLayout:
         return self._line[index]
 
     def gap_before(self, index: int) -> int:
-        """Blank lines just above visible row `index`."""
+        """Blank lines just above visible row `index` (none above the first)."""
         if index <= 0:
-            return self._line[0] if len(self._line) else 0
+            return 0
         return self._line[index] - self._line[index - 1] - 1
 
     def at(self, line: int) -> tuple[int, int]:

@@ -22,7 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from handshake_viz.model.playback import TimelineView
-from handshake_viz.model.timescale import TimeTrueLayout
+from handshake_viz.model.timescale import SUBJECT_ROWS, TimeTrueLayout
 from handshake_viz.render.ladder_gaps import gap_line, rails
 from handshake_viz.render.ladder_text import Columns, header_text, ladder_segments, pad
 from handshake_viz.tui.binding_words import speak_bindings
@@ -72,7 +72,7 @@ class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
         self.time_true = False
         """Gap lines between rows, as long as the waits between them (`set_time_true`)."""
         self.time_layout = TimeTrueLayout(view)
-        self._gap_cache: LRUCache[tuple[int, int, int, int], Strip] = LRUCache(256)
+        self._gap_cache: LRUCache[tuple[int, int, int, int, int], Strip] = LRUCache(256)
 
     # -- data changes
 
@@ -248,7 +248,9 @@ class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
     def _gap_strip(self, index: int, k: int, cols: Columns) -> Strip:
         """Gap line `k` above visible row `index` (the time-true mode)."""
         lines = self.time_layout.gap_before(index)
-        key = (self.view.row_at(index), k, lines, cols.width)
+        # what the gap means may be the packet just after the row: drawn again once it came
+        ahead = min(self.view.visible_count - index, SUBJECT_ROWS)
+        key = (self.view.row_at(index), k, lines, cols.width, ahead)
         strip = self._gap_cache.get(key)
         if strip is None:
             where = rails(header_text(self.view, cols, self.lang))

@@ -127,3 +127,22 @@ async def test_the_exports_show_the_gaps_the_screen_shows(tmp_path: Path) -> Non
         svg = next(tmp_path.glob("*.svg")).read_text()
         assert text.count(TIMER) == 3 and "⋮" in text
         assert "SYN&#160;retransmission&#160;timer" in svg or "SYN retransmission timer" in svg
+
+
+async def test_a_filter_lays_out_only_the_rows_it_keeps() -> None:
+    app = replay(LOOPBACK)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_indexed(app, pilot)
+        await pilot.press("end", "d", "slash", *"stream:2", "enter")
+        await pilot.pause()
+        ladder = app.ladder
+        n = app.view.visible_count
+        assert 0 < n < 20
+        gaps = sum(ladder.time_layout.gap_before(i) for i in range(n))
+        assert ladder.virtual_size.height == 1 + n + gaps
+        lines = screen(ladder)
+        assert sum(TIMER in line for line in lines) == 1  # its SYN, sent again a second later
+        await pilot.press("escape")  # every row again, laid out again
+        await pilot.pause()
+        assert app.view.visible_count > 1000
+        assert ladder.virtual_size.height == 1 + ladder.time_layout.total
