@@ -26,15 +26,17 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from handshake_viz.core.events import StateEvent, TcpState
+from handshake_viz.sources.kernel.btf import BtfError
 from handshake_viz.sources.kernel.clock import MonotonicClock
 from handshake_viz.sources.kernel.lines import Tick, parse
-from handshake_viz.sources.kernel.program import ProgramText
+from handshake_viz.sources.kernel.program import ProgramText, kernel_layout
 from handshake_viz.sources.kernel.seed import owners, seed_states, watched_sockets
 from handshake_viz.sources.kernel.view import KernelView, SideSink
 
 TRACEFS = Path("/sys/kernel/tracing")
 READY_TIMEOUT = 30.0
-"""Seconds bpftrace may take to compile and attach (about 3 s on a 2-core machine)."""
+"""Seconds bpftrace may take to compile and attach (0.6 to 1.8 CPU seconds: up to 5 s on a
+busy 2-core machine)."""
 _PR_SET_PDEATHSIG = 1
 BEHIND_NS = 500_000_000
 """A reader this far behind the kernel sheds records (a burst of thousands of connections a
@@ -73,6 +75,10 @@ def unavailable_reason() -> str | None:
             return f"tracefs is not mounted and mounting it failed ({why[0]})"
     if not (events / "sock" / "inet_sock_set_state").is_dir():
         return "this kernel has no sock:inet_sock_set_state tracepoint"
+    try:
+        kernel_layout()
+    except BtfError as exc:
+        return f"{exc} (the kernel needs CONFIG_DEBUG_INFO_BTF)"
     return None
 
 
@@ -93,6 +99,8 @@ class KernelTracer:
         exclude_pids: processes whose socket calls are not wanted (the demo reports its own).
         on_state: told every state change as it is read (the tracker's listener table).
         default_owner: (pid, name) of sockets whose calls are not traced (the demo's).
+        calls: False: states and the kernel's events only (the demo reports its own calls,
+            and it alone uses its ports): compiled in a third of the time.
     """
 
     def __init__(
@@ -103,7 +111,9 @@ class KernelTracer:
         exclude_pids: Iterable[int] = (),
         on_state: Callable[[StateEvent], None] | None = None,
         default_owner: tuple[int, str] | None = None,
+        calls: bool = True,
     ) -> None:
+        self.calls = calls
         self.ports = sorted(set(ports))
         self.netns = sorted(set(netns)) if netns else [os.stat("/proc/self/ns/net").st_ino]
         self.sink = sink
@@ -151,7 +161,11 @@ class KernelTracer:
                 self.on_state(event)
             self.sink.add_side(event)
         program = ProgramText(
-            self.ports, self.netns, {pid for pid, _ in holders.values()}, self.exclude_pids
+            self.ports,
+            self.netns,
+            {pid for pid, _ in holders.values()},
+            self.exclude_pids,
+            calls=self.calls,
         ).text()
         self._thread = threading.Thread(target=self._run, args=(program,), name="kernel-view",
                                         daemon=True)  # fmt: skip

@@ -94,6 +94,7 @@ class LiveKernelView:
             exclude_pids=own,
             on_state=self.listeners.add,
             default_owner=self.merger.default_process if self.demo else None,
+            calls=not self.demo,
         )
 
     def start(self) -> None:
