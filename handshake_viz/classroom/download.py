@@ -18,12 +18,15 @@ from handshake_viz.model.playback import TimelineView
 from handshake_viz.render.export import export_mermaid, export_text
 
 
-def deliver_export(app: App[int], view: TimelineView, name: str, capture: Path | None) -> str:
-    """Send the zip to the browser; its file name."""
+def deliver_export(
+    app: App[int], view: TimelineView, name: str, capture: Path | None, *, time_true: bool = False
+) -> str:
+    """Send the zip to the browser (the text ladder with gap lines where `time_true`, as the
+    screen shows it); its file name."""
     data = io.BytesIO()
     with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr(f"{name}.svg", app.export_screenshot(title="handshake-viz"))
-        z.writestr(f"{name}.txt", export_text(view))
+        z.writestr(f"{name}.txt", export_text(view, time_true=time_true))
         z.writestr(f"{name}.mmd", export_mermaid(view))
         if capture is not None and capture.exists():
             z.write(capture, f"{name}.pcap")

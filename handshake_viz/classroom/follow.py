@@ -20,10 +20,10 @@ from typing import IO, Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult, CSSPathType
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from handshake_viz.classroom.download import deliver_export
+from handshake_viz.classroom.panels import lesson_panels
 from handshake_viz.classroom.predict import held_view
 from handshake_viz.classroom.session import SessionFolder, event_from_record, read_stream
 from handshake_viz.classroom.session import teacher_session as find_teacher
@@ -141,12 +141,7 @@ class FollowApp(TimelineApp):
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
-        with Horizontal(id="classroom"):
-            with Vertical(id="lesson"):
-                yield Static("", id="step-words")
-                yield Static("", id="event-words")
-            yield Static("", id="keys")
-            yield Static("", id="kernel")
+        yield lesson_panels()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -191,7 +186,8 @@ class FollowApp(TimelineApp):
             super().action_export()
             return
         capture = self.follow.session.capture if self.follow.session is not None else None
-        filename = deliver_export(self, self.view, "teacher", capture)
+        filename = deliver_export(self, self.view, "teacher", capture,
+                                  time_true=self.ladder.time_true)  # fmt: skip
         self.notify(self.cat.text("ui.exported_download", name=filename))
 
 

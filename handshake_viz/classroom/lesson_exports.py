@@ -26,7 +26,8 @@ class LessonExports:
         if not self.is_web:
             super().action_export()
             return
-        filename = deliver_export(self, self.view, self.lesson_name, self.lesson.save)
+        filename = deliver_export(self, self.view, self.lesson_name, self.lesson.save,
+                                  time_true=self.ladder.time_true)  # fmt: skip
         self.notify(self.cat.text("ui.exported_download", name=filename))
 
     def action_handout(self: ClassroomApp) -> None:  # type: ignore[misc]

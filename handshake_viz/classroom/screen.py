@@ -24,7 +24,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, CSSPathType
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Static
 
@@ -34,6 +34,7 @@ from handshake_viz.classroom.kernelview import OwnSockets, kernel_text, lesson_s
 from handshake_viz.classroom.keyspanel import KeyState, fitted, keys_text, without_action
 from handshake_viz.classroom.lesson import LessonSource
 from handshake_viz.classroom.lesson_exports import LessonExports
+from handshake_viz.classroom.panels import lesson_panels
 from handshake_viz.classroom.predict import Predictor, held_view, step_words
 from handshake_viz.classroom.predict_keys import AnswerBox, PredictKeys
 from handshake_viz.classroom.session import StreamWriter
@@ -144,12 +145,7 @@ class ClassroomApp(LessonExports, PredictKeys, TimelineApp):
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
-        with Horizontal(id="classroom"):
-            with Vertical(id="lesson"):
-                yield Static("", id="step-words")
-                yield Static("", id="event-words")
-            yield Static("", id="keys")
-            yield Static("", id="kernel")
+        yield lesson_panels()
         yield AnswerBox(id="answer")
 
     def on_mount(self) -> None:

@@ -97,6 +97,7 @@ def run_classroom(
     teach: bool = False,
     parent: int | None = None,
     predict: bool = False,
+    export_dir: Path | None = None,
 ) -> int:
     """Run a lesson until q; 2 and one line if it cannot start."""
     if scenario is not None and scenario not in SCRIPTS:
@@ -108,7 +109,7 @@ def run_classroom(
 
     try:
         app = make_classroom_app(scenario, lang, save=save, network=network, session=session,
-                                 teach=teach, predict=predict)  # fmt: skip
+                                 teach=teach, predict=predict, export_dir=export_dir)  # fmt: skip
     except (SourceError, CatalogError, FaultError, OSError) as exc:
         if session is not None:
             session.remove()

@@ -172,18 +172,22 @@ def run_default(args: argparse.Namespace) -> int:
         return run_demo(args)
     if not BUNDLED_CAPTURE.exists():
         return error(NO_PRIVILEGE_MESSAGE)
-    note(
-        f"no capture privilege (root or CAP_NET_RAW): replaying the bundled capture "
-        f"{BUNDLED_CAPTURE.name} instead; run with sudo to watch it live"
-    )
+    cat = load(args.lang)
+    name = BUNDLED_CAPTURE.name
+    note(cat.text("cli.bundled", name=name))  # stays on the terminal once the TUI is gone
     args.file = str(BUNDLED_CAPTURE)
-    return _show(ReplaySource(BUNDLED_CAPTURE), args)
+    args.notice = cat.text("cli.bundled", name=name)
+    source = ReplaySource(BUNDLED_CAPTURE)
+    source.description = cat.text("cli.bundled_status", name=name)
+    return _show(source, args)
 
 
 # -- showing a source ------------------------------------------------------------------------
 
 
 def _show(source: EventSource, args: argparse.Namespace) -> int:
+    if getattr(args, "export_dir", None) is None and isinstance(source, LiveSource) and source.save:
+        args.export_dir = Path(source.save).parent  # the exports beside the capture
     if not getattr(args, "print_", False):
         try:
             from handshake_viz.tui.app import run_tui
@@ -191,4 +195,5 @@ def _show(source: EventSource, args: argparse.Namespace) -> int:
             note("the TUI is not available; printing the events instead")
         else:
             return run_tui(source, tui_options(args))
-    return print_events(source, getattr(args, "format", "text"))
+    return print_events(source, getattr(args, "format", "text"),
+                        time_true=getattr(args, "time_true", False))  # fmt: skip

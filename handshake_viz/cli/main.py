@@ -56,6 +56,12 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
         default="text",
         help="with --print: a readable ladder (text, default) or one JSON object per line (jsonl)",
     )
+    p.add_argument(
+        "--time-true",
+        action="store_true",
+        help="with --print (text): blank lines between events as the waits between them grow, "
+        "the waits that mean something said (in the TUI, the key d)",
+    )
 
 
 def _add_save_options(p: argparse.ArgumentParser) -> None:
@@ -67,6 +73,15 @@ def _add_save_options(p: argparse.ArgumentParser) -> None:
         help="write the capture here (default: captures/<date>-<name>.pcap)",
     )
     g.add_argument("--no-save", action="store_true", help="do not write a capture file")
+
+
+def _add_export_dir(p: argparse.ArgumentParser, default: str) -> None:
+    p.add_argument(
+        "--export-dir",
+        metavar="DIR",
+        type=Path,
+        help=f"where e in the TUI writes its files (default: {default})",
+    )
 
 
 def _add_trace(p: argparse.ArgumentParser) -> None:
@@ -140,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("file", metavar="FILE|-", help="capture file, or - to read stdin")
     _add_output_options(p)
+    _add_export_dir(p, "the current folder")
     p.add_argument(
         "--pause",
         type=float,
@@ -163,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the scenarios and what each teaches")
     _add_output_options(p)
     _add_save_options(p)
+    _add_export_dir(p, "the capture's folder, else the current one")
     _add_lang(p, langs)
     p.add_argument(
         "--step", action="store_true", help="classroom mode: each socket call waits for a key"
@@ -190,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     _add_output_options(p)
     _add_save_options(p)
+    _add_export_dir(p, "the capture's folder, else the current one")
     _add_lang(p, langs)
     _add_trace(p)
 
@@ -226,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="no TUI: run the whole lesson and write its handout to PATH (a .html file, or a "
         "folder for handout-LESSON-LANG.html), its capture beside it (.pcap), then exit",
     )
+    _add_export_dir(p, "the current folder; h writes its handout there too")
     _add_lang(p, langs)
     _add_trace(p)
 
@@ -293,6 +312,26 @@ def check_args(args: argparse.Namespace) -> str | None:
     return None
 
 
+def opens_tui(args: argparse.Namespace) -> bool:
+    """Whether the command shows the TUI (rather than printing, listing or serving)."""
+    command = getattr(args, "command", None)
+    if command == "classroom":
+        return getattr(args, "handout", None) is None
+    if command not in (None, "demo", "live", "replay"):
+        return False
+    return not getattr(args, "print_", False) and not getattr(args, "list", False)
+
+
+def _terminal_problem(args: argparse.Namespace) -> str | None:
+    """A TUI with no terminal on stdout: the line saying so. `replay -` checks it itself,
+    after its pipe (a pipe without a terminal for the keys says that first)."""
+    if not opens_tui(args) or (args.command == "replay" and args.file == "-"):
+        return None
+    from handshake_viz.cli.tui import terminal_missing
+
+    return terminal_missing(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -304,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
 
         os.environ[NO_TRACE_ENV] = "1"
     try:
-        problem = check_args(args)
+        problem = check_args(args) or _terminal_problem(args)
         if problem is not None:
             return error(problem)
         if args.command == "replay":
@@ -316,7 +355,8 @@ def main(argv: list[str] | None = None) -> int:
                 from handshake_viz.cli.classroom import run_classroom
 
                 save = None if args.no_save else args.save
-                return run_classroom(args.scenario, args.lang, save=save)
+                return run_classroom(args.scenario, args.lang, save=save,
+                                     export_dir=args.export_dir)  # fmt: skip
             from handshake_viz.cli.live import run_demo
 
             return run_demo(args)
@@ -330,7 +370,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.handout is not None:
                 return run_handout(None if args.free else args.scenario, args.lang, args.handout)
             return run_classroom(None if args.free else args.scenario, args.lang,
-                                 save=args.save, predict=args.predict)  # fmt: skip
+                                 save=args.save, predict=args.predict,
+                                 export_dir=args.export_dir)  # fmt: skip
         if args.command == "graph":
             from handshake_viz.cli.graph import run_graph
 

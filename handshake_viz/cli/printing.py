@@ -54,18 +54,24 @@ class _StopOnSignal:
             signal.signal(sig, handler)  # type: ignore[arg-type]
 
 
-def print_events(source: EventSource, fmt: str, streaming: bool | None = None) -> int:
+def print_events(
+    source: EventSource, fmt: str, streaming: bool | None = None, *, time_true: bool = False
+) -> int:
     """Write `source`'s events to stdout until it ends; the exit status.
 
     Args:
         source: any event source (opened already, where it has a step that can fail).
         fmt: "text" or "jsonl".
         streaming: flush each line; default: for a live source.
+        time_true: with "text", the time-true ladder's gap lines between events.
     """
     streaming = source.live if streaming is None else streaming
+    if time_true and fmt != "text":
+        return error("--time-true spaces out the text ladder: leave out --format jsonl "
+                     "(each JSON object has its time)")  # fmt: skip
     if sys.stdout is None:
         return error("stdout is closed: --print needs somewhere to write (a file or a pipe)")
-    printer = EventPrinter(sys.stdout, fmt, flush_each=streaming)
+    printer = EventPrinter(sys.stdout, fmt, flush_each=streaming, time_true=time_true)
     if not source.live:
         # The tracker makes no reference cycles: the cyclic collector would only rescan a
         # big file's hundred thousand live connections again and again.

@@ -6,7 +6,7 @@ import argparse
 
 from handshake_viz.cli.errors import error, note
 from handshake_viz.cli.printing import print_events
-from handshake_viz.cli.tui import tui_options
+from handshake_viz.cli.tui import terminal_missing, tui_options
 from handshake_viz.core.source import SourceError
 from handshake_viz.sources.parallel.decode_worker import prepare, worth_it
 from handshake_viz.sources.replay import ReplaySource, capture_from_stdin
@@ -22,6 +22,8 @@ def run_replay(args: argparse.Namespace) -> int:
         else:
             try:
                 stdin = capture_from_stdin() if args.file == "-" else None
+                if (problem := terminal_missing(args)) is not None:
+                    return error(problem)
                 source = ReplaySource(args.file, parallel=True, stream=stdin)
                 source.check()
             except SourceError as e:
@@ -33,4 +35,4 @@ def run_replay(args: argparse.Namespace) -> int:
                 note(line)
             return status
     source = ReplaySource(args.file, keep_index=False, parallel=True)
-    return print_events(source, args.format, streaming=args.file == "-")
+    return print_events(source, args.format, streaming=args.file == "-", time_true=args.time_true)

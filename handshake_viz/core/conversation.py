@@ -172,9 +172,27 @@ def completeness_bits(flags: int, length: int) -> int:
     return c
 
 
+COMPLETENESS_OF_EMPTY = tuple(completeness_bits(f, 0) for f in range(0x18))
+COMPLETENESS_OF_DATA = tuple(completeness_bits(f, 1) for f in range(0x18))
+"""`completeness_bits` by ``flags & 0x17`` (the bits it reads), for segments without data and
+with: the tracker's per-packet lookup."""
+
+
+_SUMMARY_OPTIONS: dict[bytes, dict[str, object]] = {}
+"""Parsed summary options per layout: a capture has a handful of layouts for its many SYNs."""
+
+
 def _summary_options(layout: bytes) -> dict[str, object]:
-    """A SYN's options for its summary: timestamps say only whether they were used."""
-    options = parse_tcp_options(layout)
-    if "ts" in options:
-        options["ts"] = True
-    return options
+    """A SYN's options for its summary: timestamps say only whether they were used.
+
+    Parsed once per layout; each summary gets a dict of its own.
+    """
+    options = _SUMMARY_OPTIONS.get(layout)
+    if options is None:
+        options = parse_tcp_options(layout)
+        if "ts" in options:
+            options["ts"] = True
+        if any(type(v) is list for v in options.values()) or len(_SUMMARY_OPTIONS) >= 4096:
+            return options  # SACK blocks (lists) are not shared between summaries
+        _SUMMARY_OPTIONS[layout] = options
+    return dict(options)

@@ -41,7 +41,11 @@ _u32 = struct.Struct("!I").unpack_from
 _ipv4_hdr = struct.Struct("!BBHHHBBH4s4s").unpack_from
 _eth_ip4_tcp = struct.Struct("!12xHBxH2xH1xB2x4s4sHHIIHH").unpack_from
 
-__all__ = ["FrameDecoder", "Packet", "fast_tcp_ports", "ip4_str", "ip6_str"]
+__all__ = ["FrameDecoder", "Packet", "PacketFields", "fast_tcp_ports", "ip4_str", "ip6_str"]
+
+PacketFields = tuple[Any, ...]
+"""A `Packet`'s first fields in its order, as a plain tuple; ``Packet(*fields)`` makes it again,
+the fields left out taking their defaults."""
 
 
 def _fast_header(linktype: int, data: bytes) -> tuple[Any, ...] | None:
@@ -113,6 +117,33 @@ class FrameDecoder:
                 data[54:opt_end],
                 data[opt_end : 14 + total],
             )
+        return self._decode(frame, time, linktype, data)
+
+    def decode_fields(
+        self, frame: int, time: float, linktype: int, data: bytes
+    ) -> PacketFields | Truncated | None:
+        """`decode`, a packet given as `PacketFields` without its payload: what the decode
+        worker sends to the tracking process, which reads no payload. The common case makes
+        no `Packet` on the way, and ends at the options (the rest are the defaults)."""
+        header = _fast_header(linktype, data)
+        if header is not None:
+            _, _, total, _, _, src, dst, sport, dport, seq, ack, offflags, window = header
+            thl = (offflags >> 12) << 2
+            s = _ntoa4.get(src) or ip4_str(src)
+            d = _ntoa4.get(dst) or ip4_str(dst)
+            return (frame, time, 6, s, d, sport, dport, seq, ack, offflags & 0x1FF, window,
+                    total - 20 - thl, data[54 : 34 + thl])  # fmt: skip
+        p = self._decode(frame, time, linktype, data)
+        if not isinstance(p, Packet):
+            return p
+        return (p.frame, p.time, p.proto, p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags,
+                p.window, p.length, p.options, b"", p.urgent, p.options_cut, p.partial,
+                p.outer)  # fmt: skip
+
+    def _decode(
+        self, frame: int, time: float, linktype: int, data: bytes
+    ) -> Packet | Truncated | None:
+        """Every frame but the common case, layer by layer."""
         self._frame, self._time = frame, time
         self._vlans = self._vlan_id = self._depth = 0
         self._partial = False

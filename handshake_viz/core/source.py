@@ -74,3 +74,26 @@ class Notices(Protocol):
     def notices(self) -> list[str]:
         """One line each (frames of a link type that is not decoded, for instance)."""
         ...
+
+
+@runtime_checkable
+class Arriving(Protocol):
+    """A source whose input arrives while it is read (a pipe, a FIFO): when `is_stream`, the
+    views follow its newest event as they follow a live capture, instead of pacing a replay."""
+
+    is_stream: bool
+    """True while the input is a stream (stdin, a FIFO), False for a file on disk."""
+
+
+ENDINGS = ("stopped", "duration", "count", "activity", "error", "eof")
+"""Why a source's events ended (`Ended.ended`): asked to stop, its ``--duration`` ran out,
+its ``--count`` of packets was reached, the demo's activity ended, an error, the end of a
+stream. The status bar says each in words (``status.ended_<code>``)."""
+
+
+@runtime_checkable
+class Ended(Protocol):
+    """A source that can say why its events ended (a live capture, a stream)."""
+
+    ended: str | None
+    """One of `ENDINGS` once the events have ended, None while they go on."""

@@ -57,6 +57,8 @@ def parse_tcp_options(raw: bytes) -> dict[str, Any]:
 
 def timestamp_offset(raw: bytes) -> int | None:
     """Where the timestamp option (kind 8) starts in `raw`, walking the options properly."""
+    if raw.startswith(b"\x02\x04") and raw.startswith(b"\x04\x02\x08\x0a", 4) and len(raw) >= 16:
+        return 6  # Linux's SYN and SYN-ACK: MSS, SACK permitted, then the timestamps
     i, n = 0, len(raw)
     while i < n:
         kind = raw[i]
@@ -74,6 +76,7 @@ def timestamp_offset(raw: bytes) -> int | None:
 
 
 _LAYOUTS: dict[bytes, bytes] = {}
+_NO_TIMESTAMPS = bytes(8)
 
 
 def options_layout(raw: bytes) -> bytes:
@@ -84,7 +87,7 @@ def options_layout(raw: bytes) -> bytes:
     """
     i = timestamp_offset(raw)
     if i is not None:
-        raw = raw[: i + 2] + bytes(8) + raw[i + 10 :]
+        raw = raw[: i + 2] + _NO_TIMESTAMPS + raw[i + 10 :]
     shared = _LAYOUTS.get(raw)
     if shared is None:
         if len(_LAYOUTS) >= 4096:

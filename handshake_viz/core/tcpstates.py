@@ -46,7 +46,18 @@ def transition(fwd: Flow, rev: Flow, flags: int, seq: int, ack: int | None, leng
     elif ack is not None:
         if fwd.state is S.SYN_SENT:
             fwd.state = S.ESTABLISHED  # it got the SYN-ACK, even if the capture did not
-        _acked(rev, ack)
+        # What the acknowledgement does to the end it reaches (most packets: written out).
+        state = rev.state
+        if state is S.SYN_RECEIVED:
+            rev.state = state = S.ESTABLISHED
+        fin_end = rev.fin_end
+        if fin_end is not None and ((ack - fin_end) & M32) <= 0x7FFFFFFF:  # covers the FIN
+            if state is S.FIN_WAIT_1:
+                rev.state = S.FIN_WAIT_2
+            elif state is S.CLOSING:
+                rev.state = S.TIME_WAIT
+            elif state is S.LAST_ACK:
+                rev.state = S.CLOSED
     if flags & FIN:
         _fin(fwd, rev, seq, ack, length)
 
@@ -70,19 +81,6 @@ def _syn(fwd: Flow, rev: Flow, flags: int, ack: int | None) -> None:
         fwd.state = S.SYN_SENT
     if rev.state is S.CLOSED:
         rev.state = S.LISTEN
-
-
-def _acked(rev: Flow, ack: int) -> None:
-    """What an acknowledgement does to the end it reaches."""
-    if rev.state is S.SYN_RECEIVED:
-        rev.state = S.ESTABLISHED
-    if rev.fin_end is not None and not seq_lt(ack, rev.fin_end):
-        if rev.state is S.FIN_WAIT_1:
-            rev.state = S.FIN_WAIT_2
-        elif rev.state is S.CLOSING:
-            rev.state = S.TIME_WAIT
-        elif rev.state is S.LAST_ACK:
-            rev.state = S.CLOSED
 
 
 def _fin(fwd: Flow, rev: Flow, seq: int, ack: int | None, length: int) -> None:

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from handshake_viz.core.analysis import M32, Flow, analyse
 from handshake_viz.core.conversation import (
     COMPLETENESS_DATA,
+    COMPLETENESS_OF_DATA,
+    COMPLETENESS_OF_EMPTY,
     COMPLETENESS_SYN,
     Conversation,
     completeness_bits,
@@ -152,7 +154,8 @@ class ConnectionTracker:
                 else:
                     fwd.nextseq = fwd.maxseqtobeacked
             else:
-                conv.completeness |= completeness_bits(flags, length)
+                bits = COMPLETENESS_OF_DATA if length else COMPLETENESS_OF_EMPTY
+                conv.completeness |= bits[flags & 0x17]
                 if syn_ack == 0x12 and fwd.base is not None and raw_seq != fwd.base:
                     fwd.base = raw_seq  # tshark: a SYN-ACK with a new ISN moves the base
                     reused = True

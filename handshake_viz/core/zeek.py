@@ -52,6 +52,7 @@ _HIST_SYN, _HIST_FIN, _HIST_RST, _HIST_FIN_RST, _HIST_DATA, _HIST_ACK, _HIST_MUL
 _TOO_LARGE_SEQ_DELTA = 1048576
 _POWERS_OF_TEN = POWERS_OF_TEN
 _DATA_O, _DATA_R, _ACK_O, _ACK_R = _HIST_DATA, _HIST_DATA << 16, _HIST_ACK, _HIST_ACK << 16
+_HIST_SYN_R, _FIN_O, _FIN_R = _HIST_SYN << 16, _HIST_FIN, _HIST_FIN << 16
 HIST_DATA, HIST_ACK = _HIST_DATA, _HIST_ACK
 """The originator's letters D and A in `Conversation.z_seen` (shifted by 16: the responder's)."""
 
@@ -101,26 +102,27 @@ def packet(conv: Conversation, e: Flow, p: Flow, from_a: bool, flags: int, seq: 
     """One packet from `e`'s end to `p`'s: Zeek's TCPSessionAdapter::Process.
 
     The common packets (a segment past the handshake, a first SYN, its SYN-ACK, a FIN) take
-    the shortcuts below, each what `_slow` would do for it in that state; `_slow` takes the
-    rest. A test runs every capture both ways.
+    the shortcuts below, each what `_slow` would do for it in that state, with the history
+    check (`_check`), the state change (`_set`) and the acknowledgement (`_ack`) written out
+    where they run most; `_slow` takes the rest. A test runs every capture both ways.
     """
     orig = from_a == conv.z_orig_a
     state = e.z_state
-    kind = flags & 0x17
     if window and p.z_state != INACTIVE and (state == ESTABLISHED or state == CLOSED):
         if not flags & 0x07:
             # No SYN, FIN or RST past the handshake: no state changes, only what moves.
-            if length and not conv.z_seen & (_DATA_O if orig else _DATA_R):
-                _check(conv, orig, _HIST_DATA, "D")
-            elif not length and flags & 0x10 and not conv.z_seen & (_ACK_O if orig else _ACK_R):
-                _check(conv, orig, _HIST_ACK, "A")
-            # update_last_seq, for a pure ACK too (its sequence number may move last_seq).
-            d = (seq + length - e.z_last) & M32
-            if d and d < 0x80000000:
-                e.z_last = (seq + length) & M32
-            elif length:
-                _retransmitted(conv, e, orig)
             if length:
+                bit = _DATA_O if orig else _DATA_R
+                if not conv.z_seen & bit:
+                    conv.z_seen |= bit
+                    conv.z_history += "D" if orig else "d"
+                # update_last_seq: data that does not move last_seq on is retransmitted.
+                end = (seq + length) & M32
+                d = (end - e.z_last) & M32
+                if d and d < 0x80000000:
+                    e.z_last = end
+                else:
+                    _retransmitted(conv, e, orig)
                 rel = (seq - e.z_start) & M32
                 if rel <= e.z_reass < rel + length:
                     e.z_reass = rel + length
@@ -128,49 +130,85 @@ def packet(conv: Conversation, e: Flow, p: Flow, from_a: bool, flags: int, seq: 
                         merge_blocks(e)
                 else:
                     data_seen(e, rel, length)
+            else:
+                if flags & 0x10:
+                    bit = _ACK_O if orig else _ACK_R
+                    if not conv.z_seen & bit:
+                        conv.z_seen |= bit
+                        conv.z_history += "A" if orig else "a"
+                # A pure ACK's sequence number may move last_seq on too.
+                d = (seq - e.z_last) & M32
+                if d and d < 0x80000000:
+                    e.z_last = seq
             if flags & 0x10:
-                _ack(conv, p, e, not orig, ack)
+                # `_ack`: the peer's data acknowledged up to here (negative: never past z_trim).
+                up = (ack - p.z_start) & M32
+                if up > p.z_trim and up < 0x80000000:
+                    if up <= p.z_reass and not p.z_fin_cnt:
+                        p.z_trim = up
+                    else:
+                        acked(conv, p, e, not orig, up)
             return
-        if kind == 0x11:  # FIN-ACK: the end closes
+        if flags & 0x17 == 0x11:  # FIN-ACK: the end closes
             end = (seq + length) & M32
-            if _check(conv, orig, _HIST_FIN, "F") and end != e.z_fin:
-                _letter(conv, orig, "F")
+            bit = _FIN_O if orig else _FIN_R
+            if not conv.z_seen & bit:
+                conv.z_seen |= bit
+                conv.z_history += "F" if orig else "f"
+            elif end != e.z_fin:
+                conv.z_history += "F" if orig else "f"
             e.z_fin = end
             e.z_fin_cnt += 1
-            e.z_fin_seq = ((end - e.z_start) & M32) + 1
-            if e.z_last == (e.z_start + 1) & M32:
-                e.z_last = (end + 1) & M32
+            start = e.z_start
+            e.z_fin_seq = ((end - start) & M32) + 1
+            past = (end + 1) & M32
+            if e.z_last == (start + 1) & M32:
+                e.z_last = past
             else:
-                _advance(conv, e, orig, (end + 1) & M32, length)
+                _advance(conv, e, orig, past, length)
             if state == ESTABLISHED:
-                _set(e, CLOSED)
+                e.z_prev, e.z_state = ESTABLISHED, CLOSED
                 if p.z_state == RESET and p.z_prev == CLOSED:
                     _set(p, CLOSED)
-            _ack(conv, p, e, not orig, ack)
+            up = (ack - p.z_start) & M32  # `_ack`, as above
+            if up > p.z_trim and up < 0x80000000:
+                if up <= p.z_reass and not p.z_fin_cnt:
+                    p.z_trim = up
+                else:
+                    acked(conv, p, e, not orig, up)
             if length:
                 data_seen(e, (seq - e.z_start) & M32, length)
             return
     elif state == INACTIVE and window:
+        kind = flags & 0x17
         if kind == 0x02 and orig:  # the originator's first SYN
             e.z_start, e.z_last = seq, (seq + length + 1) & M32
-            if _check(conv, orig, _HIST_SYN, "S") and seq != e.z_syn:
-                _letter(conv, orig, "S")
+            if conv.z_seen & _HIST_SYN:
+                if seq != e.z_syn:
+                    conv.z_history += "S"
+            else:
+                conv.z_seen |= _HIST_SYN
+                conv.z_history += "S"
             e.z_syn = seq
-            _set(e, SYN_SENT)
+            e.z_prev, e.z_state = INACTIVE, SYN_SENT
             if length:  # Zeek counts a SYN's data as retransmitted (it does not move last_seq)
                 _retransmitted(conv, e, orig)
                 data_seen(e, 1, length)
             return
         if kind == 0x12 and not orig and p.z_state == SYN_SENT:  # the SYN-ACK answering it
             e.z_start, e.z_last = seq, (seq + length + 1) & M32
-            if _check(conv, orig, _HIST_SYN, "H") and seq != e.z_syn:
-                _letter(conv, orig, "H")
+            if conv.z_seen & _HIST_SYN_R:
+                if seq != e.z_syn:
+                    conv.z_history += "h"
+            else:
+                conv.z_seen |= _HIST_SYN_R
+                conv.z_history += "h"
             e.z_syn = seq
-            _set(p, ESTABLISHED)
-            _set(e, ESTABLISHED)
+            p.z_prev, p.z_state = SYN_SENT, ESTABLISHED
+            e.z_prev, e.z_state = INACTIVE, ESTABLISHED
             if length:
                 _retransmitted(conv, e, orig)
-            _ack(conv, p, e, not orig, ack)
+            _ack(conv, p, e, True, ack)
             if length:
                 data_seen(e, 1, length)
             return

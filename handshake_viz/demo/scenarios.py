@@ -9,21 +9,18 @@ server binds it (`demo.ports`).
 
 from __future__ import annotations
 
-import http.client
-import http.server
 import socket
 import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from handshake_viz.core.events import WAITING, SocketEvent, endpoint
 from handshake_viz.demo import client as cl
+from handshake_viz.demo.http_demo import http_get
 from handshake_viz.demo.ports import DEFAULT_PORT, PORT_TRIES, PortHold
 from handshake_viz.demo.server import Server, reply_after_half_close, until_reset
-from handshake_viz.demo.tracing import Gate, Recorder, TracedSocket, addr_text, no_gate
+from handshake_viz.demo.tracing import Gate, Recorder, TracedSocket, no_gate
 
 
 @dataclass
@@ -207,165 +204,6 @@ def abort(ctx: DemoContext) -> None:
 def udp(ctx: DemoContext) -> None:
     ctx.release_port()
     cl.udp_exchange(ctx.recorder, ctx.addr, ctx.gate)
-
-
-# -- http: programs written with http.server and urllib, their calls reported from hooks ----
-
-
-class _Hello(http.server.BaseHTTPRequestHandler):
-    """Answers every GET with a short text body; logs nothing."""
-
-    recorder: Recorder
-
-    def do_GET(self) -> None:
-        body = b"hello from http.server\n"
-        self.recorder.add_socket(
-            _event("server", "recv", self.connection, f"request: GET {self.path}")
-        )
-        ev = _event("server", "send", self.connection, f"response: 200 OK, {len(body)} bytes body")
-        token = self.recorder.begin(ev)
-        try:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            self.wfile.flush()
-        finally:
-            self.recorder.end(token, lambda announced: None if announced else ev)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-def _event(side: str, call: str, sock: socket.socket | None, result: str) -> SocketEvent:
-    local = remote = None
-    if sock is not None:
-        try:
-            local = addr_text(sock.getsockname())
-            remote = addr_text(sock.getpeername())
-        except OSError:
-            pass
-    return SocketEvent(time.time(), side, call, local, remote, result)
-
-
-class _TracedHTTPServer(http.server.ThreadingHTTPServer):
-    """http.server with its socket calls reported: bind, listen, accept, close."""
-
-    daemon_threads = True
-    block_on_close = True
-
-    def __init__(self, ctx: DemoContext) -> None:
-        self.recorder = ctx.recorder
-        self.address_family = ctx.family
-        handler = type("Hello", (_Hello,), {"recorder": ctx.recorder})
-        self.recorder.add_socket(SocketEvent(time.time(), "server", "socket", result="ok"))
-        super().__init__(ctx.addr, handler)
-
-    def server_bind(self) -> None:
-        t0 = time.time()
-        super().server_bind()
-        self.recorder.add_socket(
-            SocketEvent(t0, "server", "bind", addr_text(self.socket.getsockname()), result="ok")
-        )
-
-    def server_activate(self) -> None:
-        t0 = time.time()
-        super().server_activate()
-        self.recorder.add_socket(
-            SocketEvent(
-                t0,
-                "server",
-                "listen",
-                addr_text(self.socket.getsockname()),
-                result=f"backlog {self.request_queue_size}",
-            )
-        )
-
-    def get_request(self) -> tuple[socket.socket, tuple[str, int]]:
-        conn, addr = super().get_request()
-        self.recorder.add_socket(
-            _event("server", "accept", conn, f"new socket from {addr_text(addr)}")
-        )
-        return conn, addr
-
-    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
-        ev = _event("server", "close", request, "ok")
-        token = self.recorder.begin(ev)
-        try:
-            super().shutdown_request(request)
-        finally:
-            self.recorder.end(token, lambda announced: None if announced else ev)
-
-
-def _traced_connection(recorder: Recorder) -> type[http.client.HTTPConnection]:
-    class TracedHTTPConnection(http.client.HTTPConnection):
-        """urllib's connection with connect, send, recv and close reported."""
-
-        def connect(self) -> None:
-            provisional = SocketEvent(
-                time.time(), "client", "connect", None, endpoint(self.host, self.port), WAITING
-            )
-            token = recorder.begin(provisional)
-            t0 = provisional.time
-            try:
-                super().connect()
-            finally:
-                sock = self.sock
-
-                def build(announced: bool) -> SocketEvent:
-                    ev = _event("client", "connect", sock, "ok" if sock else "failed")
-                    if not announced and sock is not None:
-                        ev.time = t0
-                    return ev
-
-                recorder.end(token, build)
-
-        def send(self, data: bytes) -> None:  # type: ignore[override]
-            if self.sock is None and self.auto_open:
-                self.connect()  # reported as connect(), before the request it carries
-            ev = _event("client", "send", self.sock, f"{len(data)} bytes")
-            token = recorder.begin(ev)
-            try:
-                super().send(data)
-            finally:
-                recorder.end(token, lambda announced: None if announced else ev)
-
-    return TracedHTTPConnection
-
-
-def http_get(ctx: DemoContext) -> None:
-    ctx.release_port()
-    server = _TracedHTTPServer(ctx)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        conn_class = _traced_connection(ctx.recorder)
-
-        class Handler(urllib.request.HTTPHandler):
-            def http_open(self, req: urllib.request.Request):  # type: ignore[no-untyped-def]
-                return self.do_open(conn_class, req)
-
-        opener = urllib.request.build_opener(Handler)
-        host = f"[{ctx.host}]" if ":" in ctx.host else ctx.host
-        with opener.open(f"http://{host}:{ctx.port}/", timeout=5) as resp:
-            body = resp.read()
-            # urllib closes the socket itself once the body has been read (the FIN goes out
-            # inside read()): one event says both.
-            ctx.recorder.add_socket(
-                SocketEvent(
-                    time.time(),
-                    "client",
-                    "recv",
-                    None,
-                    f"{host}:{ctx.port}",
-                    f"{len(body)} bytes (HTTP {resp.status}); urllib then closed the socket",
-                )
-            )
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 SCENARIOS: dict[str, Scenario] = {

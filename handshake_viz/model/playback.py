@@ -111,6 +111,13 @@ class TimelineView:
         for i in range(start, stop):
             yield self.row_at(i)
 
+    def visible_since(self, row: int) -> int:
+        """Visible rows at timeline row `row` or later: what a frozen live view has not shown
+        (counted in timeline rows, so a filter changed meanwhile keeps the count right)."""
+        if self._rows is None:
+            return max(self.visible_count - row, 0)
+        return max(self.visible_count - bisect_left(self._rows, row), 0)
+
     def index_of(self, row: int) -> int | None:
         """Visible index of a timeline row, None if it is filtered out or not revealed."""
         if row >= self.revealed:

@@ -36,21 +36,6 @@ CLIENT_DIFFERS, SERVER_DIFFERS = 4, 8
 """Bits of the `changed` column: the state shown is the kernel's, and the tracker inferred
 another from the packets (a mark on the ladder)."""
 
-SOCKET_PHASE: dict[str, Phase] = {
-    "socket": Phase.LISTEN,
-    "bind": Phase.LISTEN,
-    "listen": Phase.LISTEN,
-    "connect": Phase.REQUEST,
-    "accept": Phase.CONFIRM,
-    "send": Phase.DATA,
-    "recv": Phase.DATA,
-    "sendto": Phase.DATAGRAM,
-    "recvfrom": Phase.DATAGRAM,
-    "shutdown": Phase.TEARDOWN,
-    "close": Phase.TEARDOWN,
-}
-"""The phase band a socket call is drawn in (client connect() starts the request...)."""
-
 ANALYSIS_NAMES: tuple[str, ...] = (
     "retransmission", "fast_retransmission", "spurious_retransmission", "out_of_order",
     "previous_segment_not_captured", "ack_lost_segment", "duplicate_ack", "zero_window",

@@ -25,6 +25,7 @@ from handshake_viz.core.events import (
     flag_names,
     split_endpoint,
 )
+from handshake_viz.model.call_phases import call_phase
 from handshake_viz.model.rows import (
     ANALYSIS_NAMES,
     C2S,
@@ -36,7 +37,6 @@ from handshake_viz.model.rows import (
     PHASE_CODE,
     PHASES,
     S2C,
-    SOCKET_PHASE,
     STATES,
     RowBatch,
     RowBuilder,
@@ -210,10 +210,9 @@ class Timeline:
         self.ack.append(NONE)
         self.length.append(0)
         self.window.append(NONE)
-        phase = SOCKET_PHASE.get(ev.call, Phase.DATA)
-        if ev.proto == "tcp" and phase is Phase.DATAGRAM:
-            phase = Phase.DATA  # sendto()/recvfrom() on a TCP socket (curl's send and recv)
-        self.phase.append(PHASE_CODE[phase])
+        sid = self.socket_sid(row)
+        seen = self.streams[sid].completeness if sid is not None else 0
+        self.phase.append(PHASE_CODE[call_phase(ev, seen)])
         self.client_state.append(NONE)
         self.server_state.append(NONE)
         self.changed.append(0)

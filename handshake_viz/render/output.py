@@ -2,7 +2,7 @@
 
 The JSONL of a packet event is formatted by hand (with ``json.dumps``'s own separators) because
 ``json.dumps`` of a dict per packet would cost more than decoding and tracking together; a test
-checks that both give the same objects.
+checks that both give the same objects. A connection summary's is too (`summary_jsonl`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Iterable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from handshake_viz.core.events import (
     ConnectionSummary,
@@ -24,7 +24,11 @@ from handshake_viz.core.events import (
     flag_names,
 )
 from handshake_viz.core.tcpoptions import parse_tcp_options, timestamp_offset
+from handshake_viz.render.summary_jsonl import summary_jsonl
 from handshake_viz.words.catalog import Catalog, load
+
+if TYPE_CHECKING:
+    from handshake_viz.render.print_gaps import PrintGaps
 
 _dumps = json.dumps
 _FLAGS_JSON: dict[int, str] = {}
@@ -142,6 +146,8 @@ def event_jsonl(e: Event) -> str:
     """The JSONL line of any event."""
     if type(e) is PacketEvent:
         return packet_jsonl(e)
+    if type(e) is ConnectionSummary:
+        return summary_jsonl(e)
     return _dumps(e.to_dict(), ensure_ascii=False)
 
 
@@ -266,12 +272,21 @@ class TextLadder:
 class EventPrinter:
     """Writes events to a text stream as they come, in `fmt` ("text" or "jsonl")."""
 
-    def __init__(self, stream: TextIO, fmt: str = "text", flush_each: bool = False) -> None:
+    def __init__(
+        self, stream: TextIO, fmt: str = "text", flush_each: bool = False, time_true: bool = False
+    ) -> None:
         self.stream = stream
         self.fmt = fmt
         self.flush_each = flush_each
         """Flush after every event: for live sources and pipes, so lines appear at once."""
         self.ladder = TextLadder() if fmt == "text" else None
+        self.gaps: PrintGaps | None = None
+        """The time-true ladder's gap lines between the text's lines (`--time-true`)."""
+        if time_true and fmt == "text":
+            # here, so that plain --print never loads the timeline and Rich
+            from handshake_viz.render.print_gaps import PrintGaps
+
+            self.gaps = PrintGaps()
         self._header_done = False
 
     def write(self, e: Event) -> None:
@@ -282,6 +297,9 @@ class EventPrinter:
                 self.stream.write(self.ladder.header() + "\n")
                 self._header_done = True
             line = self.ladder.line(e)
+            if self.gaps is not None:
+                self._write_lines(self.gaps.lines(e, line))
+                return
         if line is not None:
             self.stream.write(line + "\n")
             if self.flush_each:
@@ -308,5 +326,13 @@ class EventPrinter:
                 lines.append("")
                 write("\n".join(lines))
 
+    def _write_lines(self, lines: list[str]) -> None:
+        if lines:
+            self.stream.write("\n".join(lines) + "\n")
+            if self.flush_each:
+                self.stream.flush()
+
     def close(self) -> None:
+        if self.gaps is not None:
+            self._write_lines(self.gaps.flush())
         self.stream.flush()

@@ -81,6 +81,8 @@ class ReplaySource:
         self._waiting: StoppableStream | None = None
         """The pipe being read, so that `stop` can end a read that waits for data."""
         self._unsupported: dict[int, int] = {}
+        self.ended: str | None = None
+        """Why the events ended (`core.source.ENDINGS`: the end of the input is ``eof``)."""
 
     def _open(self) -> BinaryIO:
         if self._opened is not None:
@@ -143,6 +145,7 @@ class ReplaySource:
                 stats.packets += 1
                 yield ev
                 if self._stopped:
+                    self.ended = "stopped"
                     return
         except CaptureCutShort as e:
             stats.skipped = pipeline.skipped + (decoded.skipped if decoded else 0)
@@ -150,10 +153,13 @@ class ReplaySource:
             if self.with_summaries:
                 yield from pipeline.finish()
             if self._stopped and self._waiting is not None:
+                self.ended = "stopped"
                 return  # stopped while a record was arriving: the end the user asked for
+            self.ended = "error"
             raise _source_error(e, stats.packets) from None
         except CaptureFileError as e:
             self._note_unsupported(decoded)
+            self.ended = "error"
             raise _source_error(e, stats.packets) from None
         finally:
             if stream is not None and stream is not getattr(sys.stdin, "buffer", None):
@@ -162,6 +168,7 @@ class ReplaySource:
         self._note_unsupported(decoded)
         if self.with_summaries:
             yield from pipeline.finish()
+        self.ended = "stopped" if self._stopped else "eof"
 
     def index_rows(self) -> Generator[list[RowBatch], None, None] | None:
         """The timeline's rows, built by worker processes (`index_worker`), for `Timeline.merge`.

@@ -12,7 +12,8 @@ in the app's language: `tui.binding_words`), and add panes to the side panel wit
 
 Beside it, by job: `keys` (the bindings, the help's sections, the command palette),
 `playback_keys` (what play, step, speed and follow do), `filterbox` (the `/` line),
-`statusbar`, `ladder`, `connections`, `detail`, `help`, `reader` (the reading thread's work).
+`statusbar`, `ladder`, `connections`, `detail`, `help`, `reader` (the reading thread's work),
+`exports` (what `e` writes).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from textual import events, on, work
 from textual.app import App, ComposeResult, CSSPathType, SystemCommand
 from textual.binding import Binding, BindingType
@@ -35,15 +37,15 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from handshake_viz.core.source import EventSource, FrameSource
+from handshake_viz.core.source import Arriving, EventSource, FrameSource
 from handshake_viz.model.playback import DEFAULT_PAUSE, DEFAULT_SPEED, TimelineView
 from handshake_viz.model.query import Filter
 from handshake_viz.model.timeline import Timeline
-from handshake_viz.render.export import export_mermaid, export_text, write_export
 from handshake_viz.render.fit import fit_lines
 from handshake_viz.tui.binding_words import speak_bindings
 from handshake_viz.tui.connections import ConnectionsView
 from handshake_viz.tui.detail import PacketDetail
+from handshake_viz.tui.exports import ExportKeys
 from handshake_viz.tui.filterbox import FilterBox
 from handshake_viz.tui.graphs import toggle_graphs
 from handshake_viz.tui.help import HelpScreen
@@ -59,6 +61,11 @@ from handshake_viz.words.explain import explain
 TICK = 1 / 30
 """Seconds between two looks at the timeline (playback step, new rows, status)."""
 NARROW = 120
+
+ROOMY_FOOTER = 160
+"""Under this width the footer drops the space between its keys."""
+PALETTE_KEY_CELLS = 16
+"""Cells the palette's key takes at the footer's end (docked there, over the other keys)."""
 """Terminals narrower than this open with the side panel hidden."""
 SIDE_BY_SIDE = 100
 """Terminals narrower than this show the side panel instead of the ladder, not beside it: at
@@ -67,11 +74,15 @@ SLOW_TICK = 0.25
 """Seconds between two redraws of the counters (status bar, connections) while reading."""
 
 
+NOTICE_SECONDS = 3600.0
+"""A notice stays this long (a click dismisses it): a toast of a few seconds is missed by
+whoever looks at the ladder first."""
+
 EXPLAIN_LINES = 3
 """Lines of the explanation under the ladder (its CSS height)."""
 
 
-class TimelineApp(PlaybackKeys, App[int]):
+class TimelineApp(PlaybackKeys, ExportKeys, App[int]):
     """Ladder timeline of one event source, for replay (playback) and live capture (follow)."""
 
     CSS_PATH: ClassVar[CSSPathType] = "app.tcss"
@@ -88,6 +99,7 @@ class TimelineApp(PlaybackKeys, App[int]):
         lang: str = "en",
         autoplay: bool = True,
         export_dir: Path | None = None,
+        notice: str | None = None,
     ) -> None:
         super().__init__()
         speak_bindings(self, lang)
@@ -95,15 +107,20 @@ class TimelineApp(PlaybackKeys, App[int]):
         self.lang = lang
         """Language of every word on screen (a catalog in ``words/messages``)."""
         self.timeline = Timeline()
+        # A pipe or FIFO is shown as a live capture is: following its newest event.
+        follows = source.live or (isinstance(source, Arriving) and source.is_stream)
         self.view = TimelineView(
-            self.timeline, live=source.live, pause=pause, speed=speed, playing=autoplay
+            self.timeline, live=follows, pause=pause, speed=speed, playing=autoplay
         )
         self.export_dir = export_dir or Path.cwd()
+        self.notice = notice
+        """Shown as a toast from the start (`TuiOptions.notice`)."""
         self.error: str | None = None
         self.ingest_finished = threading.Event()
         """Set when the reading thread has returned (run_tui waits on it)."""
         self.frozen_at: int | None = None
-        """Live, not following: how many rows there were when the view froze."""
+        """Live, not following: the timeline's row count when the view froze (rows from
+        there on are the new ones, whatever the filter)."""
         self.first_row_at: float | None = None
         """monotonic() when the first row was drawn (the bench reads it)."""
         self._last_tick = time.monotonic()
@@ -146,7 +163,10 @@ class TimelineApp(PlaybackKeys, App[int]):
         self.ladder_pane = self.query_one("#ladder-pane", Vertical)
         if self.size.width < NARROW:
             self.side.display = False  # the ladder needs the width; 1, 2 or b bring it back
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
         self.ladder.focus()
+        if self.notice:
+            self.notify(self.notice, severity="warning", timeout=NOTICE_SECONDS)
         self._read_source()
         self.set_interval(TICK, self._tick)
         self._update_status()
@@ -165,7 +185,7 @@ class TimelineApp(PlaybackKeys, App[int]):
             self.post_message(SourceFinished(error))
 
     def on_source_finished(self, message: SourceFinished) -> None:
-        if not self.source.live:
+        if not self.view.live:
             # A million rows leave ~100k long-lived objects (streams, their row arrays): keep
             # the cyclic GC from walking them again on every later collection (keypresses).
             gc.freeze()
@@ -206,8 +226,10 @@ class TimelineApp(PlaybackKeys, App[int]):
 
     def _update_status(self) -> None:
         v = self.view
-        new = v.visible_count - self.frozen_at if self.frozen_at is not None else 0
-        self.status_bar.show(self.source, v, new, self.error)
+        at = self.frozen_at
+        new = v.visible_since(at) if at is not None else 0
+        frozen = at is not None and not v.timeline.done  # a stopped capture has nothing to follow
+        self.status_bar.show(self.source, v, new, self.error, frozen=frozen)
 
     # -- selection and follow
 
@@ -232,7 +254,7 @@ class TimelineApp(PlaybackKeys, App[int]):
 
     @on(LadderView.FollowChanged)
     def _follow_changed(self, message: LadderView.FollowChanged) -> None:
-        self.frozen_at = None if message.following else self.view.visible_count
+        self.frozen_at = None if message.following else self.view.revealed
         self._update_status()
 
     @on(ConnectionsView.Chosen)
@@ -311,9 +333,37 @@ class TimelineApp(PlaybackKeys, App[int]):
         if hasattr(self, "ladder_pane"):  # mounted
             self._show_side(self.side.display, event.size.width)  # side by side, or not
             self.call_after_refresh(self._show_explanation)  # its width changed too
+            self._fit_footer(event.size.width)
+
+    def _bindings_changed(self, _screen: object) -> None:
+        self.call_after_refresh(lambda: self._fit_footer(self.size.width))
+
+    def _fit_footer(self, width: int) -> None:
+        """Compact under `ROOMY_FOOTER` columns; the palette's key only where the other keys
+        leave it room: docked over their end, it would cut a wide (CJK) word in half. The help
+        screen lists it in any case."""
+        footer = self.query_one(Footer)
+        compact = width < ROOMY_FOOTER
+        shown = {b.action: b for _, b, _, _ in self.screen.active_bindings.values() if b.show}
+        keys = sum(  # one key an action, as the footer shows them
+            cell_len(self.get_key_display(b)) + 1 + cell_len(b.description) + (1 if compact else 2)
+            for b in shown.values()
+        )
+        palette = keys + PALETTE_KEY_CELLS <= width
+        footer.compact = compact
+        if footer.show_command_palette != palette:
+            footer.show_command_palette = palette
+            footer.refresh(recompose=True)  # Footer reads it only when it composes
 
     def action_graphs(self) -> None:
         toggle_graphs(self)
+
+    def action_time_true(self) -> None:
+        """The ladder with gap lines as long as the waits between rows, or one line a row."""
+        on = not self.ladder.time_true
+        self.ladder.set_time_true(on)
+        self.notify(load(self.lang).text("notify.time_true_on" if on else "notify.time_true_off"),
+                    timeout=4)  # fmt: skip
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.key_sections(), self.lang))
@@ -321,22 +371,6 @@ class TimelineApp(PlaybackKeys, App[int]):
     def key_sections(self) -> list[tuple[str, list[Binding]]]:
         """Every key that works here, by where it works (the help screen's content)."""
         return key_sections(self)
-
-    def action_export(self) -> None:
-        """Save the screen as SVG and the visible timeline as text and Mermaid."""
-        paths = [self.export_svg(), self.export_text(), self.export_mermaid()]
-        names = ", ".join(p.name for p in paths)
-        self.notify(load(self.lang).text("notify.saved", files=names, folder=self.export_dir))
-
-    def export_svg(self) -> Path:
-        svg = self.export_screenshot(title="handshake-viz")
-        return write_export(self.export_dir, ".svg", svg)
-
-    def export_text(self) -> Path:
-        return write_export(self.export_dir, ".txt", export_text(self.view, lang=self.lang))
-
-    def export_mermaid(self) -> Path:
-        return write_export(self.export_dir, ".mmd", export_mermaid(self.view))
 
     def on_unmount(self) -> None:
         """However the app ends, the capture stops so that the reading thread returns."""
@@ -374,6 +408,7 @@ def run_tui(source: EventSource, options: TuiOptions | None = None) -> int:
         lang=options.lang,
         autoplay=options.autoplay,
         export_dir=options.export_dir,
+        notice=options.notice,
     )
     code = app.run() or 0
     source.stop()

@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 
 from handshake_viz.tui.binding_words import localized
 from handshake_viz.tui.connections import ConnectionsView
+from handshake_viz.tui.exports import EXPORT_KINDS
 from handshake_viz.tui.ladder import LadderView
 from handshake_viz.words.catalog import DEFAULT_LANG, Catalog, load
 
@@ -36,6 +37,7 @@ TIMELINE_BINDINGS: list[BindingType] = [
     Binding("b", "toggle_side", "key.side", show=False),
     Binding("e", "export", "key.export"),
     Binding("g", "graphs", "key.graphs", show=False),
+    Binding("d", "time_true", "key.time_true"),
     Binding("question_mark", "help", "key.help", key_display="?"),
     Binding("q", "quit", "key.quit"),
 ]
@@ -71,10 +73,10 @@ def palette_commands(app: TimelineApp, textual: Iterable[SystemCommand]) -> Iter
     cat = load(app.lang)
     for command in textual:
         yield _textual_command(command, cat)
-    for name, callback in (("export_svg", app.export_svg), ("export_text", app.export_text),
-                           ("export_mermaid", app.export_mermaid)):  # fmt: skip
-        yield SystemCommand(cat.text(f"palette.{name}"), cat.text(f"palette.{name}_help"),
-                            callback)  # fmt: skip
+    for kind in EXPORT_KINDS:
+        yield SystemCommand(cat.text(f"palette.export_{kind}"),
+                            cat.text(f"palette.export_{kind}_help"),
+                            partial(app.export_one, kind))  # fmt: skip
     for n, (section, bindings) in enumerate(key_sections(app)[:3]):
         for b in bindings:
             action = b.action if n == 0 or b.action.startswith("app.") else f"focused.{b.action}"

@@ -23,3 +23,6 @@ class TuiOptions:
     """Replay: start playing at once."""
     export_dir: Path | None = None
     """Where `e` writes its files (None: the current folder)."""
+    notice: str | None = None
+    """What the user must know from the start (a replay instead of a live capture): a toast
+    that stays until clicked or `e` clears it."""

@@ -10,10 +10,9 @@ from typing import Any
 
 from textual.message import Message
 
-from handshake_viz.core.source import EventSource, SourceError
+from handshake_viz.core.source import Arriving, EventSource, SourceError
 from handshake_viz.model.rows import Indexed
 from handshake_viz.model.timeline import Timeline
-from handshake_viz.sources.replay import ReplaySource
 
 LIVE_BATCH = 1
 """Live: every event is published at once (latency matters, the rate is low)."""
@@ -54,7 +53,7 @@ def read_into(tl: Timeline, source: EventSource, cancelled: Callable[[], bool]) 
                         break
         else:
             # A pipe or FIFO may pause for ever between packets: each is shown as it comes.
-            arriving = isinstance(source, ReplaySource) and source.is_stream
+            arriving = isinstance(source, Arriving) and source.is_stream
             size = LIVE_BATCH if source.live or arriving else REPLAY_BATCH
             for ev in source.events():
                 batch.append(ev)

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from handshake_viz.core.events import CaptureStats, Phase
-from handshake_viz.core.source import EventSource, Progress
+from handshake_viz.core.source import ENDINGS, Arriving, Ended, EventSource, Progress
 from handshake_viz.model.playback import TimelineView
 from handshake_viz.render.palette import PHASE_COLOURS
 from handshake_viz.words.catalog import load
@@ -44,6 +44,28 @@ def playback_text(mode: str, speed: float | None, lang: str = "en") -> str:
     return f"{'▶' if mode == 'play' else '⏸'} {speed:g}x"
 
 
+def following_text(source: EventSource, done: bool, lang: str = "en") -> str:
+    """The mode word of a view that follows its source: ``live``, or ``streaming`` for a pipe,
+    and once the events have ended, that the capture stopped and why (`Ended`)."""
+    cat = load(lang)
+    if done:
+        reason = source.ended if isinstance(source, Ended) else None
+        return cat.text(f"status.ended_{reason if reason in ENDINGS else 'stopped'}")
+    if isinstance(source, Arriving) and source.is_stream:
+        return cat.text("status.stream")
+    return cat.text("status.live")
+
+
+KEEP_ERROR, KEEP_MODE, KEEP_FROZEN, KEEP_FILTER, KEEP_EVENTS, KEEP_DROPS = range(6)
+KEEP_STREAMS, KEEP_SAVING, KEEP_NO_DROPS = 6, 7, 8
+"""What a narrow status bar keeps, most important first: the source (or its error), the mode
+(live, stopped and why, playing), the frozen view, the filter, the events, drops that
+happened, the streams, the capture file, no drops. Parts go from the last; the order on
+the line stays the same."""
+SOURCE_MIN = 16
+"""Cells of the source's name kept before the filter and the frozen state make way."""
+
+
 def status_text(
     description: str,
     stats: CaptureStats,
@@ -56,46 +78,94 @@ def status_text(
     filter_text: str = "",
     matched: int | None = None,
     new_events: int = 0,
+    frozen: bool = False,
     error: str | None = None,
     progress: float | None = None,
     live: bool = False,
     lang: str = "en",
+    width: int | None = None,
 ) -> Text:
-    """source · packets · streams · drops · capture file · playback · filter, in `lang`.
+    """source · packets · streams · drops · capture file · playback · frozen · filter, in `lang`.
 
-    `mode` is the playback word (`playback_text`). `progress` (0 to 1) is how much of a file
-    has been read, shown while reading. A `live` capture is never done until it stops, and
-    says so with its mode, not "reading". An `error` comes first, where the line is never
+    `mode` is the playback word (`playback_text`, `following_text`). `progress` (0 to 1) is
+    how much of a file has been read, shown while reading. A `live` capture is never done
+    until it stops, and says so with its mode, not "reading". `frozen`: a live view no longer
+    follows (`new_events` arrived since). An `error` comes first, where the line is never
     cut: it names the source itself (by its file name alone, the folders are in the title),
-    so the description makes way for it.
+    so the description makes way for it. With `width`, the parts that do not fit are left
+    out, least important first (`KEEP_*`), and the source is cut last.
     """
     cat = load(lang)
-    text = Text(" ")
     if error:
-        text.append(error.replace(f'"{description}"', f'"{os.path.basename(description)}"'),
-                    style="bold red")  # fmt: skip
+        first = Text(error.replace(f'"{description}"', f'"{os.path.basename(description)}"'),
+                     style="bold red")  # fmt: skip
     else:
-        text.append(description, style="bold")
-    text.append(" · " + cat.text("status.events", shown=f"{shown:,}", indexed=f"{indexed:,}"))
+        first = Text(description, style="bold")
+        if width is not None and len(description) > width // 2:
+            first = Text(os.path.basename(description) or description, style="bold")
+    parts: list[tuple[int, Text]] = [(KEEP_ERROR, first)]
+    events = Text(cat.text("status.events", shown=f"{shown:,}", indexed=f"{indexed:,}"))
     if not done and not live:
         if progress is None:
             reading = cat.text("status.reading")
         else:
             reading = cat.text("status.reading_percent", percent=int(progress * 100))
-        text.append(" " + reading, style="italic")
-    text.append(" · " + cat.text("status.streams", n=f"{streams:,}"))
-    text.append(" · " + cat.text("status.drops", n=stats.drops),
-                style="bold red" if stats.drops else "")  # fmt: skip
+        events.append(" " + reading, style="italic")
+    parts.append((KEEP_EVENTS, events))
+    parts.append((KEEP_STREAMS, Text(cat.text("status.streams", n=f"{streams:,}"))))
+    drops = Text(cat.text("status.drops", n=stats.drops), style="bold red" if stats.drops else "")
+    parts.append((KEEP_DROPS if stats.drops else KEEP_NO_DROPS, drops))
     if stats.saved_to:
-        text.append(" · " + cat.text("status.saving", path=stats.saved_to))
-    text.append(f" · {mode}", style="bold")
-    if new_events:
-        text.append(" · " + cat.text("status.frozen", n=f"{new_events:,}"), style="bold yellow")
+        parts.append((KEEP_SAVING, Text(cat.text("status.saving", path=stats.saved_to))))
+    parts.append((KEEP_MODE, Text(mode, style="bold")))
+    if frozen or new_events:
+        parts.append((KEEP_FROZEN, Text(cat.text("status.frozen", n=f"{max(new_events, 0):,}"),
+                                        style="bold yellow")))  # fmt: skip
     if filter_text:
-        text.append(" · " + cat.text("status.filter", text=filter_text), style="bold cyan")
+        flt = Text(cat.text("status.filter", text=filter_text), style="bold cyan")
         if matched is not None:
-            text.append(" " + cat.text("status.matched", n=f"{matched:,}"))
+            flt.append(" " + cat.text("status.matched", n=f"{matched:,}"))
+        parts.append((KEEP_FILTER, flt))
+    if width is not None:
+        parts = _fit(parts, width)
+    text = Text(" ")
+    for i, (_, part) in enumerate(parts):
+        if i:
+            text.append(" · ")
+        text.append_text(part)
     return text
+
+
+def _fit(parts: list[tuple[int, Text]], width: int) -> list[tuple[int, Text]]:
+    """`parts` in `width` cells (one space before, " · " between): the least important
+    parts go first, down to the filter; then the first part (the source) is cut to
+    `SOURCE_MIN` cells; then the filter and the frozen state go; the mode stays."""
+
+    def cells(ps: list[tuple[int, Text]]) -> int:
+        return 1 + sum(p.cell_len for _, p in ps) + 3 * (len(ps) - 1)
+
+    def drop(ps: list[tuple[int, Text]], down_to: int) -> None:
+        while cells(ps) > width:
+            worst = max(range(1, len(ps)), key=lambda i: (ps[i][0], i), default=None)
+            if worst is None or ps[worst][0] <= down_to:
+                return
+            del ps[worst]
+
+    def cut_first(ps: list[tuple[int, Text]], least: int) -> None:
+        over = cells(ps) - width
+        first = ps[0][1]
+        if over > 0 and first.cell_len > least:
+            cut = first.copy()
+            cut.truncate(max(first.cell_len - over - 1, least - 1, 0))
+            cut.append("…")
+            ps[0] = (ps[0][0], cut)
+
+    parts = list(parts)
+    drop(parts, KEEP_FILTER)
+    cut_first(parts, SOURCE_MIN)
+    drop(parts, KEEP_MODE)
+    cut_first(parts, 1)
+    return parts
 
 
 class StatusBar(Static):
@@ -107,7 +177,12 @@ class StatusBar(Static):
         self._shown: tuple[Any, ...] = ()
 
     def show(
-        self, source: EventSource, view: TimelineView, new_events: int, error: str | None
+        self,
+        source: EventSource,
+        view: TimelineView,
+        new_events: int,
+        error: str | None,
+        frozen: bool = False,
     ) -> None:
         """Say where `view` stands; rebuilt only when something it says has changed (the app
         asks on every tick)."""
@@ -116,10 +191,15 @@ class StatusBar(Static):
         progress = None
         if isinstance(source, Progress) and not tl.done:
             progress = source.progress()  # files know how far they are
+        if view.live:
+            mode = following_text(source, tl.done, self.lang)
+        else:
+            mode = playback_text(view.mode, view.speed, self.lang)
+        width = self.size.width or None
         key = (
-            view.visible_count, tl.count, view.mode, view.speed, tl.done, view.filter.text,
-            view.matched, new_events, error, stats.drops, stats.saved_to, len(tl.streams),
-            None if progress is None else int(progress * 100),
+            view.visible_count, tl.count, mode, tl.done, view.filter.text,
+            view.matched, new_events, frozen, error, stats.drops, stats.saved_to,
+            len(tl.streams), None if progress is None else int(progress * 100), width,
         )  # fmt: skip
         if key == self._shown:
             return
@@ -127,9 +207,9 @@ class StatusBar(Static):
         text = status_text(
             source.description, stats,
             shown=view.visible_count, indexed=tl.count, streams=len(tl.streams),
-            mode=playback_text(view.mode, view.speed, self.lang), done=tl.done,
-            filter_text=view.filter.text, matched=None if view.filter.empty else view.matched,
-            new_events=new_events, error=error, progress=progress, live=view.live,
-            lang=self.lang,
+            mode=mode, done=tl.done, filter_text=view.filter.text,
+            matched=None if view.filter.empty else view.matched, new_events=new_events,
+            frozen=frozen, error=error, progress=progress, live=view.live, lang=self.lang,
+            width=width,
         )  # fmt: skip
         self.update(text, layout=False)  # one docked line: its size never changes

@@ -28,10 +28,7 @@ _SHAPES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(?P<n>\d+) bytes from (?P<remote>\S+)", "result.bytes_from"),
         (r"request: (?P<request>.+)", "result.http_request"),
         (r"response: (?P<status>\d+ [^,]+), (?P<n>\d+) bytes body", "result.http_response"),
-        (
-            r"(?P<n>\d+) bytes \(HTTP (?P<status>\d+)\); urllib then closed the socket",
-            "result.http_read",
-        ),
+        (r"(?P<n>\d+) bytes \(HTTP (?P<status>\d+)\)", "result.http_read"),
         (r"waiting", "result.waiting"),
         (r"interrupted", "result.interrupted"),
     )

@@ -104,7 +104,7 @@ def test_without_net_raw_the_bare_command_replays_the_bundled_capture():
     )
     r = run_without_net_raw("-c", code)
     assert r.returncode == 0, r.stderr
-    assert "replaying the bundled capture basic.pcap" in r.stderr
+    assert "replaying the bundled capture basic.pcap, not live" in r.stderr
     packets = [json.loads(x) for x in r.stdout.splitlines() if '"packet"' in x]
     assert [p["phase"] for p in packets[:3]] == ["request", "confirm", "confirm"]
 

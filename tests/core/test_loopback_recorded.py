@@ -20,21 +20,9 @@ import pytest
 
 from handshake_viz.core.events import PacketEvent
 from handshake_viz.sources.replay import ReplaySource
-from tests.helpers.oracle import compare
+from tests.helpers.oracle import ORACLE_FIELDS, compare
 
-FIELDS = [
-    "frame.number",
-    "frame.time_epoch",
-    "tcp.stream",
-    "udp.stream",
-    "tcp.flags",
-    "tcp.seq",
-    "tcp.ack",
-    "tcp.len",
-    "udp.length",
-    "tcp.analysis.retransmission",
-    "tcp.completeness",
-]
+FIELDS = ORACLE_FIELDS
 
 
 def can_capture() -> bool:

@@ -68,5 +68,11 @@ class Pane:
             time.sleep(0.02)
         raise AssertionError(f"pane never showed what was expected:\n{self.text()}")
 
+    def wait_for_text(self, check: Callable[[str], bool], timeout: float = 10.0) -> str:
+        """The pane's text that made check(text) hold; fails the test after timeout."""
+        seen: list[str] = []
+        self.wait_for(lambda t: check(t) and not seen.append(t), timeout)
+        return seen[-1]
+
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], check=False, capture_output=True)

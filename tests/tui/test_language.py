@@ -90,7 +90,8 @@ async def test_the_command_palette_speaks_chinese(http_events: list[Event]) -> N
         titles = {c.title for c in commands}
         assert {"前进一步", "把时序图导出为 Mermaid", "主题", "退出"} <= titles
         words = latin_words(" ".join(f"{c.title} {c.help}" for c in commands))
-        assert words <= KEY_NAMES | {"SVG", "Mermaid", "sequenceDiagram"}  # formats' names
+        formats = {"SVG", "Mermaid", "sequenceDiagram", "pcap", "Wireshark"}  # their own names
+        assert words <= KEY_NAMES | formats
         await pilot.press("ctrl+p")
         await pilot.pause(0.1)
         assert isinstance(app.screen, CommandPalette)

@@ -73,6 +73,44 @@ def test_replay_of_a_piped_capture_takes_its_keys_from_the_terminal(pane: Pane) 
     assert "Traceback" not in pane.text()
 
 
+@pytest.mark.capture
+@pytest.mark.timeout(60)
+@pytest.mark.skipif(shutil.which("tcpdump") is None or shutil.which("curl") is None,
+                    reason="needs tcpdump and curl")  # fmt: skip
+def test_tcpdump_piped_into_replay_shows_the_syn_while_tcpdump_still_runs(
+    pane: Pane, tmp_path: Path
+) -> None:
+    port = free_port("127.0.0.1", socket.AF_INET, "tcp", start=18700)
+    server = subprocess.Popen(
+        [sys.executable, "-u", "-m", "http.server", str(port), "--bind", "127.0.0.1",
+         "--directory", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    tcpdump = f"tcpdump -i lo -U -w - port {port}"
+    try:
+        assert server.stdout is not None and "Serving HTTP" in server.stdout.readline()
+        pane.send(f"{tcpdump} 2>/dev/null | " + command("replay", "-") + "; echo EXIT=$?",
+                  "Enter")  # fmt: skip
+        pane.wait_for(lambda t: "streaming" in t, timeout=15)
+        time.sleep(0.5)  # tcpdump opens its socket after the pipe is there
+        subprocess.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{port}/"],
+                       timeout=10, check=True)  # fmt: skip
+        text = pane.wait_for_text(lambda t: "SYN seq=0 len=0" in t and "SYN,ACK" in t)
+        running = subprocess.run(["pgrep", "-f", tcpdump], capture_output=True)
+        assert running.returncode == 0, "tcpdump ended before the rows were on screen"
+        assert "streaming" in text and "reading" not in text
+        pane.wait_for(lambda t: "streams 1" in t)  # counted as it arrives, too
+        pane.send("q")
+        # tcpdump ends at its next write into the closed pipe
+        subprocess.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{port}/"],
+                       timeout=10, check=True)  # fmt: skip
+        pane.wait_for(lambda t: "EXIT=0" in t, timeout=10)
+        assert "Traceback" not in pane.text()
+    finally:
+        server.kill()
+        server.wait()
+
+
 @pytest.mark.e2e
 @pytest.mark.capture
 @pytest.mark.timeout(120)

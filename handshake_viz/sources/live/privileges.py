@@ -20,7 +20,8 @@ CAP_NET_RAW = 13
 
 NO_PRIVILEGE_MESSAGE = (
     "capturing packets needs root or CAP_NET_RAW: run it with sudo (it gives up root once "
-    "the capture socket is open)"
+    "the capture socket is open), or give CAP_NET_RAW to a copy of the interpreter that only "
+    "this venv runs (README: Capturing without sudo), never to the system's python3"
 )
 
 

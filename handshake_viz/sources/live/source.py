@@ -126,6 +126,8 @@ class LiveSource:
         """CPU seconds the kernel's tracer used (known once it has ended)."""
         self.frames = FrameIndex()
         """Where each captured frame lies in the capture file, for `raw_frame`."""
+        self.ended: str | None = None
+        """Why the events ended (`core.source.ENDINGS`), once they have."""
 
     def _listening(self, addr: str, port: int, at: float) -> bool:
         """For the tracker, at a SYN: did anything listen there? With an activity, its traced
@@ -339,6 +341,7 @@ class LiveSource:
         merger, stats = self.merger, self.stats
         deadline = None if self.duration is None else time.monotonic() + self.duration
         poll = 0.005
+        ended = "stopped"
         try:
             while True:
                 for ev in merger.take():
@@ -346,15 +349,18 @@ class LiveSource:
                         stats.packets += 1
                     yield ev
                 if self._stop.is_set() or self._capture_done.is_set() or self._errors:
+                    ended = self._why_capture_ended()
                     break
                 now = time.monotonic()
                 if deadline is not None and now >= deadline:
+                    ended = "duration"
                     break
                 if (
                     self._activity_done.is_set()
                     and now >= self._activity_end + self.tail
                     and not merger.pending()
                 ):
+                    ended = "error" if self._errors else "activity"
                     break
                 merger.wait(poll)
         finally:
@@ -379,6 +385,7 @@ class LiveSource:
         stats.drops = self.sniffer.kernel_drops
         self.sniffer.close()
         stats.drops = self.sniffer.kernel_drops
+        self.ended = "error" if self._errors else ended
         if self._errors:
             exc = self._errors[0]
             if isinstance(exc, SourceError):
@@ -386,6 +393,16 @@ class LiveSource:
             raise SourceError(f"capture failed: {type(exc).__name__}: {exc}") from exc
         yield from self.pipeline.summaries()
         yield dataclasses.replace(stats)  # the final counts, drops included: never silent
+
+    def _why_capture_ended(self) -> str:
+        """Stopped, an error, or the capture's ``--count`` reached (its tracking ended)."""
+        if self._errors:
+            return "error"
+        if self._stop.is_set() and not self._capture_done.is_set():
+            return "stopped"
+        if self.count is not None and self._tracked >= self.count:
+            return "count"
+        return "stopped" if self._stop.is_set() else "error"
 
     def _close_file(self) -> None:
         if self.writer is not None:

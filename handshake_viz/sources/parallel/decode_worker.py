@@ -3,8 +3,9 @@
 Tracking is sequential (each packet depends on the ones before), but reading the file and
 decoding headers are not: on a machine with two cores a child process does them and sends
 the decoded headers in batches (plain tuples, pickled: under a microsecond a packet each
-way), and the parent only tracks and prints. Used for big files read with ``--print``; the
-events are the same, in the same order, as from the one-process path (a test checks).
+way; without payloads, which tracking never reads), and the parent only tracks and prints.
+Used for big files read with ``--print``; the events are the same, in the same order, as from
+the one-process path (a test checks).
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ def _decode_into(path: str, name: str, index: bool, conn: Connection) -> None:
     With `index`, each batch also carries where every frame read since the last batch lies in
     the file (offsets, lengths and link types, as array bytes), for the packet detail view.
     """
-    decode = FrameDecoder().decode
+    decode = FrameDecoder().decode_fields
     send = conn.send_bytes
     dumps = pickle.dumps
     batch: list[object] = []
@@ -152,12 +153,10 @@ def _decode_into(path: str, name: str, index: bool, conn: Connection) -> None:
             for record in reader:
                 if index:
                     note(record)
-                frame, time, linktype, data = record[:4]
+                frame, time, linktype, data, _, _ = record
                 p = decode(frame, time, linktype, data)
-                if type(p) is Packet:
-                    append((p.frame, p.time, p.proto, p.src, p.dst, p.sport, p.dport, p.seq,
-                            p.ack, p.flags, p.window, p.length, p.options, p.payload, p.urgent,
-                            p.options_cut, p.partial, p.outer))  # fmt: skip
+                if type(p) is tuple:
+                    append(p)
                     if len(batch) >= limit:
                         flush()
                         limit = BATCH
@@ -182,9 +181,9 @@ def _decode_into(path: str, name: str, index: bool, conn: Connection) -> None:
 class DecodedPackets:
     """Packets of a file, decoded by a child process, in file order.
 
-    Iterate it for `Packet`s and `TruncatedPacket`s; afterwards `skipped` counts frames with
-    no TCP or UDP. A bad or cut file raises the same errors as `read_records`, after every
-    packet before the problem.
+    Iterate it for `Packet`s (their payloads left empty) and `TruncatedPacket`s; afterwards
+    `skipped` counts frames with no TCP or UDP. A bad or cut file raises the same errors as
+    `read_records`, after every packet before the problem.
     """
 
     def __init__(self, path: str, name: str, index: FrameIndex | None = None):

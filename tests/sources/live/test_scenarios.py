@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from handshake_viz.core.events import ACK, RST, SYN, PacketEvent, SocketEvent
+from handshake_viz.core.events import ACK, FIN, RST, SYN, PacketEvent, SocketEvent
 from handshake_viz.core.pcapfile import read_records
 from handshake_viz.demo.scenarios import SCENARIOS
 from handshake_viz.sources.live.scenario import ScenarioSource
@@ -199,3 +199,18 @@ def test_each_state_change_of_the_demos_sockets_is_the_kernels_own(name, runs, t
     assert all(e.comm and e.pid for e in changes)  # the demo's process, by name and pid
     kinds = {(str(e.old), str(e.new)) for e in changes}
     assert ("CLOSED", "SYN-SENT") in kinds
+
+
+def test_http_client_calls_stand_where_urllib_makes_them(runs, tmp_path, tcpdump):
+    """socket() then connect() before the SYN; the response read, then close() before the
+    client's FIN; every call after connect() on the connection (its own address)."""
+    events, _, _ = scenario_run("http", runs, tmp_path, tcpdump)
+    timed = [e for e in events if isinstance(e, (PacketEvent, SocketEvent))]
+    client = sockets(timed, side="client")
+    assert [c.call for c in client] == ["socket", "connect", "send", "recv", "close"]
+    cport = int(client[1].local.rsplit(":", 1)[1])
+    fin = next(p for p in packets(timed) if p.sport == cport and p.flags & FIN)
+    assert timed.index(client[-1]) < timed.index(fin)
+    assert all(c.local == client[1].local for c in client[1:])
+    served = sum(p.len for p in packets(timed) if p.dport == cport)
+    assert client[3].result == f"{served} bytes (HTTP 200)"
