@@ -31,11 +31,14 @@ from itertools import count
 from typing import Any
 
 from handshake_viz.core.events import KernelEvent, SideEvent, SocketEvent, StateEvent, TcpState
+from handshake_viz.render.output import side_text
 from handshake_viz.sources.children import die_with_parent
 from handshake_viz.sources.kernel.clock import MonotonicClock
+from handshake_viz.sources.kernel.journal import event_block
 from handshake_viz.sources.kernel.lines import Tick, parse
 from handshake_viz.sources.kernel.view import KernelView, SideSink
 from handshake_viz.sources.live.privileges import drop_privileges
+from handshake_viz.words.catalog import load
 
 BEHIND_NS = 500_000_000
 """A reader this far behind the kernel sheds records ..."""
@@ -76,24 +79,41 @@ def decode(data: tuple[Any, ...]) -> SideEvent:
 
 
 class _Batch:
-    """A `SideSink` that writes down what it is asked, for the parent."""
+    """A `SideSink` that writes down what it is asked, for the parent; and, given `journal`
+    (the ladder's words for an event), each event's journal block for the capture file."""
 
-    def __init__(self) -> None:
+    def __init__(self, journal: Callable[[SideEvent], str] | None = None) -> None:
         self.ops: list[Op] = []
+        self.blocks: list[bytes] = []
+        self._journal = journal
         self._tokens = count()
+
+    def _keep(self, event: SideEvent) -> None:
+        if self._journal is not None:
+            self.blocks.append(event_block(event, self._journal(event)))
 
     def add_side(self, event: SideEvent) -> None:
         self.ops.append(("a", encode(event)))
+        self._keep(event)
+
+    def add_sides(self, events: list[SideEvent], saved: bool = False) -> None:
+        for event in events:
+            self.add_side(event)
 
     def begin(self, provisional: SocketEvent) -> int:
         token = next(self._tokens)
         self.ops.append(("b", token, encode(provisional)))
         return token
 
-    def end(self, token: int, build: Callable[[bool], SocketEvent | None]) -> None:
-        """Both outcomes: as if not shown yet, and the time to take if it was."""
+    def end(
+        self, token: int, build: Callable[[bool], SocketEvent | None], saved: bool = False
+    ) -> None:
+        """Both outcomes: as if not shown yet, and the time to take if it was. The file
+        keeps the first (a replay has no calls to show waiting)."""
         event, shown = build(False), build(True)
         self.ops.append(("e", token, event and encode(event), shown and shown.time))
+        if event is not None:
+            self._keep(event)
 
     def tracer_ready(self) -> None:
         self.ops.append(("r",))
@@ -105,8 +125,16 @@ class _Batch:
         pass
 
 
-def serve(src: int, dst: int, view: KernelView, batch: _Batch, shed_allowed: bool = True) -> None:
-    """Read lines from `src` until it ends; write batches to `dst` (length, then marshal).
+def serve(
+    src: int,
+    dst: int,
+    view: KernelView,
+    batch: _Batch,
+    shed_allowed: bool = True,
+    journal_fd: int | None = None,
+) -> None:
+    """Read lines from `src` until it ends; write batches to `dst` (length, then marshal),
+    and their events' journal blocks to `journal_fd` (the capture file, appending).
 
     `shed_allowed` False: never shed, however far behind (a demo's few dozen records, which
     the agreement of its states with the tracker's must all have)."""
@@ -139,6 +167,10 @@ def serve(src: int, dst: int, view: KernelView, batch: _Batch, shed_allowed: boo
         if shed != told:
             batch.ops.append(("c", shed))
             told = shed
+        if batch.blocks:
+            if journal_fd is not None:
+                _write_all(journal_fd, b"".join(batch.blocks))
+            batch.blocks.clear()
         if batch.ops:
             data = marshal.dumps(batch.ops)
             batch.ops.clear()
@@ -154,8 +186,15 @@ def _write_all(fd: int, data: bytes) -> None:
 class Replayer:
     """In the parent: what the reader's view asked of its sink, done to the real one."""
 
-    def __init__(self, sink: SideSink, on_state: Callable[[StateEvent], None] | None) -> None:
+    def __init__(
+        self,
+        sink: SideSink,
+        on_state: Callable[[StateEvent], None] | None,
+        saved: bool = False,
+    ) -> None:
         self.sink = sink
+        self.saved = saved
+        """The reader writes the events into the capture file itself."""
         self.on_state = on_state
         self.ready = False
         self.shed = 0
@@ -163,26 +202,34 @@ class Replayer:
 
     def apply(self, ops: list[Op]) -> None:
         sink, on_state = self.sink, self.on_state
+        events: list[SideEvent] = []
+        """Consecutive additions, handed over at once (one lock)."""
         for op in ops:
             kind = op[0]
             if kind == "a":
                 event = decode(op[1])
                 if on_state is not None and type(event) is StateEvent:
                     on_state(event)
-                sink.add_side(event)
-            elif kind == "@":
+                events.append(event)
+                continue
+            if events:
+                sink.add_sides(events, self.saved)
+                events = []
+            if kind == "@":
                 sink.tracer_at(op[1])
             elif kind == "b":
                 self._tokens[op[1]] = sink.begin(decode(op[2]))  # type: ignore[arg-type]
             elif kind == "e":
                 token = self._tokens.pop(op[1], None)
                 if token is not None:
-                    sink.end(token, _builder(op[2], op[3]))
+                    sink.end(token, _builder(op[2], op[3]), self.saved)
             elif kind == "r":
                 self.ready = True
                 sink.tracer_ready()
             elif kind == "c":
                 self.shed = op[1]
+        if events:
+            sink.add_sides(events, self.saved)
 
     def abandon(self) -> None:
         """The reader ended: no call still waiting for its return will get it."""
@@ -209,21 +256,24 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="handshake_viz.sources.kernel.reader")
     ap.add_argument("--parent", type=int, required=True)
     ap.add_argument("--config", required=True, help="JSON: ports, default_owner, owners, shed")
+    ap.add_argument("--journal-fd", type=int, help="the capture file, to append events to")
     args = ap.parse_args(argv)
+    words = load("en")  # the file's messages are in English, as tshark's own words are
     with contextlib.suppress(OSError):  # else the default 64 KiB: bursts shed sooner
         fcntl.fcntl(1, F_SETPIPE_SZ, PIPE_BYTES)
     drop_privileges()  # it reads what it was given: nothing here needs root
     die_with_parent(args.parent)
     signal.signal(signal.SIGTERM, lambda _s, _f: sys.exit(0))
     config = json.loads(args.config)
-    batch = _Batch()
+    journal = None if args.journal_fd is None else (lambda e: side_text(e, words))
+    batch = _Batch(journal)
     owner = config.get("default_owner")
     view = KernelView(batch, config["ports"], MonotonicClock(), None,
                       tuple(owner) if owner else None)  # fmt: skip
     for port, pid, comm in config.get("owners", []):
         view.seed_owner(port, pid, comm)
     try:
-        serve(0, 1, view, batch, config.get("shed", True))
+        serve(0, 1, view, batch, config.get("shed", True), args.journal_fd)
     except (BrokenPipeError, KeyboardInterrupt):
         pass  # the parent stopped reading
     return 0

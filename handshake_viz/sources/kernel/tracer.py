@@ -98,6 +98,8 @@ class KernelTracer:
         exclude_pids: processes whose socket calls are not wanted (the demo reports its own).
         on_state: told every state change as it is read (the tracker's listener table).
         default_owner: (pid, name) of sockets whose calls are not traced (the demo's).
+        journal_fd: the capture file (pcapng, appending), where the reader writes the
+            events it makes (the sink is told they are saved).
         calls: False: states and the kernel's events only (the demo reports its own calls,
             and it alone uses its ports): compiled in a third of the time; and its reader
             never sheds records (a demo makes a few dozen, and every one counts).
@@ -112,8 +114,11 @@ class KernelTracer:
         on_state: Callable[[StateEvent], None] | None = None,
         default_owner: tuple[int, str] | None = None,
         calls: bool = True,
+        journal_fd: int | None = None,
     ) -> None:
         self.calls = calls
+        self.journal_fd = journal_fd
+        """The capture file (appending): the reader writes the events there itself."""
         self.ports = sorted(set(ports))
         self.netns = sorted(set(netns)) if netns else [os.stat("/proc/self/ns/net").st_ino]
         self.sink = sink
@@ -132,7 +137,7 @@ class KernelTracer:
         self.started_at = 0.0
         self.reader: subprocess.Popen[bytes] | None = None
         """The process reading bpftrace's lines (`reader`)."""
-        self.replayer = Replayer(sink, on_state)
+        self.replayer = Replayer(sink, on_state, saved=journal_fd is not None)
         self._ready = threading.Event()
         self._stopping = threading.Event()
         self._spawned = threading.Event()
@@ -173,6 +178,12 @@ class KernelTracer:
         self._thread.start()
         self._spawned.wait(10.0)
 
+    def save_into(self, fd: int) -> None:
+        """Have the reader write its events into the capture file `fd` (pcapng, appending;
+        before `start`): the sink is told they are saved."""
+        self.journal_fd = fd
+        self.replayer.saved = True
+
     def _spawn(self, program: str, config: str) -> tuple[subprocess.Popen[bytes], int]:
         """bpftrace, its output read by a reader process; the pipe from that reader."""
         binary = find_bpftrace()
@@ -195,9 +206,14 @@ class KernelTracer:
         package_root = str(Path(__file__).resolve().parents[3])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
         module = "handshake_viz.sources.kernel.reader"
+        cmd = [sys.executable, "-m", module, "--parent", str(os.getpid()), "--config", config]
+        journal = () if self.journal_fd is None else (self.journal_fd,)
+        if journal:
+            cmd += ["--journal-fd", str(self.journal_fd)]
         with deaf_to_ctrl_c():
             reader = subprocess.Popen(
-                [sys.executable, "-m", module, "--parent", str(os.getpid()), "--config", config],
+                cmd,
+                pass_fds=journal,
                 stdin=proc.stdout,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

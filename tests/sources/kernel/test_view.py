@@ -27,10 +27,15 @@ class Recorder:
     def add_side(self, event: SideEvent) -> None:
         self.events.append(event)
 
+    def add_sides(self, events: list[SideEvent], saved: bool = False) -> None:
+        self.events.extend(events)
+
     def begin(self, provisional: SocketEvent) -> int:
         return next(self._tokens)
 
-    def end(self, token: int, build: Callable[[bool], SocketEvent | None]) -> None:
+    def end(
+        self, token: int, build: Callable[[bool], SocketEvent | None], saved: bool = False
+    ) -> None:
         event = build(False)
         if event is not None:
             self.events.append(event)
