@@ -27,7 +27,7 @@ from handshake_viz.cli.errors import EXIT_ERROR, error, note
 from handshake_viz.core.source import SourceError
 from handshake_viz.sources.live.privileges import drop_privileges
 from handshake_viz.sources.netns import isolate
-from handshake_viz.words.catalog import CatalogError, languages, load
+from handshake_viz.words.catalog import CatalogError, default_language, languages, load
 
 PR_SET_PDEATHSIG = 1
 PARENT_POLL = 0.5
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("scenario", nargs="?", default="basic", help="the lesson (see --help)")
     p.add_argument("--free", action="store_true", help="no script: the keys only")
     p.add_argument("--predict", action="store_true", help="start in predict mode")
-    p.add_argument("--lang", default=os.environ.get("HANDSHAKE_VIZ_LANG", "en"),
+    p.add_argument("--lang", default=default_language(),
                    choices=languages())  # fmt: skip
     p.add_argument("--session", type=Path, help="serve: this tab's folder (removed at the end)")
     p.add_argument("--teach", action="store_true", help="serve: write the stream followers read")

@@ -8,7 +8,6 @@ exit 2), gives up the privileges capturing no longer needs, then hands it to the
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 import time
@@ -30,7 +29,7 @@ from handshake_viz.sources.live.privileges import (
 from handshake_viz.sources.live.scenario import isolated_scenario
 from handshake_viz.sources.live.source import LiveSource
 from handshake_viz.sources.replay import ReplaySource
-from handshake_viz.words.catalog import load
+from handshake_viz.words.catalog import default_language, load
 
 _BUNDLED_PLACES = (
     Path(__file__).resolve().parents[1] / "captures" / "basic.pcap",  # inside a wheel
@@ -163,7 +162,7 @@ def run_default(args: argparse.Namespace) -> int:
         "step": False,
         "save": None,
         "no_save": False,
-        "lang": os.environ.get("HANDSHAKE_VIZ_LANG", "en"),
+        "lang": default_language(),
     }
     for key, value in defaults.items():
         if not hasattr(args, key):
