@@ -101,7 +101,7 @@ def run_classroom(
 ) -> int:
     """Run a lesson until q; 2 and one line if it cannot start."""
     if scenario is not None and scenario not in SCRIPTS:
-        return error(f"no lesson {scenario!r}: choose one of {', '.join(SCRIPTS)}")
+        return error(_no_lesson(scenario, lang))
     network = isolate()
     if parent is not None:
         watch_parent(parent, session)
@@ -127,13 +127,18 @@ def run_classroom(
     return code if app.error is None else EXIT_ERROR
 
 
+def _no_lesson(name: str, lang: str) -> str:
+    """The line saying there is no lesson `name`, naming those there are."""
+    return load(lang).text("cli.error.no_lesson", name=repr(name), lessons=", ".join(SCRIPTS))
+
+
 def run_handout(scenario: str | None, lang: str, path: Path) -> int:
     """Run the whole lesson headless and write its handout and capture; 2 and one line if it
     cannot (no lesson, no capture privilege, a file that cannot be written)."""
     if scenario is None:
-        return error("a handout follows a lesson's steps: name one instead of --free")
+        return error(load(lang).text("cli.error.handout_free"))
     if scenario not in SCRIPTS:
-        return error(f"no lesson {scenario!r}: choose one of {', '.join(SCRIPTS)}")
+        return error(_no_lesson(scenario, lang))
     from handshake_viz.classroom.handout import export_handout, handout_paths
     from handshake_viz.demo.ports import DEFAULT_PORT
 

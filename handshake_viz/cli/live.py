@@ -29,7 +29,7 @@ from handshake_viz.sources.live.privileges import (
 from handshake_viz.sources.live.scenario import isolated_scenario
 from handshake_viz.sources.live.source import LiveSource
 from handshake_viz.sources.replay import ReplaySource
-from handshake_viz.words.catalog import default_language, load
+from handshake_viz.words.catalog import DEFAULT_LANG, default_language, load
 
 _BUNDLED_PLACES = (
     Path(__file__).resolve().parents[1] / "captures" / "basic.pcap",  # inside a wheel
@@ -113,15 +113,16 @@ def _kernel_note(source: LiveSource) -> None:
 
 def run_live(args: argparse.Namespace) -> int:
     """``handshake-viz live --port P ...``: other programs' traffic until Ctrl-C, N or S."""
+    cat = load(getattr(args, "lang", None) or DEFAULT_LANG)
     if not args.port and not args.all:
-        return error("live needs the ports to watch: --port P (repeatable), or --all")
+        return error(cat.text("cli.error.live_ports"))
     for p in args.port:
         if not 0 < p < 65536:
-            return error(f"--port {p}: a port is a number from 1 to 65535")
+            return error(cat.text("cli.error.port", port=p))
     if args.count is not None and args.count <= 0:
-        return error("--count must be a positive number of packets")
+        return error(cat.text("cli.error.count"))
     if args.duration is not None and args.duration <= 0:
-        return error("--duration must be a positive number of seconds")
+        return error(cat.text("cli.error.duration_positive"))
     name = "all" if args.all else "port-" + "-".join(str(p) for p in sorted(set(args.port)))
     save, default = _save_path(args, name)
     try:
@@ -139,13 +140,16 @@ def run_live(args: argparse.Namespace) -> int:
         return error(str(exc))
     if source.kernel.tracer is not None:
         # Other programs are already running: their next call must be seen, so wait.
-        note(load(getattr(args, "lang", None) or "en").text("kernel.starting"))
+        note(cat.text("kernel.starting"))
         source.kernel.wait_ready()
     _kernel_note(source)
     drop_privileges()
     if getattr(args, "print_", False):
-        saving = f", saving to {source.save}" if source.save else ""
-        note(f"capturing on {source.description}{saving}; Ctrl-C to stop")
+        if source.save:
+            note(cat.text("cli.note.capturing_saving", source=source.description,
+                          path=source.save))  # fmt: skip
+        else:
+            note(cat.text("cli.note.capturing", source=source.description))
     return _show(source, args)
 
 
@@ -191,8 +195,9 @@ def _show(source: EventSource, args: argparse.Namespace) -> int:
         try:
             from handshake_viz.tui.app import run_tui
         except ImportError:
-            note("the TUI is not available; printing the events instead")
+            note(load(getattr(args, "lang", None) or DEFAULT_LANG).text("cli.note.no_tui"))
         else:
             return run_tui(source, tui_options(args))
     return print_events(source, getattr(args, "format", "text"),
-                        time_true=getattr(args, "time_true", False))  # fmt: skip
+                        time_true=getattr(args, "time_true", False),
+                        lang=getattr(args, "lang", None) or DEFAULT_LANG)  # fmt: skip
