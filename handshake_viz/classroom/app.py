@@ -70,7 +70,7 @@ def make_classroom_app(
         save = session.capture
     stream = StreamWriter(session.stream) if teach and session is not None else None
     shared = network is not None and not network.private
-    name = f"classroom {scenario or 'step'}: lo port {port}"
+    name = load(lang).text("status.lesson_source", name=scenario or "step", port=port)
     if shared:
         name += " · " + load(lang).text("net.shared_short")
     source = LessonSource([port], save=save, name=name,

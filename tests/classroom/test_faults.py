@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -89,13 +90,14 @@ def test_every_lossy_lesson_names_a_fault_that_exists() -> None:
         assert script.fault is None or script.fault in FAULTS
 
 
-def test_a_lossy_lesson_refuses_the_shared_network() -> None:
+def test_a_lossy_lesson_refuses_the_shared_network(tmp_path: Path) -> None:
     with pytest.raises(FaultError, match="network of its own"):
         install(FAULTS["first-syn"], 9000, private=False)
     env = cli_env()
     env["HANDSHAKE_VIZ_SHARED_NET"] = "1"
-    done = cli("classroom", "lost-syn", env=env)
-    assert done.returncode == 2
+    handout = tmp_path / "lost-syn.html"  # the lesson without a terminal: the same refusal
+    done = cli("classroom", "lost-syn", "--handout", str(handout), env=env)
+    assert done.returncode == 2 and not handout.exists()
     lines = done.stderr.strip().splitlines()
     assert lines[-1].startswith("handshake-viz: ") and "network of its own" in lines[-1]
     assert "Traceback" not in done.stderr

@@ -52,7 +52,7 @@ class ScenarioSource(LiveSource):
         )
         self.port = self.context.port
         self.network = network
-        description = f"demo {name}: lo port {self.port}"
+        description = load(lang).text("status.demo_source", name=name, port=self.port)
         if network is not None and not network.private:
             description += " · " + load(lang).text("net.shared_short")
         super().__init__(
