@@ -23,7 +23,7 @@ from pathlib import Path
 from handshake_viz.classroom.faults import FaultError
 from handshake_viz.classroom.lessons import SCRIPTS
 from handshake_viz.classroom.session import SessionFolder
-from handshake_viz.cli.errors import EXIT_ERROR, error, note
+from handshake_viz.cli.errors import EXIT_ERROR, error, note, said
 from handshake_viz.core.source import SourceError
 from handshake_viz.sources.live.privileges import drop_privileges
 from handshake_viz.sources.netns import isolate
@@ -113,7 +113,7 @@ def run_classroom(
     except (SourceError, CatalogError, FaultError, OSError) as exc:
         if session is not None:
             session.remove()
-        return error(str(exc))
+        return error(said(exc, lang))
     if not network.private:
         note(load(lang).text("net.shared", reason=network.reason(lang), port=app.stepper.port))
     drop_privileges()
@@ -149,7 +149,7 @@ def run_handout(scenario: str | None, lang: str, path: Path) -> int:
                                     port=DEFAULT_PORT if network.private else None,
                                     private=network.private)  # fmt: skip
     except (SourceError, FaultError, OSError) as exc:
-        return error(str(exc))
+        return error(said(exc, lang))
     print(load(lang).text("handout.written", html=html, pcap=pcap))
     return 0
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from handshake_viz.cli.errors import EXIT_OK, error, note
+from handshake_viz.cli.errors import EXIT_OK, error, note, said
 from handshake_viz.cli.printing import print_events
 from handshake_viz.cli.tui import tui_options
 from handshake_viz.core.source import EventSource, SourceError
@@ -84,7 +84,10 @@ def run_demo(args: argparse.Namespace) -> int:
         list_scenarios(lang=getattr(args, "lang", None) or "en")
         return EXIT_OK
     name = getattr(args, "scenario", None) or "basic"
-    lang = getattr(args, "lang", None) or "en"
+    lang = getattr(args, "lang", None) or DEFAULT_LANG
+    if name not in SCENARIOS:
+        return error(load(lang).text("cli.error.no_scenario", name=repr(name),
+                                     scenarios=", ".join(SCENARIOS)))  # fmt: skip
     try:
         save, default = _save_path(args, name)
         gate = step_gate() if getattr(args, "step", False) else no_gate
@@ -94,7 +97,7 @@ def run_demo(args: argparse.Namespace) -> int:
     except KeyError as exc:
         return error(str(exc.args[0]))
     except (SourceError, OSError) as exc:
-        return error(str(exc))
+        return error(said(exc, lang))
     if source.network is not None and not source.network.private:
         note(load(lang).text("net.shared", reason=source.network.reason(lang), port=source.port))
     _kernel_note(source)
@@ -137,7 +140,7 @@ def run_live(args: argparse.Namespace) -> int:
         )
         source.open()
     except (SourceError, OSError) as exc:
-        return error(str(exc))
+        return error(said(exc, cat.lang))
     if source.kernel.tracer is not None:
         # Other programs are already running: their next call must be seen, so wait.
         note(cat.text("kernel.starting"))

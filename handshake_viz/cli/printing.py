@@ -18,7 +18,7 @@ import threading
 from collections.abc import Generator
 from types import FrameType
 
-from handshake_viz.cli.errors import EXIT_OK, error, note
+from handshake_viz.cli.errors import EXIT_OK, error, note, said
 from handshake_viz.core.events import CaptureStats
 from handshake_viz.core.source import EventSource, Notices, SourceError
 from handshake_viz.render.output import EventPrinter
@@ -90,7 +90,7 @@ def print_events(
                 printer.write_all(events)
             except SourceError as exc:
                 printer.close()
-                status = error(str(exc))
+                status = error(said(exc, lang))
     except BrokenPipeError:
         return EXIT_OK
     except OSError as exc:

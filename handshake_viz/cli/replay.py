@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from handshake_viz.cli.errors import error, note
+from handshake_viz.cli.errors import error, note, said
 from handshake_viz.cli.printing import print_events
 from handshake_viz.cli.tui import terminal_missing, tui_options
 from handshake_viz.core.source import SourceError
@@ -29,7 +29,7 @@ def run_replay(args: argparse.Namespace) -> int:
                 source = ReplaySource(args.file, parallel=True, stream=stdin)
                 source.check()
             except SourceError as e:
-                return error(str(e))
+                return error(said(e, cat.lang))
             if worth_it(args.file):
                 prepare()
             status = run_tui(source, tui_options(args))
