@@ -12,13 +12,14 @@ The language is known before parsing (`argv_language`), so ``--help`` itself can
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import unicodedata
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from handshake_viz.words.catalog import Catalog
+from handshake_viz.words.catalog import LANG_ENV, Catalog, languages, locale_language
 
 LANG_OPTION = "--lang"
 
@@ -35,6 +36,16 @@ def argv_language(argv: Sequence[str]) -> str | None:
         elif arg.startswith(LANG_OPTION + "="):
             found = arg.split("=", 1)[1]
     return found
+
+
+def words_language(argv: Sequence[str]) -> str:
+    """The language of the command line's own words (--help, argparse's errors), known
+    before parsing: --lang's, else HANDSHAKE_VIZ_LANG's, else the locale's; a language with
+    no catalog gives way to the next."""
+    for lang in (argv_language(argv), os.environ.get(LANG_ENV)):
+        if lang in languages():
+            return lang
+    return locale_language()
 
 
 def _pattern(english: str) -> re.Pattern[str]:

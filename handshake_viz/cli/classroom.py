@@ -10,7 +10,6 @@ Errors: one line on stderr, exit 2.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import ctypes
 import os
@@ -23,6 +22,7 @@ from pathlib import Path
 from handshake_viz.classroom.faults import FaultError
 from handshake_viz.classroom.lessons import SCRIPTS
 from handshake_viz.classroom.session import SessionFolder
+from handshake_viz.cli.argwords import CatalogParser, words_language
 from handshake_viz.cli.errors import EXIT_ERROR, error, note, said
 from handshake_viz.core.source import SourceError
 from handshake_viz.sources.live.privileges import drop_privileges
@@ -34,21 +34,27 @@ PARENT_POLL = 0.5
 """Seconds between two looks at whether the process that started us is still there."""
 
 
+def build_tab_parser(lang: str) -> CatalogParser:
+    """The command line of one browser tab's lesson, its words in `lang`."""
+    cat = load(lang)
+    p = CatalogParser(prog="handshake-viz-classroom", cat=cat,
+                      description=cat.text("cli.tab.description"))  # fmt: skip
+    p.add_argument("scenario", nargs="?", default="basic", help=cat.text("cli.tab.scenario"))
+    p.add_argument("--free", action="store_true", help=cat.text("cli.classroom.free"))
+    p.add_argument("--predict", action="store_true", help=cat.text("cli.tab.predict"))
+    p.add_argument("--lang", default=default_language(), choices=languages(),
+                   help=cat.text("cli.tab.lang"))  # fmt: skip
+    p.add_argument("--session", type=Path, help=cat.text("cli.tab.session"))
+    p.add_argument("--teach", action="store_true", help=cat.text("cli.tab.teach"))
+    p.add_argument("--follow", type=Path, metavar="SERVE_DIR", help=cat.text("cli.tab.follow"))
+    p.add_argument("--parent", type=int, help=cat.text("cli.tab.parent"))
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="handshake-viz-classroom", description="Classroom mode: each socket call on a key."
-    )
-    p.add_argument("scenario", nargs="?", default="basic", help="the lesson (see --help)")
-    p.add_argument("--free", action="store_true", help="no script: the keys only")
-    p.add_argument("--predict", action="store_true", help="start in predict mode")
-    p.add_argument("--lang", default=default_language(),
-                   choices=languages())  # fmt: skip
-    p.add_argument("--session", type=Path, help="serve: this tab's folder (removed at the end)")
-    p.add_argument("--teach", action="store_true", help="serve: write the stream followers read")
-    p.add_argument("--follow", type=Path, metavar="SERVE_DIR",
-                   help="serve: show the teacher's lesson, read-only")  # fmt: skip
-    p.add_argument("--parent", type=int, help="serve: end when this process ends")
-    args = p.parse_args(argv)
+    """One browser tab's lesson, as `serve` starts it (`classroom.web`)."""
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_tab_parser(words_language(argv)).parse_args(argv)
     session = SessionFolder(args.session) if args.session else None
     if args.parent is not None:
         die_with_parent(args.parent, session)

@@ -11,9 +11,8 @@ import math
 import os
 import signal
 import sys
-from collections.abc import Sequence
 
-from handshake_viz.cli.argwords import argv_language
+from handshake_viz.cli.argwords import words_language
 from handshake_viz.cli.errors import EXIT_INTERRUPTED, error
 from handshake_viz.cli.parser import build_parser
 from handshake_viz.words.catalog import (
@@ -70,16 +69,6 @@ def _terminal_problem(args: argparse.Namespace) -> str | None:
     from handshake_viz.cli.tui import terminal_missing
 
     return terminal_missing(args)
-
-
-def words_language(argv: Sequence[str]) -> str:
-    """The language of the command line's own words (--help, argparse's errors), known
-    before parsing: --lang's, else HANDSHAKE_VIZ_LANG's, else the locale's; a language with
-    no catalog gives way to the next."""
-    for lang in (argv_language(argv), os.environ.get(LANG_ENV)):
-        if lang in languages():
-            return lang
-    return locale_language()
 
 
 def _fallback_words() -> Catalog:

@@ -9,8 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from handshake_viz.cli.argwords import argv_language, cell_width, translate_error, wrap_cells
-from handshake_viz.cli.main import build_parser, check_args, main, words_language
+from handshake_viz.cli.argwords import (
+    argv_language,
+    cell_width,
+    translate_error,
+    words_language,
+    wrap_cells,
+)
+from handshake_viz.cli.main import build_parser, check_args, main
 from handshake_viz.words.catalog import default_language, languages, load, locale_language
 from tests.helpers.live import cli, cli_env
 from tests.helpers.paths import HTTP_GET
@@ -52,8 +58,11 @@ def english_sentences() -> set[str]:
 
 @pytest.mark.parametrize("lang", languages())
 def test_every_option_and_command_has_help_from_every_catalog(lang: str) -> None:
+    from handshake_viz.cli.classroom import build_tab_parser
+
     english = english_sentences()
-    for where, text in helps(build_parser(lang)):
+    everything = [*helps(build_parser(lang)), *helps(build_tab_parser(lang))]
+    for where, text in everything:
         assert text, f"{where}: no help"
         if lang != "en":
             assert " ".join(text.split()) not in english, f"{where} is English in {lang}: {text}"
