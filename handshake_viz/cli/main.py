@@ -18,7 +18,6 @@ from handshake_viz.cli.parser import build_parser
 from handshake_viz.words.catalog import (
     DEFAULT_LANG,
     LANG_ENV,
-    Catalog,
     CatalogError,
     languages,
     load,
@@ -71,12 +70,15 @@ def _terminal_problem(args: argparse.Namespace) -> str | None:
     return terminal_missing(args)
 
 
-def _fallback_words() -> Catalog:
-    """The catalog to say a broken catalog's problem with: the locale's, else English."""
-    try:
-        return load(locale_language())
-    except CatalogError:
-        return load(DEFAULT_LANG)
+def _in_other_words(key: str, **values: object) -> str:
+    """Message `key` for when a catalog failed: in the locale's language, else English, else
+    (English's own catalog broken) the values alone."""
+    for lang in (locale_language(), DEFAULT_LANG):
+        try:
+            return load(lang).text(key, **values)
+        except CatalogError:
+            continue
+    return ": ".join(str(value) for value in values.values())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser(words_language(argv))
     except CatalogError as e:  # a catalog of HANDSHAKE_VIZ_MESSAGES that does not parse
-        return error(_fallback_words().text("cli.error.catalog", problem=e))
+        return error(_in_other_words("cli.error.catalog", problem=e))
     args = parser.parse_args(argv)
     # A closed pipe (| head) ends quietly, as other Unix tools do.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
@@ -137,9 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except CatalogError as e:  # a catalog of HANDSHAKE_VIZ_MESSAGES that does not parse
-        return error(_fallback_words().text("cli.error.catalog", problem=e))
+        return error(_in_other_words("cli.error.catalog", problem=e))
     except Exception as e:  # the last line of defence: one line, not a traceback
         if os.environ.get("HANDSHAKE_VIZ_DEBUG"):
             raise
-        return error(_fallback_words().text("cli.error.internal", kind=type(e).__name__,
-                                            problem=e))  # fmt: skip
+        return error(_in_other_words("cli.error.internal", kind=type(e).__name__, problem=e))
