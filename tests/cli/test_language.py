@@ -17,6 +17,7 @@ from handshake_viz.cli.argwords import (
     wrap_cells,
 )
 from handshake_viz.cli.main import build_parser, check_args, main
+from handshake_viz.cli.tui import tui_options
 from handshake_viz.words.catalog import default_language, languages, load, locale_language
 from tests.helpers.live import cli, cli_env
 from tests.helpers.paths import HTTP_GET
@@ -138,7 +139,8 @@ def test_the_language_comes_from_the_variable_else_the_locale(
 def test_a_chinese_locale_is_the_whole_programs_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
     assert locale_language() == "zh" and words_language(["replay", "x"]) == "zh"
-    assert build_parser().parse_args(["replay", "x"]).lang == "zh"  # the TUI's language too
+    assert build_parser().parse_args(["replay", "x"]).lang == "zh"
+    assert tui_options(build_parser().parse_args([])).lang == "zh"  # the TUI's language too
     assert words_language(["--lang", "en", "replay", "x"]) == "en"
     monkeypatch.setenv("HANDSHAKE_VIZ_LANG", "en")
     assert build_parser().parse_args(["replay", "x"]).lang == "en"
