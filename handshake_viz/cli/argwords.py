@@ -185,14 +185,19 @@ class CatalogFormatter(argparse.HelpFormatter):
 
     usage_prefix: str | None = None
 
-    def add_usage(
-        self,
-        usage: str | None,
-        actions: Any,
-        groups: Any,
-        prefix: str | None = None,
-    ) -> None:
-        super().add_usage(usage, actions, groups, self.usage_prefix if prefix is None else prefix)
+    def _format_usage(
+        self, usage: str | None, actions: Any, groups: Any, prefix: str | None
+    ) -> str:
+        """argparse's usage lines, after the catalog's "usage:"; argparse lines up the
+        continuation lines by the prefix's length in characters, so a prefix of wide
+        characters (用法：) is measured by a stand-in as wide as it is on the terminal."""
+        if prefix is None:
+            prefix = self.usage_prefix
+        if prefix is None or cell_width(prefix) == len(prefix):
+            return super()._format_usage(usage, actions, groups, prefix)
+        stand_in = "\0" * cell_width(prefix)
+        text = super()._format_usage(usage, actions, groups, stand_in)
+        return text.replace(stand_in, prefix, 1)
 
     def _split_lines(self, text: str, width: int) -> list[str]:
         return wrap_cells(" ".join(text.split()), width)
