@@ -10,6 +10,7 @@ handout write them out.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.cells import cell_len, set_cell_size
@@ -212,8 +213,30 @@ def _arrow(label: str, width: int, leftward: bool, dashed: bool) -> str:
     return ("◀" + text) if leftward else (text + "▶")
 
 
+def with_app_line(label: str, line: str | None, room: int) -> str:
+    """The arrow's label and the line of application data it carries, in `room` characters
+    (``PSH,ACK seq=1 ack=1 len=136 «GET /»``). Where both do not fit, the label leaves out
+    its seq, then its length, then its ack (the line was asked for, and says what the data
+    is), until 16 characters of the line fit; the line is cut to fit, and left out below 6
+    characters of it."""
+    if not line:
+        return label
+    words = label.split(" ")
+    drop = ("seq=", "len=", "ack=")
+    for n in range(len(drop) + 1):
+        short = " ".join(w for w in words if not w.startswith(drop[:n]) or w is words[0])
+        free = room - len(short) - 3
+        if free >= min(len(line), 16) or (n == len(drop) and free >= 6):
+            return f"{short} «{line if len(line) <= free else line[: free - 1] + '…'}»"
+    return label
+
+
 def ladder_segments(
-    view: TimelineView, index: int, cols: Columns, lang: str = "en"
+    view: TimelineView,
+    index: int,
+    cols: Columns,
+    lang: str = "en",
+    app_line: Callable[[int], str | None] | None = None,
 ) -> list[Segment]:
     """The segments of visible row `index` (unstyled by selection; the widget adds that).
 
@@ -269,6 +292,8 @@ def ladder_segments(
         if tl.analysis[row]:
             arrow_style = sstyle + Style(color="#ff5f5f")
         label = arrow_label(view, row, aw - 6)  # the arrow's room for words (see _arrow)
+        if app_line is not None and tl.length[row]:
+            label = with_app_line(label, app_line(row), aw - 6)
         text = _arrow(label, aw - 1, tl.dir[row] == S2C, kind == KIND_UDP)
         segs.append(Segment(text, arrow_style))
         segs.append(Segment("│"))

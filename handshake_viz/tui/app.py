@@ -42,6 +42,7 @@ from handshake_viz.model.playback import DEFAULT_PAUSE, DEFAULT_SPEED, TimelineV
 from handshake_viz.model.query import Filter
 from handshake_viz.model.timeline import Timeline
 from handshake_viz.render.fit import fit_lines
+from handshake_viz.tui.appdata import toggle_app_lines
 from handshake_viz.tui.binding_words import speak_bindings
 from handshake_viz.tui.connections import ConnectionsView
 from handshake_viz.tui.detail import PacketDetail
@@ -163,9 +164,9 @@ class TimelineApp(PlaybackKeys, ExportKeys, SidePanel, App[int]):
         self.ladder_pane = self.query_one("#ladder-pane", Vertical)
         if self.size.width < NARROW:
             self.side.display = False  # the ladder needs the width; 1, 2 or b bring it back
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
         # Tab goes from pane to pane: the tab strip takes no focus (1 and 2 switch tabs).
         self.side.query_one(Tabs).can_focus = False
-        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
         self.ladder.focus()
         if self.notice:
             self.notify(self.notice, severity="warning", timeout=NOTICE_SECONDS)
@@ -341,6 +342,9 @@ class TimelineApp(PlaybackKeys, ExportKeys, SidePanel, App[int]):
 
     def action_graphs(self) -> None:
         toggle_graphs(self)
+
+    def action_app_data(self) -> None:
+        toggle_app_lines(self)
 
     def action_time_true(self) -> None:
         """The ladder with gap lines as long as the waits between rows, or one line a row."""

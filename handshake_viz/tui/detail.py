@@ -19,16 +19,18 @@ from textual.worker import get_current_worker
 
 from handshake_viz.core.events import endpoint
 from handshake_viz.core.source import FrameSource
+from handshake_viz.model.graphs.window import window_size_at
 from handshake_viz.model.timeline import Row, Timeline
 from handshake_viz.render.palette import PHASE_COLOURS
 from handshake_viz.tui.binding_words import speak_bindings
-from handshake_viz.words.catalog import load
+from handshake_viz.words.catalog import Catalog, load
 from handshake_viz.words.explain import explain, phase_name
 from handshake_viz.words.results import result_text
 
 
-def row_summary(row: Row, lang: str = "en") -> Text:
-    """The detail's first lines: where the event sits and its header fields."""
+def row_summary(row: Row, lang: str = "en", window: tuple[int | None, int] | None = None) -> Text:
+    """The detail's first lines: where the event sits and its header fields; `window`: the
+    window in bytes and the sender's shift (`window_size_at`), shown beside the field."""
     cat = load(lang)
     text = Text()
     name = phase_name(row.phase, lang)
@@ -56,7 +58,8 @@ def row_summary(row: Row, lang: str = "en") -> Text:
     if s.proto == "tcp":
         ack = "—" if row.ack is None else row.ack
         text.append("\n" + cat.text("detail.tcp", flags=row.flag_text or "—", seq=row.seq,
-                                     ack=ack, len=row.length, window=row.window))  # fmt: skip
+                                     ack=ack, len=row.length,
+                                     window=window_text(row.window, window, cat)))  # fmt: skip
         states = {side: "—" if state is None else cat.text(f"state.{state.value}")
                   for side, state in (("client", row.client_state),
                                       ("server", row.server_state))}  # fmt: skip
@@ -70,6 +73,19 @@ def row_summary(row: Row, lang: str = "en") -> Text:
         opts = "  ".join(f"{k}={v}" for k, v in row.options.items())
         text.append("\n" + cat.text("detail.options", options=opts))
     return text
+
+
+def window_text(raw: int | None, scaled: tuple[int | None, int] | None, cat: Catalog) -> str:
+    """The window field as sent, and beside it the window in bytes where its scale says more
+    (`detail.window_scaled`) or is unknown (`detail.window_unknown`)."""
+    if raw is None or scaled is None:
+        return str(raw)
+    size, shift = scaled
+    if size is None:
+        return cat.text("detail.window_unknown", raw=raw)
+    if shift == 0:
+        return str(raw)
+    return cat.text("detail.window_scaled", raw=raw, factor=1 << shift, size=size)
 
 
 def dissect(linktype: int, data: bytes, lang: str = "en") -> str:
@@ -153,7 +169,9 @@ class PacketDetail(VerticalScroll, inherit_bindings=False):
             dissection.update("")
             return
         r = self.timeline.row(row)
-        summary.update(row_summary(r, self.lang))
+        tcp = r.socket is None and r.stream is not None and r.stream.proto == "tcp"
+        window = window_size_at(self.timeline, row) if tcp else None
+        summary.update(row_summary(r, self.lang, window))
         explanation.update(Text(explain(r.event(), self.lang, states=False), style="italic"))
         if r.socket is not None:
             dissection.update("")

@@ -40,8 +40,12 @@ TIMELINE_BINDINGS: list[BindingType] = [
     Binding("g", "graphs", "key.graphs", show=False),
     Binding("d", "time_true", "key.time_true"),
     Binding("tab", "app.focus_next", "key.next_pane", show=False),
+    Binding("v", "app_data", "key.app_data", show=False),
     Binding("question_mark", "help", "key.help", key_display="?"),
     Binding("q", "quit", "key.quit"),
+    # Ctrl-C quits, as `live --help` says and as a terminal user expects (Textual's own
+    # ctrl+c only says to press ctrl+q)
+    Binding("ctrl+c", "quit", "key.quit", show=False, priority=True),
 ]
 """The timeline app's own keys (`TimelineApp.BINDINGS`)."""
 
