@@ -137,7 +137,7 @@ class KernelTracer:
         self.started_at = 0.0
         self.reader: subprocess.Popen[bytes] | None = None
         """The process reading bpftrace's lines (`reader`)."""
-        self.replayer = Replayer(sink, on_state, saved=journal_fd is not None)
+        self.replayer = Replayer(sink, on_state, saved=journal_fd is not None, may_drop=calls)
         self._ready = threading.Event()
         self._stopping = threading.Event()
         self._spawned = threading.Event()
@@ -266,7 +266,7 @@ class KernelTracer:
                     break
                 replayer.apply(marshal.loads(buf[4 : 4 + size]))
                 buf = buf[4 + size :]
-            self.shed = replayer.shed
+            self.shed = replayer.shed + replayer.dropped
             if replayer.ready and not self._ready.is_set():
                 self._ready.set()
 

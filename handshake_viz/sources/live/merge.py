@@ -185,6 +185,15 @@ class TimelineMerger:
         with self._cond:
             self._caught_up = at
 
+    def lag(self) -> float:
+        """Seconds the oldest packet not yet taken has waited (0: none waits): how far the
+        consumer is behind. Read without the lock: a glance, not a promise."""
+        packets = self._packets
+        try:
+            return time.time() - packets[0].time
+        except IndexError:
+            return 0.0
+
     def pending(self) -> int:
         with self._cond:
             return len(self._pending)
