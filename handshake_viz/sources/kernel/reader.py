@@ -44,11 +44,12 @@ BEHIND_NS = 500_000_000
 """A reader this far behind the kernel sheds records ..."""
 CAUGHT_UP_NS = 100_000_000
 """... until it reads a tick this recent."""
-CONSUMER_BEHIND = 0.5
-"""Seconds the timeline's consumer may be behind the packets before the kernel's events are
-dropped (the packets must not wait for them) ..."""
-CONSUMER_CAUGHT_UP = 0.1
-"""... until it is this close again."""
+CONSUMER_BEHIND = 1.0
+"""Seconds the timeline may be behind the packets before the kernel's events are dropped
+(the packets must not wait for them) ..."""
+CONSUMER_CAUGHT_UP = 0.4
+"""... until it is this close again (more than the quarter second the timeline holds packets
+for the tracer's ticks at most)."""
 F_SETPIPE_SZ = 1031
 PIPE_BYTES = 1 << 20
 """Room in the pipe to the parent: a burst's batches wait there, not in the reader."""

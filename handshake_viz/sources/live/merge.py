@@ -186,13 +186,16 @@ class TimelineMerger:
             self._caught_up = at
 
     def lag(self) -> float:
-        """Seconds the oldest packet not yet taken has waited (0: none waits): how far the
-        consumer is behind. Read without the lock: a glance, not a promise."""
+        """Seconds the timeline is behind the packets: the oldest packet not taken yet has
+        waited so long, or the capture's reader last found the file's end so long ago (it is
+        reading a backlog). Read without the lock: a glance, not a promise."""
+        now = time.time()
+        behind = now - self._caught_up if self._caught_up else 0.0
         packets = self._packets
         try:
-            return time.time() - packets[0].time
+            return max(behind, now - packets[0].time)
         except IndexError:
-            return 0.0
+            return behind
 
     def pending(self) -> int:
         with self._cond:

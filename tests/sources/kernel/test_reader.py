@@ -74,10 +74,10 @@ def test_every_kind_of_event_crosses_the_pipe_unchanged():
 
 
 class Behind(Recorder):
-    """A timeline whose consumer is a second behind the packets."""
+    """A timeline two seconds behind the packets."""
 
     def lag(self) -> float:
-        return 1.0
+        return 2.0
 
 
 def test_the_kernels_events_are_dropped_and_counted_while_the_consumer_is_behind():
