@@ -7,6 +7,7 @@ import io
 import os
 import select
 import stat
+import struct
 import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -16,6 +17,8 @@ from handshake_viz.core.events import CaptureStats, Event
 from handshake_viz.core.frames import FrameIndex
 from handshake_viz.core.pcapfile import (
     CHUNK,
+    PCAP_MAGIC_NS,
+    PCAP_MAGIC_US,
     CaptureCutShort,
     CaptureFileError,
     CaptureReader,
@@ -28,6 +31,9 @@ from handshake_viz.model.rows import RowBatch
 from handshake_viz.sources.kernel.saved import SavedKernelView, holds_events
 from handshake_viz.sources.parallel.decode_worker import DecodedPackets, worth_it
 from handshake_viz.sources.parallel.index_worker import ShardedIndex
+from handshake_viz.words.catalog import DEFAULT_LANG, load
+
+_PCAP_MAGICS = (PCAP_MAGIC_US, PCAP_MAGIC_NS)
 
 MAX_WORKERS = 4
 """At most this many index workers (one per core beyond that buys little)."""
@@ -90,25 +96,18 @@ class ReplaySource:
             return stream
         if self.path == "-":
             if self._stdin is None and sys.stdin is None:
-                raise SourceError(
-                    "replay - reads a capture from stdin, and stdin is closed: pipe one in "
-                    "(tcpdump -U -w - | handshake-viz replay -)"
-                )
+                raise _said("source.error.stdin_closed")
             return self._stdin or sys.stdin.buffer
         try:
             return open(self.path, "rb")
         except FileNotFoundError:
-            raise SourceError(f'cannot open "{self.path}": no such file (check the path)') from None
+            raise _said("source.error.no_file", path=self.path) from None
         except IsADirectoryError:
-            raise SourceError(
-                f'"{self.path}" is a directory: give a .pcap or .pcapng file'
-            ) from None
+            raise _said("source.error.directory", path=self.path) from None
         except PermissionError:
-            raise SourceError(
-                f'cannot read "{self.path}": permission denied (check its owner, or use sudo)'
-            ) from None
+            raise _said("source.error.permission", path=self.path) from None
         except OSError as e:
-            raise SourceError(f'cannot open "{self.path}": {e.strerror}') from None
+            raise _said("source.error.open", path=self.path, reason=e.strerror) from None
 
     def events(self) -> Iterator[Event]:
         """Yield packet events in file order, then one summary per stream.
@@ -126,7 +125,7 @@ class ReplaySource:
                 decoded = None
         events: Iterator[Event]
         if decoded is not None:
-            events = pipeline.run_decoded(decoded)
+            events = pipeline.run_decoded(decoded.batches())
         else:
             stream = self._open()
             if self.is_stream and StoppableStream.fits(stream):
@@ -139,7 +138,10 @@ class ReplaySource:
             records = iter(reader)
             if self.keep_index:
                 records = self._indexed(records)
-            events = self.saved.merged(pipeline.run(self.saved.hold(records)))
+            if self._classic_pcap():
+                events = pipeline.run(records)  # no journal blocks: no saved events to merge
+            else:
+                events = self.saved.merged(pipeline.run(self.saved.hold(records)))
         try:
             for ev in events:
                 stats.packets += 1
@@ -204,6 +206,22 @@ class ReplaySource:
         them (the worker processes read packets only). A stream is not looked into: its bytes
         can be read only once."""
         return not self.is_stream and holds_events(self.path)
+
+    def _classic_pcap(self) -> bool:
+        """A regular file in the pcap format, which has no blocks for saved events (only a
+        pcapng has them): its packets need not pass through `SavedKernelView`. A stream is
+        not looked into: its bytes can be read only once."""
+        if self.is_stream:
+            return False
+        try:
+            with open(self.path, "rb") as f:
+                head = f.read(4)
+        except OSError:
+            return False
+        return len(head) == 4 and (
+            struct.unpack("<I", head)[0] in _PCAP_MAGICS
+            or struct.unpack(">I", head)[0] in _PCAP_MAGICS
+        )
 
     def _indexed(self, records: Iterator[RawRecord]) -> Iterator[RawRecord]:
         """Pass records through, noting where each frame's bytes are in the file."""
@@ -324,6 +342,12 @@ def _is_regular(path: str) -> bool:
         return True
 
 
+def _said(key: str, **values: object) -> SourceError:
+    """The error of catalog message `key`: English, with what the command needs to say it in
+    the user's language."""
+    return SourceError(load(DEFAULT_LANG).text(key, **values), key, **values)
+
+
 def _source_error(e: CaptureFileError, packets: int) -> SourceError:
     """The one line a bad or cut file gets; a cut one says what was read before the cut."""
     if isinstance(e, CaptureCutShort):
@@ -339,21 +363,13 @@ def capture_from_stdin() -> BinaryIO:
     them. Raises SourceError where stdin is no pipe or there is no terminal to read keys from.
     """
     if sys.stdin is None:
-        raise SourceError(
-            "replay - reads a capture from stdin, and stdin is closed: pipe one in "
-            "(tcpdump -U -w - | handshake-viz replay -)"
-        )
+        raise _said("source.error.stdin_closed")
     if sys.stdin.isatty():
-        raise SourceError(
-            "replay - reads a capture from stdin, and stdin is the terminal: pipe one in "
-            "(tcpdump -U -w - | handshake-viz replay -)"
-        )
+        raise _said("source.error.stdin_terminal")
     try:
         tty = os.open("/dev/tty", os.O_RDONLY)
     except OSError:
-        raise SourceError(
-            "stdin carries the capture and there is no terminal for the TUI's keys: add --print"
-        ) from None
+        raise _said("source.error.no_tty") from None
     capture = os.fdopen(os.dup(0), "rb")
     os.dup2(tty, 0)
     os.close(tty)
