@@ -82,6 +82,8 @@ class SideSink(Protocol):
 
     def tracer_gone(self) -> None: ...
 
+    def lag(self) -> float: ...
+
 
 @dataclass(slots=True)
 class _Owner:

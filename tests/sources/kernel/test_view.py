@@ -27,6 +27,9 @@ class Recorder:
     def add_side(self, event: SideEvent) -> None:
         self.events.append(event)
 
+    def lag(self) -> float:
+        return 0.0
+
     def add_sides(self, events: list[SideEvent], saved: bool = False) -> None:
         self.events.extend(events)
 
