@@ -7,10 +7,11 @@ a second here); the fields and the explanation show at once.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
@@ -21,6 +22,7 @@ from handshake_viz.core.source import FrameSource
 from handshake_viz.model.graphs.window import window_size_at
 from handshake_viz.model.timeline import Row, Timeline
 from handshake_viz.render.palette import PHASE_COLOURS
+from handshake_viz.tui.binding_words import speak_bindings
 from handshake_viz.words.catalog import Catalog, load
 from handshake_viz.words.explain import explain, phase_name
 from handshake_viz.words.results import result_text
@@ -110,8 +112,21 @@ def dissect(linktype: int, data: bytes, lang: str = "en") -> str:
     return out
 
 
-class PacketDetail(VerticalScroll):
-    """Shows one timeline row; `show(row)` is cheap, the dissection follows from a thread."""
+class PacketDetail(VerticalScroll, inherit_bindings=False):
+    """Shows one timeline row; `show(row)` is cheap, the dissection follows from a thread.
+
+    Focused (Enter or 2 on the ladder, Tab, a click), its keys scroll it; ← → stay the
+    playback's (it has nothing to scroll sideways), Esc gives the keys back to the ladder.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "scroll_up", "key.scroll_up", show=False),
+        Binding("down", "scroll_down", "key.scroll_down", show=False),
+        Binding("pageup", "page_up", "key.page_up", show=False),
+        Binding("pagedown", "page_down", "key.page_down", show=False),
+        Binding("home", "scroll_home", "key.scroll_top", show=False),
+        Binding("end", "scroll_end", "key.scroll_bottom", show=False),
+    ]
 
     class Dissected(Message):
         def __init__(self, row: int, text: str) -> None:
@@ -123,6 +138,7 @@ class PacketDetail(VerticalScroll):
         self, timeline: Timeline, frames: FrameSource | None, lang: str = "en", **kw: Any
     ) -> None:
         super().__init__(**kw)
+        speak_bindings(self, lang)
         self.timeline = timeline
         self.frames = frames
         self.lang = lang
@@ -133,11 +149,17 @@ class PacketDetail(VerticalScroll):
         yield Static("", id="explanation")
         yield Static("", id="dissection")
 
+    def action_scroll_end(self) -> None:
+        """To the last line, also of text laid out after the key (a dissection just in)."""
+        self.scroll_end(animate=False)
+        self.call_after_refresh(self.scroll_end, animate=False)
+
     def show(self, row: int | None) -> None:
         """Show a timeline row (None: nothing selected)."""
         if row == self.row:
             return
         self.row = row
+        self.scroll_home(animate=False)  # another packet: from its first line
         summary = self.query_one("#summary", Static)
         explanation = self.query_one("#explanation", Static)
         dissection = self.query_one("#dissection", Static)

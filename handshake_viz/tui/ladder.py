@@ -68,7 +68,7 @@ class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
         """Language of the column headers and the calls' results."""
         self.selected: int | None = None
         """Visible index of the selected row."""
-        self._cache: LRUCache[tuple[int, int, int, bool, int], Strip] = LRUCache(1024)
+        self._cache: LRUCache[tuple[int, int, int, bool, int, int], Strip] = LRUCache(1024)
         self._auto_scroll = False
         self.time_true = False
         """Gap lines between rows, as long as the waits between them (`set_time_true`)."""
@@ -229,7 +229,7 @@ class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         base = self.rich_style
-        cols = Columns.fit(width)
+        cols = Columns.fit(width, len(self.view.timeline.streams))
         if y == 0:
             style = self.get_component_rich_style("ladder--header")
             return Strip([Segment(pad(header_text(self.view, cols, self.lang), width), style)])
@@ -243,7 +243,7 @@ class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
         selected = index == self.selected
         # A socket call's connection may be known only once its SYN is in (connect() first).
         streams = len(self.view.timeline.streams) if row in self.view.timeline.sockets else 0
-        key = (row, prev, width, selected, streams)
+        key = (row, prev, width, selected, streams, cols.conn_w)
         strip = self._cache.get(key)
         if strip is None:
             segs = ladder_segments(self.view, index, cols, self.lang, self.app_lines)

@@ -23,7 +23,7 @@ from tests.helpers.fakes import FakeSource, wait_indexed
 SIZE = (150, 34)
 
 KEY_NAMES = {"space", "home", "end", "escape", "up", "down", "pageup", "pagedown", "enter",
-             "ctrl"}  # fmt: skip
+             "ctrl", "tab"}  # fmt: skip
 """Keys as the help names them: the keyboard's words, in every language."""
 FILTER_WORDS = {"port", "syn", "ack", "fin", "rst", "psh", "listen", "request", "confirm",
                 "data", "teardown", "reset", "datagram", "stream", "tcp", "udp", "host", "time",
