@@ -156,6 +156,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("file", metavar="FILE|-", help="capture file, or - to read stdin")
     _add_output_options(p)
+    p.add_argument(
+        "--mermaid",
+        action="store_true",
+        help="no TUI: write the ladder as a Mermaid sequence diagram (a lifeline per socket)",
+    )
+    p.add_argument(
+        "--stream",
+        type=int,
+        metavar="N",
+        help="with --mermaid: only connection N (tshark's tcp.stream, or udp.stream)",
+    )
     _add_export_dir(p, "the current folder")
     p.add_argument(
         "--pause",
@@ -327,7 +338,9 @@ def opens_tui(args: argparse.Namespace) -> bool:
 def _terminal_problem(args: argparse.Namespace) -> str | None:
     """A TUI with no terminal on stdout: the line saying so. `replay -` checks it itself,
     after its pipe (a pipe without a terminal for the keys says that first)."""
-    if not opens_tui(args) or (args.command == "replay" and args.file == "-"):
+    if not opens_tui(args) or getattr(args, "mermaid", False) or getattr(args, "stream", None):
+        return None
+    if args.command == "replay" and args.file == "-":
         return None
     from handshake_viz.cli.tui import terminal_missing
 

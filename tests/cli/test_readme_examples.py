@@ -78,7 +78,7 @@ def opens_tui(cmd: str) -> bool:
     if "handshake-viz" not in cmd and "handshake_viz" not in cmd:
         return False
     words = cmd.split()
-    if any(w in words for w in ("--print", "--list", "--handout", "serve", "graph")):
+    if any(w in words for w in ("--print", "--list", "--handout", "--mermaid", "serve", "graph")):
         return False
     return not cmd.endswith("&")
 
@@ -210,6 +210,8 @@ def test_readme_example_runs_as_written(
         assert list((folder / "out").glob("handout-basic-zh.html"))
     if "--output" in cmd:
         assert (folder / cmd.split("--output ")[1].split()[0]).stat().st_size > 0
+    if "--mermaid" in cmd:
+        assert (folder / cmd.split("> ")[1].split()[0]).read_text().startswith("sequenceDiagram")
     if "jq" in cmd:
         assert out and all(json.loads(x)["phase"] == "request" for x in out.splitlines())
 
