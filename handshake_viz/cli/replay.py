@@ -5,25 +5,26 @@ from __future__ import annotations
 import argparse
 import sys
 
-from handshake_viz.cli.errors import error, note
+from handshake_viz.cli.errors import error, note, said
 from handshake_viz.cli.printing import print_events
 from handshake_viz.cli.tui import terminal_missing, tui_options
 from handshake_viz.core.source import SourceError
 from handshake_viz.sources.parallel.decode_worker import prepare, worth_it
 from handshake_viz.sources.replay import ReplaySource, capture_from_stdin
-from handshake_viz.words.catalog import load
+from handshake_viz.words.catalog import DEFAULT_LANG, load
 
 
 def run_replay(args: argparse.Namespace) -> int:
     """The ``replay`` command: the TUI, or with --print the events on stdout, or with
     --mermaid the ladder as a diagram."""
+    cat = load(getattr(args, "lang", None) or DEFAULT_LANG)
     if args.mermaid or args.stream is not None:
         return print_mermaid(args)
     if not args.print_:
         try:
             from handshake_viz.tui.app import run_tui
         except ImportError:
-            note("the TUI is not available; printing instead")
+            note(cat.text("cli.note.no_tui"))
         else:
             try:
                 stdin = capture_from_stdin() if args.file == "-" else None
@@ -32,7 +33,7 @@ def run_replay(args: argparse.Namespace) -> int:
                 source = ReplaySource(args.file, parallel=True, stream=stdin)
                 source.check()
             except SourceError as e:
-                return error(str(e))
+                return error(said(e, cat.lang))
             if worth_it(args.file):
                 prepare()
             status = run_tui(source, tui_options(args))
@@ -40,7 +41,8 @@ def run_replay(args: argparse.Namespace) -> int:
                 note(line)
             return status
     source = ReplaySource(args.file, keep_index=False, parallel=True)
-    return print_events(source, args.format, streaming=args.file == "-", time_true=args.time_true)
+    return print_events(source, args.format, streaming=args.file == "-",
+                        time_true=args.time_true, lang=cat.lang)  # fmt: skip
 
 
 def print_mermaid(args: argparse.Namespace) -> int:
@@ -51,14 +53,14 @@ def print_mermaid(args: argparse.Namespace) -> int:
     from handshake_viz.model.timeline import Timeline
     from handshake_viz.render.export import export_mermaid
 
-    cat = load(args.lang)
+    cat = load(getattr(args, "lang", None) or DEFAULT_LANG)
     if not args.mermaid:
         return error(cat.text("cli.stream_needs_mermaid"))
     timeline = Timeline()
     try:
         timeline.extend(ReplaySource(args.file, keep_index=False).events())
     except SourceError as e:
-        return error(str(e))
+        return error(said(e, cat.lang))
     view = TimelineView(timeline, live=True)
     if args.stream is not None:
         if all(s.stream != args.stream for s in timeline.streams):
