@@ -63,7 +63,9 @@ def opens_tui(args: argparse.Namespace) -> bool:
 def _terminal_problem(args: argparse.Namespace) -> str | None:
     """A TUI with no terminal on stdout: the line saying so. `replay -` checks it itself,
     after its pipe (a pipe without a terminal for the keys says that first)."""
-    if not opens_tui(args) or (args.command == "replay" and args.file == "-"):
+    if not opens_tui(args) or getattr(args, "mermaid", False) or getattr(args, "stream", None):
+        return None
+    if args.command == "replay" and args.file == "-":
         return None
     from handshake_viz.cli.tui import terminal_missing
 

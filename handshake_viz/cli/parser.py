@@ -115,6 +115,8 @@ def build_parser(lang: str | None = None) -> CatalogParser:
     p = _commands(sub, cat, "replay")
     p.add_argument("file", metavar="FILE|-", help=cat.text("cli.replay.file"))
     _add_output_options(p, cat)
+    p.add_argument("--mermaid", action="store_true", help=cat.text("cli.replay.mermaid"))
+    p.add_argument("--stream", type=int, metavar="N", help=cat.text("cli.replay.stream"))
     _add_export_dir(p, cat, "cli.option.export_here")
     p.add_argument("--pause", type=float, default=0.6, metavar="SECONDS",
                    help=cat.text("cli.replay.pause"))  # fmt: skip
