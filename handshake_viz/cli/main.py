@@ -70,7 +70,8 @@ def _add_save_options(p: argparse.ArgumentParser) -> None:
         "--save",
         metavar="PATH",
         type=Path,
-        help="write the capture here (default: captures/<date>-<name>.pcap)",
+        help="write the capture here (default: captures/live-<date>-<time>-<name>.pcapng, or "
+        ".pcap when it holds packets alone: live without the kernel's view)",
     )
     g.add_argument("--no-save", action="store_true", help="do not write a capture file")
 
@@ -237,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--save", metavar="PATH", type=Path, help="write the lesson's capture here (default: none)"
     )
+    g.add_argument("--no-save", action="store_true", help="keep no capture (the default)")
     g.add_argument(
         "--handout",
         metavar="PATH",

@@ -236,6 +236,12 @@ class ConnectionTracker:
                     and not self._listening(p.dst, dport, now)):  # fmt: skip
                 rev.state = S.CLOSED  # nothing listens there: the kernel will answer RST
 
+        # tshark's tcp.window_size: a SYN's window as sent, else shifted by the sender's scale
+        # (-2: scaling off; -1: its SYN not seen, the size unknown).
+        shift = fwd.win_scale
+        window_size = window if flags & 0x02 or shift == -2 else None if shift < 0 else (
+            window << shift)  # fmt: skip
+
         conv.packets += 1
         conv.last_frame = p.frame
         conv.last_time = now
@@ -264,6 +270,7 @@ class ConnectionTracker:
             rev.state if c2s else fwd.state,
             marks,
             p.options_cut,
+            window_size=window_size,
         )
 
     @staticmethod
@@ -301,7 +308,10 @@ class ConnectionTracker:
                 conv.syn_options = options_layout(p.options)
             if cookie:
                 marks = ("tfo_syn",)
-        # tshark's window scaling: the SYN's shift, unless the other SYN had none.
+        # tshark's window scaling: the SYN's shift, unless the other SYN had none. Options cut
+        # by the snaplen end tshark's dissection before it looks: the scales stay unknown.
+        if p.options_cut:
+            return marks
         if shift >= 0:
             fwd.win_scale = min(shift, 14)
         if fwd.win_scale == -1:
