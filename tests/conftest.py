@@ -37,6 +37,19 @@ def pytest_configure(config: pytest.Config) -> None:
             print(f"tests share the machine's network: {exc}", file=sys.stderr)
 
 
+def _default_language() -> None:
+    """The tests speak English unless one asks for another language: the command, the TUI
+    and the lessons take theirs from the locale (LANG=zh_CN.UTF-8 is Chinese), and a
+    developer's locale must not change what the tests read. Their child processes inherit
+    it."""
+    for name in ("LC_ALL", "LC_MESSAGES", "HANDSHAKE_VIZ_LANG"):
+        os.environ.pop(name, None)
+    os.environ["LANG"] = "C.UTF-8"
+
+
+_default_language()
+
+
 CAPTURE_FIXTURES = frozenset({"tcpdump", "lesson", "need_capture"})
 """Fixtures that only make sense with real packets: a test using one captures."""
 

@@ -10,7 +10,6 @@ Errors: one line on stderr, exit 2.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import ctypes
 import os
@@ -23,32 +22,39 @@ from pathlib import Path
 from handshake_viz.classroom.faults import FaultError
 from handshake_viz.classroom.lessons import SCRIPTS
 from handshake_viz.classroom.session import SessionFolder
-from handshake_viz.cli.errors import EXIT_ERROR, error, note
+from handshake_viz.cli.argwords import CatalogParser, words_language
+from handshake_viz.cli.errors import EXIT_ERROR, error, note, said
 from handshake_viz.core.source import SourceError
 from handshake_viz.sources.live.privileges import drop_privileges
 from handshake_viz.sources.netns import isolate
-from handshake_viz.words.catalog import CatalogError, languages, load
+from handshake_viz.words.catalog import CatalogError, default_language, languages, load
 
 PR_SET_PDEATHSIG = 1
 PARENT_POLL = 0.5
 """Seconds between two looks at whether the process that started us is still there."""
 
 
+def build_tab_parser(lang: str) -> CatalogParser:
+    """The command line of one browser tab's lesson, its words in `lang`."""
+    cat = load(lang)
+    p = CatalogParser(prog="handshake-viz-classroom", cat=cat,
+                      description=cat.text("cli.tab.description"))  # fmt: skip
+    p.add_argument("scenario", nargs="?", default="basic", help=cat.text("cli.tab.scenario"))
+    p.add_argument("--free", action="store_true", help=cat.text("cli.classroom.free"))
+    p.add_argument("--predict", action="store_true", help=cat.text("cli.tab.predict"))
+    p.add_argument("--lang", default=default_language(), choices=languages(),
+                   help=cat.text("cli.tab.lang"))  # fmt: skip
+    p.add_argument("--session", type=Path, help=cat.text("cli.tab.session"))
+    p.add_argument("--teach", action="store_true", help=cat.text("cli.tab.teach"))
+    p.add_argument("--follow", type=Path, metavar="SERVE_DIR", help=cat.text("cli.tab.follow"))
+    p.add_argument("--parent", type=int, help=cat.text("cli.tab.parent"))
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="handshake-viz-classroom", description="Classroom mode: each socket call on a key."
-    )
-    p.add_argument("scenario", nargs="?", default="basic", help="the lesson (see --help)")
-    p.add_argument("--free", action="store_true", help="no script: the keys only")
-    p.add_argument("--predict", action="store_true", help="start in predict mode")
-    p.add_argument("--lang", default=os.environ.get("HANDSHAKE_VIZ_LANG", "en"),
-                   choices=languages())  # fmt: skip
-    p.add_argument("--session", type=Path, help="serve: this tab's folder (removed at the end)")
-    p.add_argument("--teach", action="store_true", help="serve: write the stream followers read")
-    p.add_argument("--follow", type=Path, metavar="SERVE_DIR",
-                   help="serve: show the teacher's lesson, read-only")  # fmt: skip
-    p.add_argument("--parent", type=int, help="serve: end when this process ends")
-    args = p.parse_args(argv)
+    """One browser tab's lesson, as `serve` starts it (`classroom.web`)."""
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_tab_parser(words_language(argv)).parse_args(argv)
     session = SessionFolder(args.session) if args.session else None
     if args.parent is not None:
         die_with_parent(args.parent, session)
@@ -101,7 +107,7 @@ def run_classroom(
 ) -> int:
     """Run a lesson until q; 2 and one line if it cannot start."""
     if scenario is not None and scenario not in SCRIPTS:
-        return error(f"no lesson {scenario!r}: choose one of {', '.join(SCRIPTS)}")
+        return error(_no_lesson(scenario, lang))
     network = isolate()
     if parent is not None:
         watch_parent(parent, session)
@@ -113,7 +119,7 @@ def run_classroom(
     except (SourceError, CatalogError, FaultError, OSError) as exc:
         if session is not None:
             session.remove()
-        return error(str(exc))
+        return error(said(exc, lang))
     if not network.private:
         note(load(lang).text("net.shared", reason=network.reason(lang), port=app.stepper.port))
     drop_privileges()
@@ -127,13 +133,18 @@ def run_classroom(
     return code if app.error is None else EXIT_ERROR
 
 
+def _no_lesson(name: str, lang: str) -> str:
+    """The line saying there is no lesson `name`, naming those there are."""
+    return load(lang).text("cli.error.no_lesson", name=repr(name), lessons=", ".join(SCRIPTS))
+
+
 def run_handout(scenario: str | None, lang: str, path: Path) -> int:
     """Run the whole lesson headless and write its handout and capture; 2 and one line if it
     cannot (no lesson, no capture privilege, a file that cannot be written)."""
     if scenario is None:
-        return error("a handout follows a lesson's steps: name one instead of --free")
+        return error(load(lang).text("cli.error.handout_free"))
     if scenario not in SCRIPTS:
-        return error(f"no lesson {scenario!r}: choose one of {', '.join(SCRIPTS)}")
+        return error(_no_lesson(scenario, lang))
     from handshake_viz.classroom.handout import export_handout, handout_paths
     from handshake_viz.demo.ports import DEFAULT_PORT
 
@@ -144,7 +155,7 @@ def run_handout(scenario: str | None, lang: str, path: Path) -> int:
                                     port=DEFAULT_PORT if network.private else None,
                                     private=network.private)  # fmt: skip
     except (SourceError, FaultError, OSError) as exc:
-        return error(str(exc))
+        return error(said(exc, lang))
     print(load(lang).text("handout.written", html=html, pcap=pcap))
     return 0
 

@@ -11,7 +11,7 @@ import argparse
 from contextlib import closing
 from pathlib import Path
 
-from handshake_viz.cli.errors import error, note
+from handshake_viz.cli.errors import error, note, said
 from handshake_viz.core.source import SourceError
 from handshake_viz.model.graphs.build import GraphError, build_graph, largest_tcp_stream
 from handshake_viz.model.graphs.series import GraphKind
@@ -44,7 +44,7 @@ def run_graph(args: argparse.Namespace) -> int:
         source.check()
         timeline = _read(source)
     except SourceError as e:
-        return error(str(e))
+        return error(said(e, args.lang))
     tcp = [s for s in timeline.streams if s.proto == "tcp"]
     if not tcp:
         return error(cat.text("graph.error.no_tcp", file=args.file))

@@ -8,7 +8,6 @@ exit 2), gives up the privileges capturing no longer needs, then hands it to the
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 import time
@@ -16,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from handshake_viz.cli.errors import EXIT_OK, error, note
+from handshake_viz.cli.errors import EXIT_OK, error, note, said
 from handshake_viz.cli.printing import print_events
 from handshake_viz.cli.tui import tui_options
 from handshake_viz.core.source import EventSource, SourceError
@@ -30,7 +29,7 @@ from handshake_viz.sources.live.privileges import (
 from handshake_viz.sources.live.scenario import isolated_scenario
 from handshake_viz.sources.live.source import LiveSource
 from handshake_viz.sources.replay import ReplaySource
-from handshake_viz.words.catalog import load
+from handshake_viz.words.catalog import DEFAULT_LANG, default_language, load
 
 _BUNDLED_PLACES = (
     Path(__file__).resolve().parents[1] / "captures" / "basic.pcap",  # inside a wheel
@@ -85,7 +84,10 @@ def run_demo(args: argparse.Namespace) -> int:
         list_scenarios(lang=getattr(args, "lang", None) or "en")
         return EXIT_OK
     name = getattr(args, "scenario", None) or "basic"
-    lang = getattr(args, "lang", None) or "en"
+    lang = getattr(args, "lang", None) or DEFAULT_LANG
+    if name not in SCENARIOS:
+        return error(load(lang).text("cli.error.no_scenario", name=repr(name),
+                                     scenarios=", ".join(SCENARIOS)))  # fmt: skip
     try:
         save, default = _save_path(args, name)
         gate = step_gate() if getattr(args, "step", False) else no_gate
@@ -95,7 +97,7 @@ def run_demo(args: argparse.Namespace) -> int:
     except KeyError as exc:
         return error(str(exc.args[0]))
     except (SourceError, OSError) as exc:
-        return error(str(exc))
+        return error(said(exc, lang))
     if source.network is not None and not source.network.private:
         note(load(lang).text("net.shared", reason=source.network.reason(lang), port=source.port))
     _kernel_note(source)
@@ -114,15 +116,16 @@ def _kernel_note(source: LiveSource) -> None:
 
 def run_live(args: argparse.Namespace) -> int:
     """``handshake-viz live --port P ...``: other programs' traffic until Ctrl-C, N or S."""
+    cat = load(getattr(args, "lang", None) or DEFAULT_LANG)
     if not args.port and not args.all:
-        return error("live needs the ports to watch: --port P (repeatable), or --all")
+        return error(cat.text("cli.error.live_ports"))
     for p in args.port:
         if not 0 < p < 65536:
-            return error(f"--port {p}: a port is a number from 1 to 65535")
+            return error(cat.text("cli.error.port", port=p))
     if args.count is not None and args.count <= 0:
-        return error("--count must be a positive number of packets")
+        return error(cat.text("cli.error.count"))
     if args.duration is not None and args.duration <= 0:
-        return error("--duration must be a positive number of seconds")
+        return error(cat.text("cli.error.duration_positive"))
     name = "all" if args.all else "port-" + "-".join(str(p) for p in sorted(set(args.port)))
     save, default = _save_path(args, name)
     try:
@@ -137,16 +140,19 @@ def run_live(args: argparse.Namespace) -> int:
         )
         source.open()
     except (SourceError, OSError) as exc:
-        return error(str(exc))
+        return error(said(exc, cat.lang))
     if source.kernel.tracer is not None:
         # Other programs are already running: their next call must be seen, so wait.
-        note(load(getattr(args, "lang", None) or "en").text("kernel.starting"))
+        note(cat.text("kernel.starting"))
         source.kernel.wait_ready()
     _kernel_note(source)
     drop_privileges()
     if getattr(args, "print_", False):
-        saving = f", saving to {source.save}" if source.save else ""
-        note(f"capturing on {source.description}{saving}; Ctrl-C to stop")
+        if source.save:
+            note(cat.text("cli.note.capturing_saving", source=source.description,
+                          path=source.save))  # fmt: skip
+        else:
+            note(cat.text("cli.note.capturing", source=source.description))
     return _show(source, args)
 
 
@@ -163,7 +169,7 @@ def run_default(args: argparse.Namespace) -> int:
         "step": False,
         "save": None,
         "no_save": False,
-        "lang": os.environ.get("HANDSHAKE_VIZ_LANG", "en"),
+        "lang": default_language(),
     }
     for key, value in defaults.items():
         if not hasattr(args, key):
@@ -192,8 +198,9 @@ def _show(source: EventSource, args: argparse.Namespace) -> int:
         try:
             from handshake_viz.tui.app import run_tui
         except ImportError:
-            note("the TUI is not available; printing the events instead")
+            note(load(getattr(args, "lang", None) or DEFAULT_LANG).text("cli.note.no_tui"))
         else:
             return run_tui(source, tui_options(args))
     return print_events(source, getattr(args, "format", "text"),
-                        time_true=getattr(args, "time_true", False))  # fmt: skip
+                        time_true=getattr(args, "time_true", False),
+                        lang=getattr(args, "lang", None) or DEFAULT_LANG)  # fmt: skip

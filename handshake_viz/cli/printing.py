@@ -18,15 +18,15 @@ import threading
 from collections.abc import Generator
 from types import FrameType
 
-from handshake_viz.cli.errors import EXIT_OK, error, note
+from handshake_viz.cli.errors import EXIT_OK, error, note, said
 from handshake_viz.core.events import CaptureStats
 from handshake_viz.core.source import EventSource, Notices, SourceError
 from handshake_viz.render.output import EventPrinter
+from handshake_viz.words.catalog import DEFAULT_LANG, Catalog, load
 
 
-def _cannot_write(exc: OSError) -> int:
-    return error(f"cannot write the events to stdout: {exc.strerror or exc} "
-                 "(check the disk or the file it goes to)")  # fmt: skip
+def _cannot_write(exc: OSError, cat: Catalog) -> int:
+    return error(cat.text("cli.error.stdout_write", reason=exc.strerror or exc))
 
 
 class _StopOnSignal:
@@ -55,7 +55,12 @@ class _StopOnSignal:
 
 
 def print_events(
-    source: EventSource, fmt: str, streaming: bool | None = None, *, time_true: bool = False
+    source: EventSource,
+    fmt: str,
+    streaming: bool | None = None,
+    *,
+    time_true: bool = False,
+    lang: str = DEFAULT_LANG,
 ) -> int:
     """Write `source`'s events to stdout until it ends; the exit status.
 
@@ -64,13 +69,14 @@ def print_events(
         fmt: "text" or "jsonl".
         streaming: flush each line; default: for a live source.
         time_true: with "text", the time-true ladder's gap lines between events.
+        lang: the language of the lines on stderr.
     """
+    cat = load(lang)
     streaming = source.live if streaming is None else streaming
     if time_true and fmt != "text":
-        return error("--time-true spaces out the text ladder: leave out --format jsonl "
-                     "(each JSON object has its time)")  # fmt: skip
+        return error(cat.text("cli.error.time_true_jsonl"))
     if sys.stdout is None:
-        return error("stdout is closed: --print needs somewhere to write (a file or a pipe)")
+        return error(cat.text("cli.error.stdout_closed"))
     printer = EventPrinter(sys.stdout, fmt, flush_each=streaming, time_true=time_true)
     if not source.live:
         # The tracker makes no reference cycles: the cyclic collector would only rescan a
@@ -84,11 +90,11 @@ def print_events(
                 printer.write_all(events)
             except SourceError as exc:
                 printer.close()
-                status = error(str(exc))
+                status = error(said(exc, lang))
     except BrokenPipeError:
         return EXIT_OK
     except OSError as exc:
-        return _cannot_write(exc)
+        return _cannot_write(exc, cat)
     finally:
         if isinstance(events, Generator):
             events.close()  # a live capture stops and completes its file, whatever happened
@@ -98,14 +104,16 @@ def print_events(
     except BrokenPipeError:
         return EXIT_OK
     except OSError as exc:
-        return _cannot_write(exc)
+        return _cannot_write(exc, cat)
     if isinstance(source, Notices) and status == EXIT_OK:  # an error is the one line said
         for line in source.notices():
             note(line)
     if source.live:
         stats: CaptureStats = source.stats
-        saved = f", saved to {stats.saved_to}" if stats.saved_to else ""
-        lost = (f", {stats.kernel_lost} records of the kernel's view lost (too many at once)"
-                if stats.kernel_lost else "")  # fmt: skip
-        note(f"{stats.packets} packets, {stats.drops} dropped by the kernel{lost}{saved}")
+        line = cat.text("cli.note.packets", packets=stats.packets, drops=stats.drops)
+        if stats.kernel_lost:
+            line += cat.text("cli.note.kernel_lost", lost=stats.kernel_lost)
+        if stats.saved_to:
+            line += cat.text("cli.note.saved_to", path=stats.saved_to)
+        note(line)
     return status

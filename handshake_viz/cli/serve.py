@@ -13,6 +13,7 @@ import argparse
 import socket
 
 from handshake_viz.cli.errors import EXIT_OK, error
+from handshake_viz.words.catalog import DEFAULT_LANG, load
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -36,27 +37,26 @@ def run_serve(args: argparse.Namespace) -> int:
     host = getattr(args, "host", "127.0.0.1") or "127.0.0.1"
     port = getattr(args, "port", 8008)
     lesson = getattr(args, "scenario", None)
-    lang = getattr(args, "lang", None) or "en"
+    lang = getattr(args, "lang", None) or DEFAULT_LANG
+    cat = load(lang)
     if not 0 < port < 65536:
-        return error(f"--port {port}: a port is a number from 1 to 65535")
+        return error(cat.text("cli.error.port", port=port))
     from handshake_viz.classroom.lessons import SCRIPTS
 
     if lesson is not None and lesson not in SCRIPTS:
-        return error(f"no lesson {lesson!r}: choose one of {', '.join(SCRIPTS)}")
+        return error(cat.text("cli.error.no_lesson", name=repr(lesson),
+                              lessons=", ".join(SCRIPTS)))  # fmt: skip
     try:
         from handshake_viz.classroom.web import ClassroomServer
     except ImportError as exc:
-        return error(f"serve needs textual-serve ({exc.name} is missing): "
-                     "pip install 'handshake-viz[serve]'")  # fmt: skip
+        return error(cat.text("cli.error.serve_missing", module=exc.name))
     try:
         sock = bind_listener(host, port)
     except (OSError, UnicodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return error(f"cannot serve on {host}:{port}: {reason} (choose another with --port)")
+        return error(cat.text("cli.error.serve_bind", host=host, port=port, reason=reason))
     if host not in LOOPBACK:
-        print(f"handshake-viz: warning: serving on {host}: anyone who can reach this address "
-              "can run lessons on this machine and follow the teacher; use the default "
-              "127.0.0.1 unless the network is yours", flush=True)  # fmt: skip
+        print(f"handshake-viz: {cat.text('cli.note.serve_open', host=host)}", flush=True)
     url_host = f"[{host}]" if ":" in host else host
     server = ClassroomServer(lesson, lang, sock, public_url=f"http://{url_host}:{port}",
                              predict=bool(getattr(args, "predict", False)))  # fmt: skip

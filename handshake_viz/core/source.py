@@ -17,7 +17,17 @@ from handshake_viz.core.events import CaptureStats, Event
 
 
 class SourceError(Exception):
-    """A source cannot start or cannot go on: the message is one line naming problem and fix."""
+    """A source cannot start or cannot go on: the message is one line naming problem and fix.
+
+    Raised above the core, it may carry its message's catalog key and the values that fill
+    it (`key`, `values`): the message is English, and the command says it again in the
+    user's language.
+    """
+
+    def __init__(self, message: str, key: str | None = None, **values: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = values
 
 
 @runtime_checkable

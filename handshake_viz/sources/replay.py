@@ -31,6 +31,7 @@ from handshake_viz.model.rows import RowBatch
 from handshake_viz.sources.kernel.saved import SavedKernelView, holds_events
 from handshake_viz.sources.parallel.decode_worker import DecodedPackets, worth_it
 from handshake_viz.sources.parallel.index_worker import ShardedIndex
+from handshake_viz.words.catalog import DEFAULT_LANG, load
 
 _PCAP_MAGICS = (PCAP_MAGIC_US, PCAP_MAGIC_NS)
 
@@ -95,25 +96,18 @@ class ReplaySource:
             return stream
         if self.path == "-":
             if self._stdin is None and sys.stdin is None:
-                raise SourceError(
-                    "replay - reads a capture from stdin, and stdin is closed: pipe one in "
-                    "(tcpdump -U -w - | handshake-viz replay -)"
-                )
+                raise _said("source.error.stdin_closed")
             return self._stdin or sys.stdin.buffer
         try:
             return open(self.path, "rb")
         except FileNotFoundError:
-            raise SourceError(f'cannot open "{self.path}": no such file (check the path)') from None
+            raise _said("source.error.no_file", path=self.path) from None
         except IsADirectoryError:
-            raise SourceError(
-                f'"{self.path}" is a directory: give a .pcap or .pcapng file'
-            ) from None
+            raise _said("source.error.directory", path=self.path) from None
         except PermissionError:
-            raise SourceError(
-                f'cannot read "{self.path}": permission denied (check its owner, or use sudo)'
-            ) from None
+            raise _said("source.error.permission", path=self.path) from None
         except OSError as e:
-            raise SourceError(f'cannot open "{self.path}": {e.strerror}') from None
+            raise _said("source.error.open", path=self.path, reason=e.strerror) from None
 
     def events(self) -> Iterator[Event]:
         """Yield packet events in file order, then one summary per stream.
@@ -348,6 +342,12 @@ def _is_regular(path: str) -> bool:
         return True
 
 
+def _said(key: str, **values: object) -> SourceError:
+    """The error of catalog message `key`: English, with what the command needs to say it in
+    the user's language."""
+    return SourceError(load(DEFAULT_LANG).text(key, **values), key, **values)
+
+
 def _source_error(e: CaptureFileError, packets: int) -> SourceError:
     """The one line a bad or cut file gets; a cut one says what was read before the cut."""
     if isinstance(e, CaptureCutShort):
@@ -363,21 +363,13 @@ def capture_from_stdin() -> BinaryIO:
     them. Raises SourceError where stdin is no pipe or there is no terminal to read keys from.
     """
     if sys.stdin is None:
-        raise SourceError(
-            "replay - reads a capture from stdin, and stdin is closed: pipe one in "
-            "(tcpdump -U -w - | handshake-viz replay -)"
-        )
+        raise _said("source.error.stdin_closed")
     if sys.stdin.isatty():
-        raise SourceError(
-            "replay - reads a capture from stdin, and stdin is the terminal: pipe one in "
-            "(tcpdump -U -w - | handshake-viz replay -)"
-        )
+        raise _said("source.error.stdin_terminal")
     try:
         tty = os.open("/dev/tty", os.O_RDONLY)
     except OSError:
-        raise SourceError(
-            "stdin carries the capture and there is no terminal for the TUI's keys: add --print"
-        ) from None
+        raise _said("source.error.no_tty") from None
     capture = os.fdopen(os.dup(0), "rb")
     os.dup2(tty, 0)
     os.close(tty)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import string
 import tomllib
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,11 @@ MESSAGES_DIR = Path(__file__).resolve().parent / "messages"
 MESSAGES_ENV = "HANDSHAKE_VIZ_MESSAGES"
 """Environment variable: more folders of catalogs, searched before `MESSAGES_DIR`."""
 DEFAULT_LANG = "en"
+"""The language when nothing else names one, and the one every other falls back to."""
+LANG_ENV = "HANDSHAKE_VIZ_LANG"
+"""Environment variable: the language when ``--lang`` does not name one (before the locale)."""
+LOCALE_ENVS = ("LC_ALL", "LC_MESSAGES", "LANG")
+"""The locale's variables, in the order POSIX reads them for messages: the first set wins."""
 
 
 class CatalogError(ValueError):
@@ -41,6 +47,31 @@ def search_path() -> list[Path]:
 def languages() -> list[str]:
     """The languages that have a catalog, by file name (``en``, ``zh``, ...)."""
     return sorted({p.stem for folder in search_path() for p in folder.glob("*.toml")})
+
+
+def locale_language(environ: Mapping[str, str] | None = None) -> str:
+    """The language of the user's locale when a catalog speaks it, else `DEFAULT_LANG`.
+
+    ``zh_CN.UTF-8`` is ``zh_CN`` if a catalog has that name, else ``zh``; ``C``, ``POSIX``,
+    an unset locale or a language no catalog speaks are English.
+    """
+    env = os.environ if environ is None else environ
+    value = next((env[name] for name in LOCALE_ENVS if env.get(name)), "")
+    tag = value.split(".", 1)[0].split("@", 1)[0]
+    if tag in ("", "C", "POSIX"):
+        return DEFAULT_LANG
+    known = languages()
+    for candidate in (tag, tag.split("_", 1)[0].lower()):
+        if candidate in known:
+            return candidate
+    return DEFAULT_LANG
+
+
+def default_language(environ: Mapping[str, str] | None = None) -> str:
+    """The language when ``--lang`` names none: `LANG_ENV` if set (checked where it is used,
+    so a wrong value is named), else the locale's (`locale_language`)."""
+    env = os.environ if environ is None else environ
+    return env.get(LANG_ENV) or locale_language(env)
 
 
 def _catalog_file(lang: str) -> Path | None:
