@@ -112,10 +112,15 @@ def _kernel_jsonl(e: PacketEvent) -> str:
     )
 
 
+_ENDS: dict[tuple[str, int, str, int, str, int], str] = {}
+"""A packet's protocol, stream and ends as JSONL, per direction of a conversation."""
+
+
 def packet_jsonl(e: PacketEvent) -> str:
     """The JSONL line of a packet event (without newline).
 
-    Same object as ``json.dumps(e.to_dict())``; the few-valued fields come last, from a cache.
+    Same object as ``json.dumps(e.to_dict())``; the few-valued fields come last, from a cache,
+    and the conversation's fields from another.
     """
     tail = _TAILS.get(
         (e.dir, e.flags, e.phase, e.client_state, e.server_state, e.analysis, e.truncated)
@@ -125,15 +130,23 @@ def packet_jsonl(e: PacketEvent) -> str:
     raw = e.raw_options
     if not raw:
         opts = "{}"
-    elif len(raw) == 12 and raw[:4] == b"\x01\x01\x08\x0a":  # NOP NOP timestamps: loopback
+    elif len(raw) == 12 and raw.startswith(b"\x01\x01\x08\x0a"):  # NOP NOP timestamps
         val, ecr = _TS_AT(raw, 4)
         opts = f'{{"ts": [{val}, {ecr}]}}'
     else:
         opts = options_json(raw)
+    key = (e.proto, e.stream, e.src, e.sport, e.dst, e.dport)
+    ends = _ENDS.get(key)
+    if ends is None:
+        if len(_ENDS) >= 4096:
+            _ENDS.clear()  # conversations come and go: the recent ones are the ones asked for
+        ends = _ENDS[key] = (
+            f'"proto": "{e.proto}", "stream": {e.stream}, "src": "{e.src}", "sport": {e.sport}, '
+            f'"dst": "{e.dst}", "dport": {e.dport}'
+        )
     line = (
-        f'{{"type": "packet", "frame": {e.frame}, "time": {e.time!r}, "proto": "{e.proto}", '
-        f'"stream": {e.stream}, "src": "{e.src}", "sport": {e.sport}, "dst": "{e.dst}", '
-        f'"dport": {e.dport}, "seq": {"null" if e.seq is None else e.seq}, '
+        f'{{"type": "packet", "frame": {e.frame}, "time": {e.time!r}, {ends}, '
+        f'"seq": {"null" if e.seq is None else e.seq}, '
         f'"ack": {"null" if ack is None else ack}, "len": {e.len}, '
         f'"window": {"null" if window is None else window}, '
         f'"window_size": {"null" if size is None else size}, "options": {opts}, {tail}'
