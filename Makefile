@@ -17,8 +17,9 @@ lint: bootstrap
 	.venv/bin/mypy
 	.venv/bin/lint-imports
 
+# Replay against tshark; BENCH_ARGS="--baseline DIR" times another commit's checkout too.
 bench: bootstrap
-	.venv/bin/python bench/engine_bench.py
+	.venv/bin/python bench/engine_bench.py $(BENCH_ARGS)
 
 # The TUI at 100,000 and 1,000,000 packets, headless and in tmux, beside termshark on the same
 # files (installed here if missing: the tests do not need it).

@@ -7,10 +7,16 @@ the same file:
   handshake-viz replay FILE --print --format jsonl > /dev/null
   tshark -2 -r FILE -T fields -e <the same fields> > /dev/null
 
-and prints both packet rates, their ratio and each peak memory (median of --runs runs; the
-machine is noisy). Needs root for tcpdump on lo.
+and prints each one's packet rate (wall clock), its CPU time (user + system, child processes
+included: replay decodes in a second process), their ratios and each peak memory: medians of
+--runs runs, the commands taking turns, since the machine is noisy. Needs root for tcpdump on lo.
 
-    .venv/bin/python bench/engine_bench.py [--packets 1000000] [--runs 3]
+With --baseline DIR (a checkout of another commit, e.g. ``git worktree add /tmp/base 208ed6c``)
+that commit's replay is timed in the same turns, run from DIR with this interpreter, and the
+CPU ratio of this tree's replay to it is printed too: a regression shows on the same machine,
+file and load.
+
+    .venv/bin/python bench/engine_bench.py [--packets 1000000] [--runs 3] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -131,20 +138,42 @@ def count_packets(path: Path) -> int:
     return -1
 
 
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak resident MB of one command, stdout to /dev/null."""
+class Timing(NamedTuple):
+    """One run of one command."""
+
+    wall: float
+    """Seconds on the wall clock."""
+    cpu: float
+    """User plus system seconds, its child processes included."""
+    peak_mb: float
+    """Peak resident memory (of the largest process), MB."""
+
+
+def timed(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Timing:
+    """Time one command, stdout to /dev/null."""
     t0 = time.perf_counter()
     r = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", *cmd],
+        ["/usr/bin/time", "-f", "%U %S %M", *cmd],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        cwd=cwd,
+        env=env,
     )
     wall = time.perf_counter() - t0
     if r.returncode != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}: {r.stderr.strip()[-300:]}")
-    peak_kb = int(r.stderr.strip().splitlines()[-1])
-    return wall, peak_kb / 1024
+    user, system, peak_kb = r.stderr.strip().splitlines()[-1].split()
+    return Timing(wall, float(user) + float(system), int(peak_kb) / 1024)
+
+
+def medians(runs: list[Timing]) -> Timing:
+    """Median wall and CPU time, largest peak memory."""
+    return Timing(
+        statistics.median(t.wall for t in runs),
+        statistics.median(t.cpu for t in runs),
+        max(t.peak_mb for t in runs),
+    )
 
 
 def main() -> int:
@@ -154,6 +183,9 @@ def main() -> int:
     ap.add_argument("--packets", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--file", type=Path, help="use this capture instead of generating one")
+    ap.add_argument(
+        "--baseline", type=Path, help="a checkout of another commit to time in the same runs"
+    )
     args = ap.parse_args()
     for tool in ("tshark", "tcpdump", "capinfos"):
         if not shutil.which(tool):
@@ -169,44 +201,53 @@ def main() -> int:
         print(f"  {conns} connections in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     n = count_packets(path)
     print(f"capture: {path} ({n} packets, {path.stat().st_size / 2**20:.0f} MiB)")
-    ours_cmd = [
-        sys.executable,
-        "-m",
-        "handshake_viz",
-        "replay",
-        str(path),
-        "--print",
-        "--format",
-        "jsonl",
-    ]
+    replay = ["-m", "handshake_viz", "replay", str(path.resolve()), "--print", "--format", "jsonl"]
     tshark_cmd = ["tshark", "-2", "-r", str(path), "-T", "fields"]
     for f in TSHARK_FIELDS:
         tshark_cmd += ["-e", f]
-    ours, theirs = [], []
+    commands: dict[str, tuple[list[str], Path | None, dict[str, str] | None]] = {
+        "handshake-viz": ([sys.executable, *replay], ROOT, None),
+    }
+    if args.baseline:
+        base = args.baseline.resolve()
+        if not (base / "handshake_viz").is_dir():
+            raise SystemExit(f"--baseline {base}: no handshake_viz package there")
+        # Run from DIR: ``-m`` finds DIR's package first (and PYTHONPATH says so again).
+        env = dict(os.environ, PYTHONPATH=str(base))
+        commands["baseline"] = ([sys.executable, *replay], base, env)
+    commands["tshark -2"] = (tshark_cmd, None, None)
+    results: dict[str, list[Timing]] = {name: [] for name in commands}
     for i in range(args.runs):
-        ours.append(timed(ours_cmd))
-        theirs.append(timed(tshark_cmd))
+        for name, (cmd, cwd, run_env) in commands.items():
+            results[name].append(timed(cmd, cwd, run_env))
         print(
-            f"  run {i + 1}: handshake-viz {ours[-1][0]:.2f} s {ours[-1][1]:.0f} MB, "
-            f"tshark {theirs[-1][0]:.2f} s {theirs[-1][1]:.0f} MB",
+            f"  run {i + 1}: "
+            + ", ".join(
+                f"{name} {r[-1].wall:.2f} s ({r[-1].cpu:.2f} s CPU) {r[-1].peak_mb:.0f} MB"
+                for name, r in results.items()
+            ),
             file=sys.stderr,
         )
-    o_t = statistics.median(t for t, _ in ours)
-    t_t = statistics.median(t for t, _ in theirs)
-    o_m = max(m for _, m in ours)
-    t_m = max(m for _, m in theirs)
+    m = {name: medians(r) for name, r in results.items()}
+    if args.baseline:
+        print(f"baseline: the replay of {args.baseline}")
+    for name, t in m.items():
+        print(
+            f"{name + ':':<15} {n / t.wall:>10,.0f} packets/s  ({t.wall:.2f} s, "
+            f"{t.cpu:.2f} s CPU: medians of {args.runs}), peak {t.peak_mb:.0f} MB"
+        )
+    ours, theirs = m["handshake-viz"], m["tshark -2"]
     print(
-        f"handshake-viz: {n / o_t:>10,.0f} packets/s  ({o_t:.2f} s median of {args.runs}), "
-        f"peak {o_m:.0f} MB"
+        f"ratio: {theirs.wall / ours.wall:.2f}x tshark's packet rate (target >= 3), "
+        f"{theirs.cpu / ours.cpu:.2f}x its rate per CPU second, "
+        f"memory {ours.peak_mb:.0f} MB (target < 150)"
     )
-    print(
-        f"tshark -2:     {n / t_t:>10,.0f} packets/s  ({t_t:.2f} s median of {args.runs}), "
-        f"peak {t_m:.0f} MB"
-    )
-    print(
-        f"ratio: {t_t / o_t:.2f}x tshark's packet rate (target >= 3), "
-        f"memory {o_m:.0f} MB (target < 150)"
-    )
+    if "baseline" in m:
+        base_t = m["baseline"]
+        print(
+            f"against the baseline: {ours.cpu / base_t.cpu:.3f}x its CPU time "
+            f"({ours.cpu - base_t.cpu:+.2f} s), {ours.peak_mb - base_t.peak_mb:+.0f} MB"
+        )
     return 0
 
 

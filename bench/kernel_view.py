@@ -8,11 +8,12 @@ only once the tracer runs. Printed per run, then the medians:
 - completeness: the share of tcpdump's packets we also reported (target 100%), and the
   kernel's drops on our socket;
 - tracer CPU: bpftrace's own CPU time over the traffic's duration, in % of one core (its
-  compiling before, 1-3 CPU seconds, not counted);
-- reader CPU: this process's CPU (tracking, and with the view: reading bpftrace's lines,
-  merging, anchoring states), in % of one core;
-- events: the socket calls, state changes and kernel events the view reported, and its
-  records lost (bpftrace's buffers overflowed, or the reader, too far behind, shed them);
+  compiling before, about 2 CPU seconds, not counted);
+- reader CPU: the process reading bpftrace's lines into events (`sources.kernel.reader`);
+- main CPU: this process's (tracking, and with the view: merging, anchoring states, saving
+  the events in the capture file), in % of one core;
+- events: the socket calls, state changes and kernel events the view reported; records lost
+  (bpftrace's buffers overflowed) and shed (the reader, too far behind, skipped them);
 - latency: packet kernel timestamp to the event leaving ``LiveSource.events()``, median/p99.
 
 The machine is shared (2 cores, other work running): medians of --runs, noise stated.
@@ -88,11 +89,13 @@ def one_run(trace: bool, connections: int, seconds: float, rate: float) -> dict:
         result.update(connections=int(n), rate=int(n) / float(elapsed), elapsed=float(elapsed))
         time.sleep(1.5)  # let both captures catch up
         result["tracer_cpu1"] = process_cpu(tracer_pid)
+        result["reader_cpu1"] = process_cpu(reader_pid)
         source.stop()
 
     tracer = source.kernel.tracer
     tracer_pid = tracer.process.pid if tracer is not None and tracer.process else None
-    tracer_cpu0 = process_cpu(tracer_pid)
+    reader_pid = tracer.reader.pid if tracer is not None and tracer.reader else None
+    tracer_cpu0, reader_cpu0 = process_cpu(tracer_pid), process_cpu(reader_pid)
     cpu0 = cpu_seconds()
     runner = threading.Thread(target=traffic, daemon=True)
     runner.start()
@@ -119,12 +122,14 @@ def one_run(trace: bool, connections: int, seconds: float, rate: float) -> dict:
         completeness=100.0 * (sum(ref.values()) - missing) / max(1, sum(ref.values())),
         drops=source.stats.drops,
         tracer_cpu=100.0 * (result.get("tracer_cpu1", 0.0) - tracer_cpu0) / elapsed,
-        reader_cpu=100.0 * (cpu1 - cpu0) / elapsed,
+        main_cpu=100.0 * (cpu1 - cpu0) / elapsed,
+        reader_cpu=100.0 * (result.get("reader_cpu1", 0.0) - reader_cpu0) / elapsed,
         capture_cpu=100.0 * source.worker_cpu / elapsed,
         calls=counts["SocketEvent"],
         states=counts["StateEvent"],
         kernel=counts["KernelEvent"],
-        lost=(tracer.lost + tracer.shed) if tracer is not None else 0,
+        lost=tracer.lost if tracer is not None else 0,
+        shed=tracer.shed if tracer is not None else 0,
         lat_median_ms=1000 * latencies[len(latencies) // 2] if latencies else 0.0,
         lat_p99_ms=1000 * latencies[int(len(latencies) * 0.99)] if latencies else 0.0,
     )
@@ -138,8 +143,9 @@ COLUMNS = (
     ("view", "{trace}"), ("conn/s", "{rate:.0f}"), ("ours", "{packets:.0f}"),
     ("tcpdump", "{tcpdump:.0f}"), ("complete%", "{completeness:.2f}"), ("drops", "{drops:.0f}"),
     ("tracer cpu%", "{tracer_cpu:.1f}"), ("reader cpu%", "{reader_cpu:.1f}"),
-    ("capture cpu%", "{capture_cpu:.1f}"), ("calls", "{calls:.0f}"), ("states", "{states:.0f}"),
-    ("lost", "{lost:.0f}"), ("lat med ms", "{lat_median_ms:.1f}"),
+    ("main cpu%", "{main_cpu:.1f}"), ("capture cpu%", "{capture_cpu:.1f}"),
+    ("calls", "{calls:.0f}"), ("states", "{states:.0f}"), ("kernel", "{kernel:.0f}"),
+    ("lost", "{lost:.0f}"), ("shed", "{shed:.0f}"), ("lat med ms", "{lat_median_ms:.1f}"),
     ("lat p99 ms", "{lat_p99_ms:.1f}"),
 )  # fmt: skip
 

@@ -84,7 +84,7 @@ def event_from_record(d: dict[str, Any]) -> PacketEvent | SocketEvent | None:
         window=d["window"], raw_options=bytes.fromhex(d.get("raw_options", "")),
         phase=Phase(d["phase"]), client_state=state(d["client_state"]),
         server_state=state(d["server_state"]), analysis=tuple(d["analysis"]),
-        truncated=bool(d.get("truncated", False)),
+        truncated=bool(d.get("truncated", False)), window_size=d.get("window_size"),
     )  # fmt: skip
 
 

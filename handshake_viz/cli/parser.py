@@ -151,6 +151,7 @@ def build_parser(lang: str | None = None) -> CatalogParser:
     p.add_argument("--predict", action="store_true", help=cat.text("cli.classroom.predict"))
     g = p.add_mutually_exclusive_group()
     g.add_argument("--save", metavar="PATH", type=Path, help=cat.text("cli.classroom.save"))
+    g.add_argument("--no-save", action="store_true", help=cat.text("cli.classroom.no_save"))
     g.add_argument("--handout", metavar="PATH", type=Path,
                    help=cat.text("cli.classroom.handout"))  # fmt: skip
     _add_export_dir(p, cat, "cli.classroom.export_here")

@@ -144,6 +144,11 @@ class PacketEvent:
     """The capture cut this packet's headers short; what could be read is reported."""
     kernel: KernelStates | None = None
     """Each end's TCP state as its kernel reported it, where the kernel's view was on."""
+    window_size: int | None = None
+    """The window in bytes, as tshark's tcp.window_size: `window` shifted by the window scale
+    its sender's SYN offered (a SYN's own window is never scaled; `window` as sent where
+    scaling is off); None where the sender's SYN was not seen (the scale is unknown), and for
+    UDP."""
 
     type: str = field(default="packet", init=False)
 
@@ -174,6 +179,7 @@ class PacketEvent:
             "ack": self.ack,
             "len": self.len,
             "window": self.window,
+            "window_size": self.window_size,
             "options": self.options,
             "phase": str(self.phase),
             "client_state": None if self.client_state is None else str(self.client_state),

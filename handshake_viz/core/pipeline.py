@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from handshake_viz.core.decode import FrameDecoder, Packet
+from handshake_viz.core.decode import FrameDecoder, Packet, PacketFields
 from handshake_viz.core.events import ConnectionSummary, PacketEvent
 from handshake_viz.core.events import TruncatedPacket as Truncated
 from handshake_viz.core.tracker import ConnectionTracker
@@ -61,17 +61,19 @@ class PacketPipeline:
                 self.skipped += 1
 
     def run_decoded(
-        self, packets: Iterable[Packet | Truncated]
+        self, batches: Iterable[list[PacketFields | Truncated]]
     ) -> Iterator[PacketEvent | Truncated]:
-        """Track packets decoded elsewhere (`decode_worker`), as `run` does records."""
+        """Track packets decoded elsewhere (`decode_worker`), as `run` does records: batches of
+        `PacketFields` (``Packet(*fields)``) and `Truncated` records."""
         track = self.tracker.feed
-        for p in packets:
-            if type(p) is Packet:
-                yield track(p)
-            else:
-                self.skipped += 1
-                self.truncated.append(p)  # type: ignore[arg-type]
-                yield p  # type: ignore[misc]
+        for batch in batches:
+            for item in batch:
+                if type(item) is tuple:
+                    yield track(Packet(*item))
+                else:
+                    self.skipped += 1
+                    self.truncated.append(item)  # type: ignore[arg-type]
+                    yield item  # type: ignore[misc]
 
     def summaries(self) -> list[ConnectionSummary]:
         """The summaries so far (the capture may go on)."""

@@ -29,8 +29,7 @@ from handshake_viz.core.tcpoptions import options_layout, syn_facts
 from handshake_viz.core.tcpstates import transition
 from handshake_viz.core.zeek import CLOSED as _ZEEK_CLOSED
 from handshake_viz.core.zeek import ESTABLISHED as _ZEEK_ESTABLISHED
-from handshake_viz.core.zeek import HIST_ACK as _ZEEK_ACK
-from handshake_viz.core.zeek import HIST_DATA as _ZEEK_DATA
+from handshake_viz.core.zeek import IN_ORDER_LETTERS as _ZEEK_LETTERS
 from handshake_viz.core.zeek import acked as zeek_acked
 from handshake_viz.core.zeek import packet as zeek_packet
 from handshake_viz.core.zeek import udp_flips
@@ -185,16 +184,18 @@ class ConnectionTracker:
         if syn_ack == 0x10 and conv.first_rtt == 0.0 and conv.ts_mru_syn:
             conv.first_rtt = now - conv.ts_mru_syn  # tshark's initial RTT
             conv.rtt_by_rst = bool(flags & 0x04)
-        # Zeek's history: a segment or ACK of an established connection, in order, with its
-        # letter written already, takes a few comparisons here (what zeek.packet does for it,
-        # written out); the rest goes there.
+        # Zeek's history: a segment or ACK of an established connection, in order, takes a
+        # few comparisons here (what zeek.packet does for it, written out); the rest goes there.
         window = p.window
         if (SHORTCUTS and not flags & 0x07 and window and fwd.z_last == raw_seq
                 and fwd.z_state in _ZEEK_ON and rev.z_state
-                and conv.z_seen & ((_ZEEK_DATA if length else _ZEEK_ACK)
-                                   << (0 if from_a == conv.z_orig_a else 16))
                 and (not length or ((raw_seq - fwd.z_start) & M32 == fwd.z_reass
                                     and not fwd.z_blocks))):  # fmt: skip
+            if length or flags & 0x10:
+                bit, letter = _ZEEK_LETTERS[length > 0][from_a == conv.z_orig_a]
+                if not conv.z_seen & bit:
+                    conv.z_seen |= bit
+                    conv.z_history += letter
             if length:
                 fwd.z_last = (raw_seq + length) & M32
                 fwd.z_reass += length
@@ -235,6 +236,12 @@ class ConnectionTracker:
                     and not self._listening(p.dst, dport, now)):  # fmt: skip
                 rev.state = S.CLOSED  # nothing listens there: the kernel will answer RST
 
+        # tshark's tcp.window_size: a SYN's window as sent, else shifted by the sender's scale
+        # (-2: scaling off; -1: its SYN not seen, the size unknown).
+        shift = fwd.win_scale
+        window_size = window if flags & 0x02 or shift == -2 else None if shift < 0 else (
+            window << shift)  # fmt: skip
+
         conv.packets += 1
         conv.last_frame = p.frame
         conv.last_time = now
@@ -263,6 +270,7 @@ class ConnectionTracker:
             rev.state if c2s else fwd.state,
             marks,
             p.options_cut,
+            window_size=window_size,
         )
 
     @staticmethod
@@ -300,7 +308,10 @@ class ConnectionTracker:
                 conv.syn_options = options_layout(p.options)
             if cookie:
                 marks = ("tfo_syn",)
-        # tshark's window scaling: the SYN's shift, unless the other SYN had none.
+        # tshark's window scaling: the SYN's shift, unless the other SYN had none. Options cut
+        # by the snaplen end tshark's dissection before it looks: the scales stay unknown.
+        if p.options_cut:
+            return marks
         if shift >= 0:
             fwd.win_scale = min(shift, 14)
         if fwd.win_scale == -1:

@@ -53,8 +53,10 @@ _TOO_LARGE_SEQ_DELTA = 1048576
 _POWERS_OF_TEN = POWERS_OF_TEN
 _DATA_O, _DATA_R, _ACK_O, _ACK_R = _HIST_DATA, _HIST_DATA << 16, _HIST_ACK, _HIST_ACK << 16
 _HIST_SYN_R, _FIN_O, _FIN_R = _HIST_SYN << 16, _HIST_FIN, _HIST_FIN << 16
-HIST_DATA, HIST_ACK = _HIST_DATA, _HIST_ACK
-"""The originator's letters D and A in `Conversation.z_seen` (shifted by 16: the responder's)."""
+IN_ORDER_LETTERS = (((_ACK_R, "a"), (_ACK_O, "A")), ((_DATA_R, "d"), (_DATA_O, "D")))
+"""What an ACK (``[False]``) or a segment with data (``[True]``) of an established connection
+writes the first time, by whether the originator sent it (``[orig]``): its bit in
+`Conversation.z_seen` and its letter."""
 
 
 def _delta(a: int, b: int) -> int:

@@ -11,8 +11,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from handshake_viz.core.events import FLAG_NAMES, Phase, SocketEvent
+from handshake_viz.model.filter_expr import (
+    MARK_WORDS,
+    Atom,
+    FilterError,
+    Parser,
+    address_of,
+    needs_expression,
+    read_time,
+    tokens,
+)
 from handshake_viz.model.rows import NONE, PHASE_CODE
 from handshake_viz.model.timeline import Timeline
+
+__all__ = ["Filter", "FilterError", "matching_rows", "parse_filter"]
 
 
 def _port_of(endpoint: str | None) -> int | None:
@@ -25,20 +37,6 @@ def _port_of(endpoint: str | None) -> int | None:
 
 _FLAG_BY_NAME = {name.lower(): bit for bit, name in FLAG_NAMES}
 _PHASE_BY_NAME = {p.value: p for p in Phase}
-
-
-class FilterError(ValueError):
-    """A filter text that cannot be read.
-
-    The model speaks no language: `key` names the catalog message (``filter.not_understood``)
-    and `values` fill it; the interface says it in the reader's language, with the filter's
-    help (``filter.help``) as ``{help}``.
-    """
-
-    def __init__(self, key: str, **values: str) -> None:
-        super().__init__(f"{key}: " + ", ".join(f"{k}={v!r}" for k, v in values.items()))
-        self.key = key
-        self.values = values
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,41 +56,80 @@ class Filter:
     """Dense stream indices, as chosen in the connections view."""
     proto: str | None = None
     text: str = ""
+    expression: tuple[str, ...] | None = None
+    """The words of a filter in the full language (`model.filter_expr`), which then replaces
+    the fields above."""
 
     @property
     def empty(self) -> bool:
         return not (self.ports or self.flags or self.phases or self.streams or self.sids) and (
-            self.proto is None
+            self.proto is None and self.expression is None
         )
 
 
+def read_atom(raw: str) -> Atom:
+    """One word of the filter (FilterError naming it if it is none)."""
+    word = raw.lower()
+    address = address_of(word) if ":" in word or word[:1].isdigit() else None
+    if address is not None and not word.isdigit():
+        return Atom("address", address, raw)
+    key, _, value = word.partition(":")
+    if not value:
+        key, value = "", word
+    if key in ("", "port") and value.isdigit():
+        return Atom("port", int(value), raw)
+    if key in ("stream", "s") and value.isdigit():
+        return Atom("stream", int(value), raw)
+    if key == "" and value.startswith("#") and value[1:].isdigit():
+        return Atom("stream", int(value[1:]), raw)
+    if key in ("", "flag", "flags") and all(v in _FLAG_BY_NAME for v in value.split("+")):
+        bits = 0
+        for v in value.split("+"):
+            bits |= _FLAG_BY_NAME[v]
+        return Atom("flag", bits, raw)
+    if key in ("", "phase") and value in _PHASE_BY_NAME:
+        return Atom("phase", _PHASE_BY_NAME[value], raw)
+    if key in ("", "proto") and value in ("tcp", "udp"):
+        return Atom("proto", value, raw)
+    if key in ("", "mark") and value in MARK_WORDS:
+        return Atom("mark", value, raw)
+    if key in ("host", "addr") and (address := address_of(value)) is not None:
+        return Atom("address", address, raw)
+    if key in ("time", "t") and (span := read_time(value)) is not None:
+        return Atom("time", span, raw)
+    raise FilterError("filter.not_understood", word=raw)
+
+
 def parse_filter(text: str) -> Filter:
-    """Read the `/` filter's text. Raises FilterError naming the word it did not understand."""
+    """Read the `/` filter's text. Raises FilterError naming the word it did not understand.
+
+    Words alone are the simple filter (`Filter`'s fields); with `or`, `not`, parentheses, an
+    address, a mark or a time range it is an expression (`model.filter_expr`), read here once
+    to find a bad word before any row is looked at.
+    """
+    words = tokens(text)
+    atoms = [None if w.lower() in ("and", "or", "not", "!", "(", ")") else read_atom(w)
+             for w in words]  # fmt: skip
+    if needs_expression(words, atoms):
+        Parser(words, read_atom, Timeline()).parse()
+        return Filter(text=text.strip(), expression=tuple(words))
     ports: set[int] = set()
     streams: set[int] = set()
     phases: set[Phase] = set()
     flags = 0
     proto: str | None = None
-    for raw in text.replace(",", " ").split():
-        word = raw.lower()
-        key, _, value = word.partition(":")
-        if not value:
-            key, value = "", word
-        if key in ("", "port") and value.isdigit():
-            ports.add(int(value))
-        elif key in ("stream", "s") and value.isdigit():
-            streams.add(int(value))
-        elif key == "" and value.startswith("#") and value[1:].isdigit():
-            streams.add(int(value[1:]))
-        elif key in ("", "flag", "flags") and all(v in _FLAG_BY_NAME for v in value.split("+")):
-            for v in value.split("+"):
-                flags |= _FLAG_BY_NAME[v]
-        elif key in ("", "phase") and value in _PHASE_BY_NAME:
-            phases.add(_PHASE_BY_NAME[value])
-        elif key in ("", "proto") and value in ("tcp", "udp"):
-            proto = value
+    for a in atoms:
+        assert a is not None
+        if a.kind == "port":
+            ports.add(int(a.value))  # type: ignore[call-overload]
+        elif a.kind == "stream":
+            streams.add(int(a.value))  # type: ignore[call-overload]
+        elif a.kind == "flag":
+            flags |= int(a.value)  # type: ignore[call-overload]
+        elif a.kind == "phase":
+            phases.add(a.value)  # type: ignore[arg-type]
         else:
-            raise FilterError("filter.not_understood", word=raw)
+            proto = str(a.value)
     return Filter(
         frozenset(ports), flags, frozenset(phases), frozenset(streams), frozenset(), proto,
         text.strip(),
@@ -107,6 +144,10 @@ def matching_rows(tl: Timeline, flt: Filter, start: int, stop: int) -> array[int
     """
     out = array("l")
     if start >= stop:
+        return out
+    if flt.expression is not None:
+        test = Parser(list(flt.expression), read_atom, tl).parse()
+        out.extend(r for r in range(start, stop) if test(r))
         return out
     sids: set[int] | None = None
     if flt.sids or flt.streams:

@@ -106,7 +106,7 @@ def time_true_text(
     view: TimelineView, width: int = 120, limit: int | None = None, lang: str = "en"
 ) -> list[str]:
     """The visible ladder as plain text lines with its gap lines (header first)."""
-    cols = Columns.fit(width)
+    cols = Columns.fit(width, len(view.timeline.streams))
     header = header_text(view, cols, lang)
     where = rails(header)
     layout = TimeTrueLayout(view)

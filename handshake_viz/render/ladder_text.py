@@ -10,6 +10,7 @@ handout write them out.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.cells import cell_len, set_cell_size
@@ -57,11 +58,14 @@ class Columns:
     conn_w: int = 6
 
     @classmethod
-    def fit(cls, width: int) -> Columns:
+    def fit(cls, width: int, streams: int = 0) -> Columns:
+        """The columns of a `width`-cell line; `streams` (how many there are) widens the
+        connection column so that the highest stream number shows whole (★20000)."""
         delta = width >= 100
         frame = width >= 130
         state_w = 12 if width >= 90 else 8
-        return cls(width, delta, frame, state_w)
+        conn_w = max(6, 3 + len(str(max(streams - 1, 0))))  # " ●20000 " then the state
+        return cls(width, delta, frame, state_w, conn_w=conn_w)
 
     @property
     def arrow_w(self) -> int:
@@ -88,6 +92,20 @@ def _fmt_time(t: float) -> str:
     return f"{t:.6f}" if t < 1000 else f"{t:.3f}"
 
 
+def fmt_delta(d: float) -> str:
+    """The time since the row above, in the 9 cells of its column: to the microsecond under a
+    second (``+0.000031``, loopback's scale), to the millisecond up to hours (``+12.406``),
+    then in hours (``+27.8h``). Rounded, never cut."""
+    if d < 0.9999995:
+        return f"+{d:.6f}"
+    if d < 9999.9995:
+        return f"+{d:.3f}"
+    return f"+{d / 3600:.1f}h"
+
+
+SYN_FIN = 0x03
+"""The flags that use a sequence number (FIN 0x01, SYN 0x02)."""
+
 SHORT_MARKS: dict[str, str] = {
     "retransmission": "retrans", "fast_retransmission": "fast retrans",
     "spurious_retransmission": "spurious retrans", "out_of_order": "out-of-order",
@@ -105,48 +123,78 @@ SHORT_MARKS: dict[str, str] = {
 def arrow_label(view: TimelineView, row: int, width: int | None = None) -> str:
     """The words on a packet's arrow: flags, relative seq and ack, payload length, analysis.
 
-    With `width`, a label longer than that says its marks the short way (`SHORT_MARKS`), then
-    leaves out a zero length, and only then is cut after a whole word, with "…".
+    With `width`, a label longer than that gives up, in this order: the marks' long names
+    (`SHORT_MARKS`), a zero length, a pure ACK's seq, the marks (the arrow stays red), the
+    length, the seq; the flags and the ack go last (a FIN's lesson is in its ack). A label
+    that left something out ends with "…"; one still too long is cut after a whole word.
     """
     tl = view.timeline
     if tl.kind[row] == KIND_UDP:
-        head, length = f"UDP len={tl.length[row]}", ""
+        flags, seq, ack, length = f"UDP len={tl.length[row]}", "", "", ""
     else:
-        parts = [",".join(flag_names(tl.flags[row])) or "—", f"seq={tl.seq[row]}"]
-        if tl.ack[row] != NONE:
-            parts.append(f"ack={tl.ack[row]}")
-        head, length = " ".join(parts), f" len={tl.length[row]}"
+        flags = ",".join(flag_names(tl.flags[row])) or "—"
+        seq = f" seq={tl.seq[row]}"
+        ack = f" ack={tl.ack[row]}" if tl.ack[row] != NONE else ""
+        length = f" len={tl.length[row]}"
     mask = tl.analysis[row]
     names = [n for b, n in enumerate(tl.analysis_names) if mask >> b & 1] if mask else []
     marks = " [" + ",".join(n.replace("_", " ") for n in names) + "]" if names else ""
-    label = head + length + marks
+    label = flags + seq + ack + length + marks
     if width is None or len(label) <= width:
         return label
     short = [SHORT_MARKS.get(n, n) for n in names]
     if "retrans" in short and len(short) > 1 and any(m.endswith(" retrans") for m in short):
         short.remove("retrans")  # "fast retrans" says it already
     brief = " [" + ",".join(short) + "]" if short else ""
-    for candidate in (head + length + brief, head + ("" if length == " len=0" else length) + brief):
+    nonzero = "" if length == " len=0" else length
+    complete = (flags + seq + ack + length + brief, flags + seq + ack + nonzero + brief)
+    for candidate in complete:
         if len(candidate) <= width:
             return candidate
+    # A pure ACK's seq is only the next byte it would send; a segment's is which bytes it is.
+    pure_ack = tl.kind[row] != KIND_UDP and nonzero == "" and not tl.flags[row] & SYN_FIN
+    shorter = [flags + ack + brief] if pure_ack else []
+    for candidate in (*shorter, flags + seq + ack + nonzero, flags + seq + ack, flags + ack):
+        if len(candidate) + 2 <= width:
+            return candidate + " …"
     cut = candidate[: max(width - 1, 0)]
     if " " in cut and candidate[len(cut)] != " ":
-        cut = cut[: cut.rindex(" ") + 1]  # whole words only: "len=9…" would misread as nine
-    if " [" in cut:
-        cut = cut[: cut.index(" [") + 1]  # and the marks whole or not at all
+        cut = cut[: cut.rindex(" ") + 1]  # whole words only: "ack=9…" would misread as nine
     return cut + "…"
 
 
-def socket_label(view: TimelineView, row: int, lang: str = "en") -> str:
+def socket_label(view: TimelineView, row: int, lang: str = "en", width: int | None = None) -> str:
     """A call and its result as its side of the ladder says it (``send() → 14 bytes``), after
-    its program where that is not this one (``curl 4711: ``)."""
+    its program where that is not this one (``curl 4711: ``).
+
+    With `width`, a longer label is cut after a whole word, its result first; where the call
+    itself would not stay whole, the program's pid goes, then the program: the call is what
+    the row is about.
+    """
     ev = view.timeline.sockets[row]
-    text = f"{ev.call}()"
-    if ev.result:
-        text += f" → {result_text(ev.result, lang)}"
+    call = f"{ev.call}()"
+    text = call + (f" → {result_text(ev.result, lang)}" if ev.result else "")
+    labels = [text]
     if ev.pid is not None and ev.pid != os.getpid():
-        text = f"{ev.comm} {ev.pid}: {text}"
-    return text
+        labels = [f"{ev.comm} {ev.pid}: {text}", f"{ev.comm}: {text}", text]
+    if width is None:
+        return labels[0]
+    for label in labels:
+        cut = cut_words(label, width)
+        if cut == label or call in cut:
+            return cut
+    return cut
+
+
+def cut_words(text: str, room: int) -> str:
+    """`text` in at most `room` cells, cut after a whole word with "…" where it is longer."""
+    if cell_len(text) <= room:
+        return text
+    cut = set_cell_size(text, max(room - 1, 0)).rstrip()
+    if " " in cut and cell_len(cut) < cell_len(text) and text[len(cut)] not in " ":
+        head = cut[: cut.rindex(" ")].rstrip()
+        cut = head if cell_len(head) >= room // 2 else cut  # a long last word: cut inside it
+    return cut.removesuffix(" →").removesuffix(":") + "…"  # nothing said after an arrow
 
 
 def _arrow(label: str, width: int, leftward: bool, dashed: bool) -> str:
@@ -162,8 +210,30 @@ def _arrow(label: str, width: int, leftward: bool, dashed: bool) -> str:
     return ("◀" + text) if leftward else (text + "▶")
 
 
+def with_app_line(label: str, line: str | None, room: int) -> str:
+    """The arrow's label and the line of application data it carries, in `room` characters
+    (``PSH,ACK seq=1 ack=1 len=136 «GET /»``). Where both do not fit, the label leaves out
+    its seq, then its length, then its ack (the line was asked for, and says what the data
+    is), until 16 characters of the line fit; the line is cut to fit, and left out below 6
+    characters of it."""
+    if not line:
+        return label
+    words = label.split(" ")
+    drop = ("seq=", "len=", "ack=")
+    for n in range(len(drop) + 1):
+        short = " ".join(w for w in words if not w.startswith(drop[:n]) or w is words[0])
+        free = room - len(short) - 3
+        if free >= min(len(line), 16) or (n == len(drop) and free >= 6):
+            return f"{short} «{line if len(line) <= free else line[: free - 1] + '…'}»"
+    return label
+
+
 def ladder_segments(
-    view: TimelineView, index: int, cols: Columns, lang: str = "en"
+    view: TimelineView,
+    index: int,
+    cols: Columns,
+    lang: str = "en",
+    app_line: Callable[[int], str | None] | None = None,
 ) -> list[Segment]:
     """The segments of visible row `index` (unstyled by selection; the widget adds that).
 
@@ -177,7 +247,7 @@ def ladder_segments(
     segs: list[Segment] = [Segment(pad(_fmt_time(t - first), cols.time_w - 1, True) + " ")]
     if cols.delta:
         prev = tl.time[view.row_at(index - 1)] if index > 0 else t
-        segs.append(Segment(pad("+" + _fmt_time(t - prev), 9, True) + " ", Style(dim=True)))
+        segs.append(Segment(pad(fmt_delta(t - prev), 9, True) + " ", Style(dim=True)))
     phase = PHASES[tl.phase[row]]
     colour = PHASE_COLOURS[phase]
     segs.append(Segment("▌", Style(color=colour)))
@@ -193,7 +263,9 @@ def ladder_segments(
             conn = f"{stream_marker(own)}{tl.streams[own].stream}"
             segs.append(Segment(pad(" " + conn, cols.conn_w), stream_style(own)))
         side_server = tl.dir[row] == S2C
-        label = socket_label(view, row, lang)
+        # The side's marker is never cut, and the other side's edge stays clear: a server's
+        # call starting at the client's edge would read as the client's.
+        label = socket_label(view, row, lang, aw - 4)
         style = Style(italic=True, color=colour)
         segs.append(Segment(" " * sw + "│"))
         if side_server:
@@ -217,6 +289,8 @@ def ladder_segments(
         if tl.analysis[row]:
             arrow_style = sstyle + Style(color="#ff5f5f")
         label = arrow_label(view, row, aw - 6)  # the arrow's room for words (see _arrow)
+        if app_line is not None and tl.length[row]:
+            label = with_app_line(label, app_line(row), aw - 6)
         text = _arrow(label, aw - 1, tl.dir[row] == S2C, kind == KIND_UDP)
         segs.append(Segment(text, arrow_style))
         segs.append(Segment("│"))
@@ -241,21 +315,35 @@ def _state_text(code: int, width: int, differs: int = 0) -> str:
 
 
 def header_text(view: TimelineView, cols: Columns, lang: str = "en") -> str:
-    """Column names, and the two ends (or how many) above their columns."""
+    """Column names, and the two ends (or how many) above their columns.
+
+    The server's end matters most (the port is what a lesson or a capture is about): with
+    several connections the server port(s) still show (``servers :80 :443``); where room is
+    short, the role words go first, then the client's address (its port stays: ``…:59856``),
+    then the server's address; an address is never cut in its middle.
+    """
     cat = load(lang)
     tl = view.timeline
     streams = tl.streams
     client_word, server_word = cat.text("word.client"), cat.text("word.server")
-    if not streams:
-        client, server = client_word, server_word
-    else:
+    ends: list[list[str]] = [[client_word], [server_word]]
+    if streams:
         clients = {(s.client, s.cport) for s in streams[:50]}
         servers = {(s.server, s.sport) for s in streams[:50]}
-        c0, s0 = streams[0], streams[0]
-        client = (f"{client_word} {endpoint(c0.client, c0.cport)}" if len(clients) == 1
-                  else cat.text("ladder.clients"))  # fmt: skip
-        server = (f"{server_word} {endpoint(s0.server, s0.sport)}" if len(servers) == 1
-                  else cat.text("ladder.servers"))  # fmt: skip
+        if len(clients) == 1:
+            c = streams[0]
+            ends[0] = [f"{client_word} {endpoint(c.client, c.cport)}", endpoint(c.client, c.cport),
+                       f"…:{c.cport}"]  # fmt: skip
+        else:
+            ends[0] = [cat.text("ladder.clients")]
+        if len(servers) == 1:
+            sv = streams[0]
+            ends[1] = [f"{server_word} {endpoint(sv.server, sv.sport)}",
+                       endpoint(sv.server, sv.sport), f"…:{sv.sport}"]  # fmt: skip
+        else:
+            ports = " ".join(f":{p}" for p in sorted({p for _, p in servers})[:4])
+            more = " …" if len({p for _, p in servers}) > 4 else ""
+            ends[1] = [f"{cat.text('ladder.servers')} {ports}{more}", f"{ports}{more}"]
     text = pad(cat.text("ladder.time"), cols.time_w - 1, True) + " "
     if cols.delta:
         text += pad(cat.text("ladder.delta"), 9, True) + " "
@@ -264,13 +352,19 @@ def header_text(view: TimelineView, cols: Columns, lang: str = "en") -> str:
     state = cat.text("ladder.state")
     text += pad(state, cols.state_w, True) + "│"
     aw = cols.arrow_w - 1
-    if cell_len(client) + cell_len(server) + 2 > aw:
-        # drop the role words before cutting addresses
-        client = client.removeprefix(client_word + " ")
-        server = server.removeprefix(server_word + " ")
-    if cell_len(client) + cell_len(server) + 2 > aw:
-        room = aw // 2 - 1
-        client, server = _keep_right(client, room), _keep_right(server, room)
+    # Shorter forms, the client's first, until both fit with a space between.
+    ci, si = 0, 0
+    while cell_len(ends[0][ci]) + cell_len(ends[1][si]) + 1 > aw:
+        if ci + 1 < len(ends[0]) and (ci <= si or si + 1 >= len(ends[1])):
+            ci += 1
+        elif si + 1 < len(ends[1]):
+            si += 1
+        else:
+            break
+    client, server = ends[0][ci], ends[1][si]
+    if cell_len(client) + cell_len(server) + 1 > aw:
+        server = pad(server, max(aw - 1, 0)).rstrip()
+        client = pad(client, max(aw - cell_len(server) - 1, 0)).rstrip()
     text += client + " " * (aw - cell_len(client) - cell_len(server)) + server
     text += "│" + pad(state, cols.state_w)
     if cols.frame:
@@ -278,20 +372,11 @@ def header_text(view: TimelineView, cols: Columns, lang: str = "en") -> str:
     return text
 
 
-def _keep_right(text: str, room: int) -> str:
-    """`text` in at most `room` cells, cut from the left with "…": an address keeps its port."""
-    if cell_len(text) <= room:
-        return text
-    while text and cell_len(text) > room - 1:
-        text = text[1:]
-    return "…" + text
-
-
 def ladder_text(
     view: TimelineView, width: int = 120, limit: int | None = None, lang: str = "en"
 ) -> list[str]:
     """The visible ladder as plain text lines (header first), for the text export."""
-    cols = Columns.fit(width)
+    cols = Columns.fit(width, len(view.timeline.streams))
     lines = [header_text(view, cols, lang).rstrip()]
     n = view.visible_count if limit is None else min(view.visible_count, limit)
     for i in range(n):

@@ -121,7 +121,7 @@ def packet_jsonl(e: PacketEvent) -> str:
         (e.dir, e.flags, e.phase, e.client_state, e.server_state, e.analysis, e.truncated)
     ) or _tail(e)
     ack = e.ack
-    window = e.window
+    window, size = e.window, e.window_size
     raw = e.raw_options
     if not raw:
         opts = "{}"
@@ -135,7 +135,8 @@ def packet_jsonl(e: PacketEvent) -> str:
         f'"stream": {e.stream}, "src": "{e.src}", "sport": {e.sport}, "dst": "{e.dst}", '
         f'"dport": {e.dport}, "seq": {"null" if e.seq is None else e.seq}, '
         f'"ack": {"null" if ack is None else ack}, "len": {e.len}, '
-        f'"window": {"null" if window is None else window}, "options": {opts}, {tail}'
+        f'"window": {"null" if window is None else window}, '
+        f'"window_size": {"null" if size is None else size}, "options": {opts}, {tail}'
     )
     if e.kernel is None:
         return line

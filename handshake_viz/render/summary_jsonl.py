@@ -63,11 +63,16 @@ def summary_jsonl(s: ConnectionSummary) -> str:
     The integer fields are written as the plain integers they are declared (and checked by
     mypy) to be, `listen_inferred` as the boolean it is.
     """
+    first, last = s.first_time, s.last_time
+    if type(first) is float and type(last) is float and first - first == 0.0 == last - last:
+        times = f'"first_time": {first!r}, "last_time": {last!r}'  # finite floats: their repr
+    else:
+        times = f'"first_time": {_number(first)}, "last_time": {_number(last)}'
     return (
         f'{{"type": "connection", "proto": {_string(s.proto)}, "stream": {s.stream}, '
         f'"client": {_string(s.client)}, "cport": {s.cport}, "server": {_string(s.server)}, '
         f'"sport": {s.sport}, "first_frame": {s.first_frame}, "last_frame": {s.last_frame}, '
-        f'"first_time": {_number(s.first_time)}, "last_time": {_number(s.last_time)}, '
+        f"{times}, "
         f'"packets": {s.packets}, "bytes_c2s": {s.bytes_c2s}, "bytes_s2c": {s.bytes_s2c}, '
         f'"handshake": {_string(s.handshake)}, "handshake_rtt": {_number(s.handshake_rtt)}, '
         f'"rtt_syn_synack": {_number(s.rtt_syn_synack)}, '

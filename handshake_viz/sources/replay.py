@@ -7,6 +7,7 @@ import io
 import os
 import select
 import stat
+import struct
 import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -16,6 +17,8 @@ from handshake_viz.core.events import CaptureStats, Event
 from handshake_viz.core.frames import FrameIndex
 from handshake_viz.core.pcapfile import (
     CHUNK,
+    PCAP_MAGIC_NS,
+    PCAP_MAGIC_US,
     CaptureCutShort,
     CaptureFileError,
     CaptureReader,
@@ -29,6 +32,8 @@ from handshake_viz.sources.kernel.saved import SavedKernelView, holds_events
 from handshake_viz.sources.parallel.decode_worker import DecodedPackets, worth_it
 from handshake_viz.sources.parallel.index_worker import ShardedIndex
 from handshake_viz.words.catalog import DEFAULT_LANG, load
+
+_PCAP_MAGICS = (PCAP_MAGIC_US, PCAP_MAGIC_NS)
 
 MAX_WORKERS = 4
 """At most this many index workers (one per core beyond that buys little)."""
@@ -120,7 +125,7 @@ class ReplaySource:
                 decoded = None
         events: Iterator[Event]
         if decoded is not None:
-            events = pipeline.run_decoded(decoded)
+            events = pipeline.run_decoded(decoded.batches())
         else:
             stream = self._open()
             if self.is_stream and StoppableStream.fits(stream):
@@ -133,7 +138,10 @@ class ReplaySource:
             records = iter(reader)
             if self.keep_index:
                 records = self._indexed(records)
-            events = self.saved.merged(pipeline.run(self.saved.hold(records)))
+            if self._classic_pcap():
+                events = pipeline.run(records)  # no journal blocks: no saved events to merge
+            else:
+                events = self.saved.merged(pipeline.run(self.saved.hold(records)))
         try:
             for ev in events:
                 stats.packets += 1
@@ -198,6 +206,22 @@ class ReplaySource:
         them (the worker processes read packets only). A stream is not looked into: its bytes
         can be read only once."""
         return not self.is_stream and holds_events(self.path)
+
+    def _classic_pcap(self) -> bool:
+        """A regular file in the pcap format, which has no blocks for saved events (only a
+        pcapng has them): its packets need not pass through `SavedKernelView`. A stream is
+        not looked into: its bytes can be read only once."""
+        if self.is_stream:
+            return False
+        try:
+            with open(self.path, "rb") as f:
+                head = f.read(4)
+        except OSError:
+            return False
+        return len(head) == 4 and (
+            struct.unpack("<I", head)[0] in _PCAP_MAGICS
+            or struct.unpack(">I", head)[0] in _PCAP_MAGICS
+        )
 
     def _indexed(self, records: Iterator[RawRecord]) -> Iterator[RawRecord]:
         """Pass records through, noting where each frame's bytes are in the file."""

@@ -34,7 +34,7 @@ from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Static, TabbedContent, TabPane, Tabs
 from textual.worker import get_current_worker
 
 from handshake_viz.core.source import Arriving, EventSource, FrameSource
@@ -42,6 +42,7 @@ from handshake_viz.model.playback import DEFAULT_PAUSE, DEFAULT_SPEED, TimelineV
 from handshake_viz.model.query import Filter
 from handshake_viz.model.timeline import Timeline
 from handshake_viz.render.fit import fit_lines
+from handshake_viz.tui.appdata import toggle_app_lines
 from handshake_viz.tui.binding_words import speak_bindings
 from handshake_viz.tui.connections import ConnectionsView
 from handshake_viz.tui.detail import PacketDetail
@@ -70,6 +71,10 @@ PALETTE_KEY_CELLS = 16
 SIDE_BY_SIDE = 100
 """Terminals narrower than this show the side panel instead of the ladder, not beside it: at
 80 columns the ladder beside it kept 44 and its arrows had room for one letter."""
+LADDER_KEEPS = 80
+SIDE_MIN, SIDE_MAX = 36, 64
+"""Beside the ladder, the side panel takes two fifths of the screen, at most what is left
+beside `LADDER_KEEPS` columns, within these bounds (at 120 columns: 40, the ladder 80)."""
 SLOW_TICK = 0.25
 """Seconds between two redraws of the counters (status bar, connections) while reading."""
 
@@ -164,6 +169,8 @@ class TimelineApp(PlaybackKeys, ExportKeys, App[int]):
         if self.size.width < NARROW:
             self.side.display = False  # the ladder needs the width; 1, 2 or b bring it back
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        # Tab goes from pane to pane: the tab strip takes no focus (1 and 2 switch tabs).
+        self.side.query_one(Tabs).can_focus = False
         self.ladder.focus()
         if self.notice:
             self.notify(self.notice, severity="warning", timeout=NOTICE_SECONDS)
@@ -302,15 +309,18 @@ class TimelineApp(PlaybackKeys, ExportKeys, App[int]):
             self._close_filter_box()
         elif not self.ladder_pane.display:
             self._show_side(False)  # a narrow screen showing the side panel: back to the ladder
+        elif self.detail.has_focus or self.connections.has_focus and self.view.filter.empty:
+            self.ladder.focus()  # the keys back to the ladder (a chosen connection: Esc twice)
         elif not self.view.filter.empty:
             self._apply_filter(Filter())
             self.connections.chosen = None
 
     def action_tab(self, tab: str) -> None:
+        """Show a tab of the side panel and give it the keys (↑ ↓ PgUp PgDn Home End there;
+        Esc or Tab gives them back to the ladder, whose selection the detail follows)."""
         self._show_side(True)
         self.side.active = tab
-        if tab == "connections":
-            self.connections.focus()  # the detail follows the ladder, which keeps the keys
+        (self.connections if tab == "connections" else self.detail).focus()
 
     def action_toggle_side(self) -> None:
         self._show_side(not self.side.display)
@@ -319,7 +329,14 @@ class TimelineApp(PlaybackKeys, ExportKeys, App[int]):
         """Show or hide the side panel; on a narrow screen it takes the ladder's place."""
         was_shown = self.side.display
         self.side.display = show
-        alone = show and (self.size.width if width is None else width) < SIDE_BY_SIDE
+        width = self.size.width if width is None else width
+        alone = show and width < SIDE_BY_SIDE
+        if not alone:
+            # The ladder keeps 80 columns (all an 80-column terminal shows) and three fifths.
+            side = min(width - LADDER_KEEPS, width * 2 // 5)
+            self.side.styles.width = max(SIDE_MIN, min(SIDE_MAX, side))
+        else:
+            self.side.styles.width = None  # the stylesheet's: the whole screen
         self.ladder_pane.display = not alone
         self.side.set_class(alone, "alone")
         if alone and not was_shown:
@@ -357,6 +374,9 @@ class TimelineApp(PlaybackKeys, ExportKeys, App[int]):
 
     def action_graphs(self) -> None:
         toggle_graphs(self)
+
+    def action_app_data(self) -> None:
+        toggle_app_lines(self)
 
     def action_time_true(self) -> None:
         """The ladder with gap lines as long as the waits between rows, or one line a row."""

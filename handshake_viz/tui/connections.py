@@ -30,11 +30,26 @@ ENDINGS = ("open", "fin", "rst")
 """How a connection ends, as the tracker says it; each is a word of the catalogs (``conn.*``)."""
 
 
-def connection_text(s: StreamInfo, lang: str = "en") -> str:
+CONNECTION_LEVELS = 8
+"""How many forms a connection's line has (`connection_text`'s `level`), fullest first."""
+_GONE = ("", "", "bytes", "rtt", "programs", "packets", "ended", "")
+"""The part each level leaves out, besides those of the levels before it."""
+
+
+def connection_text(
+    s: StreamInfo, lang: str = "en", width: int | None = None, level: int | None = None
+) -> str:
     """One stream as a line: handshake (✓ complete, ½ partial, ✗ none), its RTT, bytes each
     way (↑ client to server), how it ended, packets, the programs at each end where the
-    kernel's view names them ("curl 4711 → python3 4702"), then the endpoints (the part a
-    narrow panel cuts)."""
+    kernel's view names them ("curl 4711 → python3 4702"), then the endpoints.
+
+    Shorter forms (`level` 1 to 7) give up, in this order: the client's address (its port
+    stays: ``…:56678``), the bytes, the RTT, the programs, the packets, how it ended, the
+    server's address (its port stays); the stream and the handshake always show. With
+    `width` and no `level`, the fullest form that fits (`fit_level`).
+    """
+    if level is None:
+        level = 0 if width is None else fit_level(s, lang, width)
     cat = load(lang)
     hs = {"complete": "✓", "partial": "½", "none": "✗"}[s.handshake]
     rtt = s.handshake_rtt
@@ -43,12 +58,27 @@ def connection_text(s: StreamInfo, lang: str = "en") -> str:
     ended += " " * (4 - cell_len(ended))  # a column of four cells, as "open"
     programs = ""
     if s.client_program or s.server_program:  # the kernel's view names them
-        programs = f"{s.client_program or '?'} → {s.server_program or '?'}  "
-    return (
-        f"{s.proto} {s.stream:<4} {hs} {rtt_text:>9} ↑{s.bytes_c2s}B ↓{s.bytes_s2c}B "
-        f"{ended} {s.packets}p  {programs}"
-        f"{endpoint(s.client, s.cport)} → {endpoint(s.server, s.sport)}"
-    )
+        programs = f"{s.client_program or '?'} → {s.server_program or '?'}"
+    client = endpoint(s.client, s.cport) if level < 1 else f"…:{s.cport}"
+    server = endpoint(s.server, s.sport) if level < 7 else f"…:{s.sport}"
+    parts = {
+        "id": f"{s.proto} {s.stream:<4} {hs}", "rtt": f"{rtt_text:>9}",
+        "bytes": f"↑{s.bytes_c2s}B ↓{s.bytes_s2c}B", "ended": ended, "packets": f"{s.packets}p",
+        "programs": programs,
+    }  # fmt: skip
+    for gone in _GONE[: level + 1]:
+        if gone:
+            parts[gone] = ""
+    head = " ".join(parts[k] for k in ("id", "rtt", "bytes", "ended", "packets") if parts[k])
+    return "  ".join(p for p in (head, parts["programs"], f"{client} → {server}") if p)
+
+
+def fit_level(s: StreamInfo, lang: str, width: int) -> int:
+    """The fullest form of `s`'s line (`connection_text`'s level) in `width` cells."""
+    for level in range(CONNECTION_LEVELS):
+        if cell_len(connection_text(s, lang, level=level)) <= width:
+            return level
+    return CONNECTION_LEVELS - 1
 
 
 def header_line(streams: int, lang: str = "en") -> str:
@@ -64,6 +94,10 @@ class ConnectionsView(ScrollView, can_focus=True, inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor(-1)", "key.previous_connection", show=False),
         Binding("down", "cursor(1)", "key.next_connection", show=False),
+        Binding("pageup", "page(-1)", "key.page_up", show=False),
+        Binding("pagedown", "page(1)", "key.page_down", show=False),
+        Binding("home", "cursor(-1_000_000_000)", "key.first_connection", show=False),
+        Binding("end", "cursor(1_000_000_000)", "key.last_connection", show=False),
         Binding("enter", "choose", "key.show_connection", show=False),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -87,6 +121,8 @@ class ConnectionsView(ScrollView, can_focus=True, inherit_bindings=False):
         self.cursor = 0
         """0 is "all", k is stream sid k-1."""
         self.chosen: int | None = None
+        self._fitted: tuple[tuple[int, int, int], int] = ((-1, -1, -1), 0)
+        """(width, first row, rows) on screen, and the form of their lines."""
 
     def update_size(self) -> None:
         # Width 0: no sideways scrolling, as in the ladder (see LadderView.update_size).
@@ -106,6 +142,9 @@ class ConnectionsView(ScrollView, can_focus=True, inherit_bindings=False):
         elif self.cursor >= top + h:
             self.scroll_to(y=self.cursor - h + 1, animate=False, immediate=True, force=True)
         self.refresh()
+
+    def action_page(self, delta: int) -> None:
+        self.action_cursor(delta * max(self.scrollable_content_region.height - 2, 1))
 
     def action_choose(self) -> None:
         self.chosen = None if self.cursor == 0 else self.cursor - 1
@@ -134,9 +173,10 @@ class ConnectionsView(ScrollView, can_focus=True, inherit_bindings=False):
             segs = [Segment("  " + load(self.lang).text("conn.all"))]
         else:
             s = streams[index - 1]
+            level = self._level(width)
             segs = [
                 Segment(f" {stream_marker(s.sid)} ", stream_style(s.sid)),
-                Segment(connection_text(s, self.lang)),
+                Segment(connection_text(s, self.lang, level=level)),
             ]
         strip = Strip(segs).apply_style(base)
         chosen_index = 0 if self.chosen is None else self.chosen + 1
@@ -145,6 +185,17 @@ class ConnectionsView(ScrollView, can_focus=True, inherit_bindings=False):
         if index == self.cursor and self.has_focus:
             strip = strip.apply_style(self.get_component_rich_style("connections--cursor"))
         return strip.adjust_cell_length(width, base)
+
+    def _level(self, width: int) -> int:
+        """One form for every line on screen (`connection_text`): the fullest in which each
+        fits, so the columns line up."""
+        top = max(round(self.scroll_y) - 1, 0)
+        shown = self.timeline.streams[top : top + self.scrollable_content_region.height]
+        key = (width, top, sum(s.packets for s in shown))  # a live connection's line grows
+        if key != self._fitted[0]:
+            room = max(width - 3, 0)
+            self._fitted = (key, max((fit_level(s, self.lang, room) for s in shown), default=0))
+        return self._fitted[1]
 
     def on_focus(self) -> None:
         self.refresh()

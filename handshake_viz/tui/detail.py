@@ -7,10 +7,11 @@ a second here); the fields and the explanation show at once.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
@@ -18,15 +19,18 @@ from textual.worker import get_current_worker
 
 from handshake_viz.core.events import endpoint
 from handshake_viz.core.source import FrameSource
+from handshake_viz.model.graphs.window import window_size_at
 from handshake_viz.model.timeline import Row, Timeline
 from handshake_viz.render.palette import PHASE_COLOURS
-from handshake_viz.words.catalog import load
+from handshake_viz.tui.binding_words import speak_bindings
+from handshake_viz.words.catalog import Catalog, load
 from handshake_viz.words.explain import explain, phase_name
 from handshake_viz.words.results import result_text
 
 
-def row_summary(row: Row, lang: str = "en") -> Text:
-    """The detail's first lines: where the event sits and its header fields."""
+def row_summary(row: Row, lang: str = "en", window: tuple[int | None, int] | None = None) -> Text:
+    """The detail's first lines: where the event sits and its header fields; `window`: the
+    window in bytes and the sender's shift (`window_size_at`), shown beside the field."""
     cat = load(lang)
     text = Text()
     name = phase_name(row.phase, lang)
@@ -54,7 +58,8 @@ def row_summary(row: Row, lang: str = "en") -> Text:
     if s.proto == "tcp":
         ack = "—" if row.ack is None else row.ack
         text.append("\n" + cat.text("detail.tcp", flags=row.flag_text or "—", seq=row.seq,
-                                     ack=ack, len=row.length, window=row.window))  # fmt: skip
+                                     ack=ack, len=row.length,
+                                     window=window_text(row.window, window, cat)))  # fmt: skip
         states = {side: "—" if state is None else cat.text(f"state.{state.value}")
                   for side, state in (("client", row.client_state),
                                       ("server", row.server_state))}  # fmt: skip
@@ -68,6 +73,19 @@ def row_summary(row: Row, lang: str = "en") -> Text:
         opts = "  ".join(f"{k}={v}" for k, v in row.options.items())
         text.append("\n" + cat.text("detail.options", options=opts))
     return text
+
+
+def window_text(raw: int | None, scaled: tuple[int | None, int] | None, cat: Catalog) -> str:
+    """The window field as sent, and beside it the window in bytes where its scale says more
+    (`detail.window_scaled`) or is unknown (`detail.window_unknown`)."""
+    if raw is None or scaled is None:
+        return str(raw)
+    size, shift = scaled
+    if size is None:
+        return cat.text("detail.window_unknown", raw=raw)
+    if shift == 0:
+        return str(raw)
+    return cat.text("detail.window_scaled", raw=raw, factor=1 << shift, size=size)
 
 
 def dissect(linktype: int, data: bytes, lang: str = "en") -> str:
@@ -94,8 +112,21 @@ def dissect(linktype: int, data: bytes, lang: str = "en") -> str:
     return out
 
 
-class PacketDetail(VerticalScroll):
-    """Shows one timeline row; `show(row)` is cheap, the dissection follows from a thread."""
+class PacketDetail(VerticalScroll, inherit_bindings=False):
+    """Shows one timeline row; `show(row)` is cheap, the dissection follows from a thread.
+
+    Focused (Enter or 2 on the ladder, Tab, a click), its keys scroll it; ← → stay the
+    playback's (it has nothing to scroll sideways), Esc gives the keys back to the ladder.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "scroll_up", "key.scroll_up", show=False),
+        Binding("down", "scroll_down", "key.scroll_down", show=False),
+        Binding("pageup", "page_up", "key.page_up", show=False),
+        Binding("pagedown", "page_down", "key.page_down", show=False),
+        Binding("home", "scroll_home", "key.scroll_top", show=False),
+        Binding("end", "scroll_end", "key.scroll_bottom", show=False),
+    ]
 
     class Dissected(Message):
         def __init__(self, row: int, text: str) -> None:
@@ -107,6 +138,7 @@ class PacketDetail(VerticalScroll):
         self, timeline: Timeline, frames: FrameSource | None, lang: str = "en", **kw: Any
     ) -> None:
         super().__init__(**kw)
+        speak_bindings(self, lang)
         self.timeline = timeline
         self.frames = frames
         self.lang = lang
@@ -117,11 +149,17 @@ class PacketDetail(VerticalScroll):
         yield Static("", id="explanation")
         yield Static("", id="dissection")
 
+    def action_scroll_end(self) -> None:
+        """To the last line, also of text laid out after the key (a dissection just in)."""
+        self.scroll_end(animate=False)
+        self.call_after_refresh(self.scroll_end, animate=False)
+
     def show(self, row: int | None) -> None:
         """Show a timeline row (None: nothing selected)."""
         if row == self.row:
             return
         self.row = row
+        self.scroll_home(animate=False)  # another packet: from its first line
         summary = self.query_one("#summary", Static)
         explanation = self.query_one("#explanation", Static)
         dissection = self.query_one("#dissection", Static)
@@ -131,7 +169,9 @@ class PacketDetail(VerticalScroll):
             dissection.update("")
             return
         r = self.timeline.row(row)
-        summary.update(row_summary(r, self.lang))
+        tcp = r.socket is None and r.stream is not None and r.stream.proto == "tcp"
+        window = window_size_at(self.timeline, row) if tcp else None
+        summary.update(row_summary(r, self.lang, window))
         explanation.update(Text(explain(r.event(), self.lang, states=False), style="italic"))
         if r.socket is not None:
             dissection.update("")

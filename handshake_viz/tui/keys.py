@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 
 from handshake_viz.tui.binding_words import localized
 from handshake_viz.tui.connections import ConnectionsView
+from handshake_viz.tui.detail import PacketDetail
 from handshake_viz.tui.exports import EXPORT_KINDS
 from handshake_viz.tui.ladder import LadderView
 from handshake_viz.words.catalog import DEFAULT_LANG, Catalog, load
@@ -38,8 +39,13 @@ TIMELINE_BINDINGS: list[BindingType] = [
     Binding("e", "export", "key.export"),
     Binding("g", "graphs", "key.graphs", show=False),
     Binding("d", "time_true", "key.time_true"),
+    Binding("tab", "app.focus_next", "key.next_pane", show=False),
+    Binding("v", "app_data", "key.app_data", show=False),
     Binding("question_mark", "help", "key.help", key_display="?"),
     Binding("q", "quit", "key.quit"),
+    # Ctrl-C quits, as `live --help` says and as a terminal user expects (Textual's own
+    # ctrl+c only says to press ctrl+q)
+    Binding("ctrl+c", "quit", "key.quit", show=False, priority=True),
 ]
 """The timeline app's own keys (`TimelineApp.BINDINGS`)."""
 
@@ -63,6 +69,7 @@ def key_sections(app: TimelineApp) -> list[tuple[str, list[Binding]]]:
         (cat.text("help.everywhere"), everywhere),
         (cat.text("help.ladder"), _bindings(LadderView.BINDINGS, cat)),
         (cat.text("help.connections"), _bindings(ConnectionsView.BINDINGS, cat)),
+        (cat.text("help.detail"), _bindings(PacketDetail.BINDINGS, cat)),
         (cat.text("help.palette"), [localized(PALETTE_BINDING, cat)]),
     ]
 

@@ -9,6 +9,7 @@ the ladder's lines are no longer its rows: `_line_of` and `_at` map between the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -67,11 +68,13 @@ class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
         """Language of the column headers and the calls' results."""
         self.selected: int | None = None
         """Visible index of the selected row."""
-        self._cache: LRUCache[tuple[int, int, int, bool, int], Strip] = LRUCache(1024)
+        self._cache: LRUCache[tuple[int, int, int, bool, int, int], Strip] = LRUCache(1024)
         self._auto_scroll = False
         self.time_true = False
         """Gap lines between rows, as long as the waits between them (`set_time_true`)."""
         self.time_layout = TimeTrueLayout(view)
+        self.app_lines: Callable[[int], str | None] | None = None
+        """A row's line of application data for its arrow (`tui.appdata`), None: off."""
         self._gap_cache: LRUCache[tuple[int, int, int, int, int], Strip] = LRUCache(256)
 
     # -- data changes
@@ -101,6 +104,12 @@ class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
             self.show_newest()
         elif self.selected is not None:
             self.scroll_to_index(self.selected)
+        self.refresh()
+
+    def set_app_lines(self, lines: Callable[[int], str | None] | None) -> None:
+        """Application data on the arrows (or not, with None)."""
+        self.app_lines = lines
+        self._cache.clear()
         self.refresh()
 
     def _lines(self) -> int:
@@ -220,7 +229,7 @@ class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         base = self.rich_style
-        cols = Columns.fit(width)
+        cols = Columns.fit(width, len(self.view.timeline.streams))
         if y == 0:
             style = self.get_component_rich_style("ladder--header")
             return Strip([Segment(pad(header_text(self.view, cols, self.lang), width), style)])
@@ -234,10 +243,10 @@ class LadderView(ScrollView, can_focus=True, inherit_bindings=False):
         selected = index == self.selected
         # A socket call's connection may be known only once its SYN is in (connect() first).
         streams = len(self.view.timeline.streams) if row in self.view.timeline.sockets else 0
-        key = (row, prev, width, selected, streams)
+        key = (row, prev, width, selected, streams, cols.conn_w)
         strip = self._cache.get(key)
         if strip is None:
-            segs = ladder_segments(self.view, index, cols, self.lang)
+            segs = ladder_segments(self.view, index, cols, self.lang, self.app_lines)
             strip = Strip(segs).apply_style(base)
             if selected:
                 strip = strip.apply_style(self.get_component_rich_style("ladder--selected"))

@@ -16,24 +16,42 @@ from handshake_viz.words.catalog import load
 from handshake_viz.words.explain import phase_name
 
 
-def legend_text(lang: str = "en") -> Text:
+def legend_text(lang: str = "en", width: int | None = None) -> Text:
     """Each phase's colour and code word, with the language's name for it where that differs,
-    in the order a connection goes through them."""
-    text = Text(" ")
-    for phase in Phase:
-        text.append("▌", style=PHASE_COLOURS[phase])
-        name = phase_name(phase, lang)
-        label = phase.value + (f" {name}" if name else "")
-        text.append(label + "  ", style=PHASE_COLOURS[phase])
-    text.append(load(lang).text("status.legend_keys"), style="dim")
+    in the order a connection goes through them, then where the keys are.
+
+    With `width`, the first of these forms that fits: full names, short names
+    (``phase_short``), short names one space apart, the code words alone (every phase and
+    the keys' hint stay on the line; only the names shrink).
+    """
+    cat = load(lang)
+    forms = [(True, False, "  "), (True, True, "  "), (True, True, " "), (False, False, "  "),
+             (False, False, " ")]  # fmt: skip
+    text = Text()
+    for named, short, gap in forms if width is not None else forms[:1]:
+        text = Text(" ")
+        for phase in Phase:
+            text.append("▌", style=PHASE_COLOURS[phase])
+            name = phase_name(phase, lang) if named else None
+            if name and short:
+                name = cat.text(f"phase_short.{phase.value}")
+            label = phase.value + (f" {name}" if name else "")
+            text.append(label + gap, style=PHASE_COLOURS[phase])
+        text.append(cat.text("status.legend_keys"), style="dim")
+        if width is None or text.cell_len <= width:
+            break
     return text
 
 
 class Legend(Static):
-    """The phase legend above the ladder."""
+    """The phase legend above the ladder, in the form its width holds (`legend_text`)."""
 
     def __init__(self, lang: str = "en", **kw: object) -> None:
-        super().__init__(legend_text(lang), **kw)  # type: ignore[arg-type]
+        super().__init__("", **kw)  # type: ignore[arg-type]
+        self.lang = lang
+
+    def render(self) -> Text:
+        return legend_text(self.lang, self.size.width or None)
 
 
 def playback_text(mode: str, speed: float | None, lang: str = "en") -> str:

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -145,3 +146,21 @@ def test_lang_works_before_or_after_the_command():
     assert parse(["replay", "x.pcap"]).lang == "en"
     r = cli("--lang", "zh", "demo", "--list")
     assert r.returncode == 0 and "三次握手" in r.stdout  # the scenarios, in Chinese
+
+
+def test_classroom_accepts_no_save_as_demo_does():
+    from handshake_viz.cli.main import build_parser
+
+    args = build_parser().parse_args(["classroom", "basic", "--no-save"])
+    assert args.no_save and args.save is None
+
+
+def test_export_dir_reaches_the_tui_options():
+    from handshake_viz.cli.main import build_parser
+    from handshake_viz.cli.tui import tui_options
+
+    for argv in (["replay", "x.pcap"], ["demo", "basic"], ["live", "--port", "80"],
+                 ["classroom", "basic"]):  # fmt: skip
+        args = build_parser().parse_args([*argv, "--export-dir", "out"])
+        assert tui_options(args).export_dir == Path("out")
+    assert tui_options(build_parser().parse_args(["replay", "x.pcap"])).export_dir is None

@@ -197,7 +197,7 @@ def test_an_argparse_error_ends_in_chinese(capsys: pytest.CaptureFixture[str]) -
         (["--lang", "zh", "replay", "nosuch.pcap", "--print"], '"nosuch.pcap"：没有这个文件'),
         (["--lang", "zh", "graph", "tests", "--output", "x.svg"], '"tests" 是一个文件夹'),
         (["--lang", "zh", "replay", str(HTTP_GET), "--print", "--format", "jsonl", "--time-true"],
-         "--time-true 用于拉开文本梯形图"),
+         "--time-true 用于拉开文本时序图"),
     ],
 )  # fmt: skip
 def test_the_commands_one_line_errors_are_in_chinese(args: list[str], says: str) -> None:

@@ -88,3 +88,14 @@ def pcapng(frames: list[bytes], linktype: int = 1) -> bytes:
     """A pcapng file of `frames` on one interface."""
     packets = b"".join(epb(f, ticks=i * 1_000_000) for i, f in enumerate(frames))
     return shb() + idb(linktype) + packets
+
+
+def syns_from_ports(count: int, first_port: int = 10000) -> bytes:
+    """A pcap of `count` SYNs from 10.0.0.1 to 10.0.0.2:80, each from its own port (so each
+    its own stream, numbered 0 to count - 1), a millisecond apart."""
+    frames = []
+    for i in range(count):
+        port = first_port + i
+        frame = ETH_SYN[:34] + struct.pack(">H", port) + ETH_SYN[36:]
+        frames.append(pcap_record(frame, sec=1 + i // 1000, frac=(i % 1000) * 1000))
+    return pcap_header() + b"".join(frames)

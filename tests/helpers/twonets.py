@@ -125,10 +125,16 @@ class Collector:
         with self._lock:
             self.events.append(event)
 
+    def add_sides(self, events: list[SideEvent], saved: bool = False) -> None:
+        with self._lock:
+            self.events.extend(events)
+
     def begin(self, provisional: SocketEvent) -> int:
         return next(self._tokens)
 
-    def end(self, token: int, build: Callable[[bool], SocketEvent | None]) -> None:
+    def end(
+        self, token: int, build: Callable[[bool], SocketEvent | None], saved: bool = False
+    ) -> None:
         event = build(False)
         if event is not None:
             self.add_side(event)

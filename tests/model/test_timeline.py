@@ -152,7 +152,7 @@ def test_timeline_does_not_import_textual() -> None:
     assert out.stdout.strip() == "False"
 
 
-def test_a_narrow_arrow_shortens_its_marks_then_cuts_whole_words() -> None:
+def test_a_narrow_arrow_shortens_its_marks_and_keeps_its_flags_and_ack_longest() -> None:
     from handshake_viz.render.ladder_text import arrow_label
 
     tl = Timeline()
@@ -164,17 +164,20 @@ def test_a_narrow_arrow_shortens_its_marks_then_cuts_whole_words() -> None:
     assert arrow_label(view, dup, 43) == "ACK seq=475 ack=12871 len=0 [duplicate ack]"
     assert arrow_label(view, dup, 42) == "ACK seq=475 ack=12871 len=0 [dup ack]"
     assert arrow_label(view, dup, 36) == "ACK seq=475 ack=12871 [dup ack]"
-    assert arrow_label(view, dup, 30) == "ACK seq=475 ack=12871 …"  # the marks whole or not at all
+    assert arrow_label(view, dup, 30) == "ACK ack=12871 [dup ack] …"  # a pure ACK's seq first
+    assert arrow_label(view, dup, 20) == "ACK ack=12871 …"  # the marks whole or not at all
     assert arrow_label(view, psh, 33) == "PSH,ACK seq=22881 ack=475 len=903"
     assert arrow_label(view, psh, 32) == "PSH,ACK seq=22881 ack=475 …"  # never "len=9…"
+    assert arrow_label(view, psh, 20) == "PSH,ACK ack=475 …"  # the ack outlasts the seq
     fast = 31  # tshark marks it both retransmission and fast retransmission
     assert arrow_label(view, fast) == (
         "ACK seq=12871 ack=475 len=1430 [retransmission,fast retransmission]"
     )
     assert arrow_label(view, fast, 45) == "ACK seq=12871 ack=475 len=1430 [fast retrans]"
+    assert arrow_label(view, fast, 40) == "ACK seq=12871 ack=475 len=1430 …"  # which bytes
 
 
-def test_the_header_keeps_each_ends_port_when_it_cuts_addresses() -> None:
+def test_the_header_keeps_the_server_whole_and_the_clients_port() -> None:
     from handshake_viz.render.ladder_text import Columns, header_text
 
     tl = Timeline()
@@ -185,7 +188,9 @@ def test_the_header_keeps_each_ends_port_when_it_cuts_addresses() -> None:
     assert "[2001:470:e5bf:dead:4957:2174:e82c:4887]:63943" in wide  # IPv6 in brackets
     assert "[2607:f8b0:400c:c03::1a]:25" in wide
     narrow = header_text(view, Columns.fit(80))
-    assert "…82c:4887]:63943" in narrow and "…00c:c03::1a]:25│" in narrow
+    # the server's end whole, the client's address given up for its port
+    assert "│…:63943 " in narrow and " [2607:f8b0:400c:c03::1a]:25│" in narrow
+    assert "4887]" not in narrow  # never an address cut in its middle
 
 
 def test_a_socket_calls_row_knows_its_connection_by_the_clients_end(

@@ -1,4 +1,5 @@
-"""The `e` key: what it writes, where, and that no folder, however unwritable, ends the app."""
+"""The `e` key: what it writes, where, and that no folder, however unwritable, ends the app;
+and Ctrl-C, which ends it."""
 
 from __future__ import annotations
 
@@ -116,3 +117,38 @@ async def test_the_pcap_holds_the_filtered_packets_byte_for_byte(tmp_path: Path)
     assert 0 < len(written) == len(shown) < len(original)
     for (t, data), frame in zip(written, shown, strict=True):
         assert data == original[frame][1] and abs(t - original[frame][0]) < 1e-6
+
+
+async def test_ctrl_c_quits_as_live_help_says(demo_events: list[Event]) -> None:
+    """`live --help` says a capture runs until Ctrl-C: in the TUI, Ctrl-C quits (with the
+    filter line open too), the source stopped."""
+    source = FakeSource(demo_events, live=True)
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.1)
+        await pilot.press("slash", "ctrl+c")
+        await pilot.pause(0.1)
+    assert source.stopped and app.return_code == 0
+
+
+async def test_v_puts_the_http_lines_on_their_arrows_and_takes_them_off() -> None:
+    app = make_app(ReplaySource(HTTP_GET), autoplay=False)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await wait_indexed(app, pilot)
+        await pilot.press("end")
+        await pilot.pause(0.1)
+        ladder = app.query_one("#ladder")
+
+        def lines() -> list[str]:
+            return [ladder.render_line(y).text for y in range(ladder.size.height)]
+
+        assert not any("GET /" in line for line in lines())
+        await pilot.press("v")
+        await pilot.pause(0.1)
+        shown = lines()
+        [get] = [line for line in shown if "«GET /download/CHANGES" in line]
+        assert "len=136" in get  # beside the label's own words, on its one line
+        assert any("«200 OK»" in line for line in shown)
+        await pilot.press("v")
+        await pilot.pause(0.1)
+        assert not any("«" in line for line in lines())

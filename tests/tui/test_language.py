@@ -23,10 +23,12 @@ from tests.helpers.fakes import FakeSource, wait_indexed
 SIZE = (150, 34)
 
 KEY_NAMES = {"space", "home", "end", "escape", "up", "down", "pageup", "pagedown", "enter",
-             "ctrl"}  # fmt: skip
+             "ctrl", "tab"}  # fmt: skip
 """Keys as the help names them: the keyboard's words, in every language."""
 FILTER_WORDS = {"port", "syn", "ack", "fin", "rst", "psh", "listen", "request", "confirm",
-                "data", "teardown", "reset", "datagram", "stream", "tcp", "udp"}  # fmt: skip
+                "data", "teardown", "reset", "datagram", "stream", "tcp", "udp", "host", "time",
+                "retrans", "dupack", "zerowin", "ooo", "lost", "keepalive", "winupdate",
+                "analysis", "and", "or", "not", "tshark"}  # fmt: skip
 """What the filter understands, typed as it is in every language."""
 
 
@@ -124,5 +126,5 @@ async def test_a_filter_error_in_chinese(http_events: list[Event]) -> None:
         said: list[str] = []
         app.notify = lambda message, **kw: said.append(message)  # type: ignore[method-assign]
         await pilot.press("slash", *"banana", "enter")
-        assert len(said) == 1 and said[0].startswith("无法理解：'banana'；各条件须同时满足")
+        assert len(said) == 1 and said[0].startswith("无法理解：'banana'；并列的词")
         assert app.query_one("#filter", Input).placeholder.startswith("过滤：")

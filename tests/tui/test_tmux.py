@@ -61,6 +61,27 @@ def test_replay_in_tmux_keys_and_clean_quit(pane: Pane) -> None:
     }  # fmt: skip
 
 
+def test_the_packet_detail_scrolls_from_the_keyboard_to_its_payload(pane: Pane) -> None:
+    pane.send(command("replay", str(HTTP_GET), "--pause", "30"), "Enter")
+    pane.wait_for(lambda t: "SYN seq=0 len=0" in t)
+    pane.send("End")
+    pane.wait_for(lambda t: "14/14 events" in t)
+    pane.send(*["Up"] * 10, "Enter")  # the HTTP request, its detail longer than the screen
+    pane.wait_for(lambda t: "###[ Ethernet ]###" in t, timeout=15)
+    assert "0080  " not in pane.text()
+    pane.send("End")  # the payload's last line of hex
+    pane.wait_for(lambda t: "0080  " in t and "###[ Ethernet ]###" not in t)
+    pane.send("Home")
+    pane.wait_for(lambda t: "###[ Ethernet ]###" in t and "0080  " not in t)
+    pane.send("PageDown")
+    pane.wait_for(lambda t: "###[ Ethernet ]###" not in t)
+    pane.send("Escape")
+    time.sleep(0.3)  # an Escape right before ↑'s own escape sequence would read as alt+↑
+    pane.send("Up")  # the ladder has the keys again
+    pane.wait_for(lambda t: "ACK seq=1 ack=1 len=0" in t and "frame 3" in t)
+    pane.send("q")
+
+
 def test_replay_of_a_piped_capture_takes_its_keys_from_the_terminal(pane: Pane) -> None:
     # tcpdump -w - | handshake-viz replay -: the capture on stdin, the keys from the terminal
     pane.send(f"cat {HTTP_GET} | " + command("replay", "-", "--pause", "30") + "; echo EXIT=$?",

@@ -125,3 +125,23 @@ def scaled_windows(
             shift_of_row.append(0)
         start = stop + 1
     return win, shift_of_row, list(ws.shift), ws.unknown_options
+
+
+def window_size_at(timeline: Timeline, row: int) -> tuple[int | None, int]:
+    """The window in bytes of the TCP packet at `row` (tshark's tcp.window_size), and the
+    shift its sender's scale applies: 0 for a SYN and where scaling is off, -1 (and no
+    size) where its sender's SYN was not seen. Walks the connection's SYNs before the row."""
+    raw = timeline.window[row]
+    if timeline.flags[row] & SYN:
+        return raw, 0
+    info = timeline.streams[timeline.sid[row]]
+    ws = WindowScale([UNKNOWN, UNKNOWN])
+    options_of = syn_options(timeline)
+    for r in timeline.stream_rows([info.sid], info.first_row, row):
+        if timeline.flags[r] & SYN:
+            ws.on_syn(timeline.dir[r], timeline.flags[r], options_of(r))
+    shift = ws.shift[timeline.dir[row]]
+    if shift == UNKNOWN:
+        return None, -1
+    shift = max(shift, 0)
+    return raw << shift, shift

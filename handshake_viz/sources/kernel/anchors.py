@@ -46,6 +46,8 @@ SETTLE = 0.005
 """Seconds a packet waits for its receiver's state changes (microseconds on loopback)."""
 SEND_WINDOW = 0.5
 """Seconds a sending change waits for the packet that carries it before it stands alone."""
+EXPIRE_EVERY = 0.01
+"""Seconds of packets between two looks for sending changes waiting too long."""
 _ANY = ("0.0.0.0", "::")
 
 End = tuple[str, str]
@@ -106,6 +108,7 @@ class KernelAnchors:
     a time-ordered stream of packets and side events; everything passes through in order."""
 
     def __init__(self) -> None:
+        self._expired_at = float("-inf")
         self.states: dict[End, TcpState | None] = {}
         """Each traced socket's state as of the packets released so far."""
         self._listeners: dict[tuple[str, int], int] = {}
@@ -327,6 +330,12 @@ class KernelAnchors:
         self._held[id(ev)] = held
 
     def _expire(self, now: float) -> None:
+        """Apply the sending changes whose packet did not come within `SEND_WINDOW`: looked
+        at every `EXPIRE_EVERY` (at thousands of connections a second thousands wait, and
+        looking at each for each packet cost more than the packets)."""
+        if now - self._expired_at < EXPIRE_EVERY:
+            return
+        self._expired_at = now
         for end, waiting in list(self._sending.items()):
             for state, cause in list(waiting):
                 if now - state.time > SEND_WINDOW:

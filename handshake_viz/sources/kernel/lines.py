@@ -87,6 +87,11 @@ def _end(addr: str, port: int) -> str:
     return endpoint(addr, port)
 
 
+def _unmapped(addr: str, family: str) -> str:
+    """An IPv4 address as tracepoints print it (mapped into IPv6: ``::ffff:a.b.c.d``)."""
+    return addr[7:] if family == "2" and addr.startswith("::ffff:") else addr
+
+
 def parse(text: str) -> Line | None:
     """One output line as a record; None for anything else (bpftrace's own messages).
 
@@ -98,7 +103,8 @@ def parse(text: str) -> Line | None:
         if kind in ("T", "R"):
             return Tick(int(parts[1]), kind == "R")
         if kind == "S":
-            _, t, tid, sk, old, new, _fam, sa, sp, da, dp, flags = parts[:12]
+            _, t, tid, sk, old, new, fam, sa, sp, da, dp, flags = parts[:12]
+            sa, da = _unmapped(sa, fam), _unmapped(da, fam)
             return StateLine(int(t), int(tid), sk, int(old), int(new), _end(sa, int(sp)),
                              _end(da, int(dp)), int(sp), int(dp), int(flags))  # fmt: skip
         if kind == "B":
@@ -117,7 +123,8 @@ def parse(text: str) -> Line | None:
             _, t, pid, tid, fd = parts[:5]
             return OriginLine(int(t), int(pid), int(tid), int(fd), " ".join(parts[5:]))
         if kind == "K":
-            _, t, name, sk, state, _fam, sa, sp, da, dp, extra = parts[:11]
+            _, t, name, sk, state, fam, sa, sp, da, dp, extra = parts[:11]
+            sa, da = _unmapped(sa, fam), _unmapped(da, fam)
             return KernelLine(int(t), name, sk, int(state), _end(sa, int(sp)),
                               _end(da, int(dp)), int(sp), int(dp), int(extra))  # fmt: skip
     except (ValueError, IndexError):

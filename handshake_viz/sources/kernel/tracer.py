@@ -1,46 +1,47 @@
-"""`KernelTracer`: bpftrace running the kernel's view, read line by line into a `KernelView`.
+"""`KernelTracer`: bpftrace running the kernel's view, its lines turned into the timeline's events.
 
 bpftrace (from the distribution, like tcpdump and tshark) compiles `program.ProgramText` and
-prints records; a thread of ours starts it, reads them and hands events to the timeline. The
-program is filtered in the kernel, so other programs are neither seen nor slowed beyond a
-map lookup per call.
+prints records; a process of ours (`reader`) reads them into events, and a thread here hands
+those to the timeline. The program is filtered in the kernel, so other programs are neither
+seen nor slowed beyond a map lookup per call.
 
 The tracer never outlives us: it is started by the reading thread with a parent-death signal
 (SIGKILL, when that thread or the whole process ends, however it ends) in a process group of
-its own (a Ctrl-C in the terminal is ours to handle), and it stops by itself once we close
-its pipe: its next tick then fails to write. That matters because it runs as root while we
-may have given root up, and can no longer signal it.
+its own (a Ctrl-C in the terminal is ours to handle), and it stops by itself once its reader
+has ended: its next tick then fails to write. The reader ends when we close our end of its
+pipe, or with that same thread. That matters because bpftrace runs as root while we may have
+given root up, and can no longer signal it.
 """
 
 from __future__ import annotations
 
 import ctypes
+import json
+import marshal
 import os
 import select
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from handshake_viz.core.events import StateEvent, TcpState
-from handshake_viz.sources.kernel.clock import MonotonicClock
-from handshake_viz.sources.kernel.lines import Tick, parse
-from handshake_viz.sources.kernel.program import ProgramText
+from handshake_viz.sources.children import deaf_to_ctrl_c
+from handshake_viz.sources.kernel.btf import BtfError
+from handshake_viz.sources.kernel.program import ProgramText, kernel_layout
+from handshake_viz.sources.kernel.reader import Replayer
 from handshake_viz.sources.kernel.seed import owners, seed_states, watched_sockets
-from handshake_viz.sources.kernel.view import KernelView, SideSink
+from handshake_viz.sources.kernel.view import SideSink
 
 TRACEFS = Path("/sys/kernel/tracing")
 READY_TIMEOUT = 30.0
-"""Seconds bpftrace may take to compile and attach (about 3 s on a 2-core machine)."""
+"""Seconds bpftrace may take to compile and attach (0.6 to 1.8 CPU seconds: up to 5 s on a
+busy 2-core machine)."""
 _PR_SET_PDEATHSIG = 1
-BEHIND_NS = 500_000_000
-"""A reader this far behind the kernel sheds records (a burst of thousands of connections a
-second outruns a Python reader) ..."""
-CAUGHT_UP_NS = 100_000_000
-"""... until it reads a tick this recent."""
 
 
 def find_bpftrace() -> str | None:
@@ -73,6 +74,10 @@ def unavailable_reason() -> str | None:
             return f"tracefs is not mounted and mounting it failed ({why[0]})"
     if not (events / "sock" / "inet_sock_set_state").is_dir():
         return "this kernel has no sock:inet_sock_set_state tracepoint"
+    try:
+        kernel_layout()
+    except BtfError as exc:
+        return f"{exc} (the kernel needs CONFIG_DEBUG_INFO_BTF)"
     return None
 
 
@@ -93,6 +98,11 @@ class KernelTracer:
         exclude_pids: processes whose socket calls are not wanted (the demo reports its own).
         on_state: told every state change as it is read (the tracker's listener table).
         default_owner: (pid, name) of sockets whose calls are not traced (the demo's).
+        journal_fd: the capture file (pcapng, appending), where the reader writes the
+            events it makes (the sink is told they are saved).
+        calls: False: states and the kernel's events only (the demo reports its own calls,
+            and it alone uses its ports): compiled in a third of the time; and its reader
+            never sheds records (a demo makes a few dozen, and every one counts).
     """
 
     def __init__(
@@ -103,7 +113,12 @@ class KernelTracer:
         exclude_pids: Iterable[int] = (),
         on_state: Callable[[StateEvent], None] | None = None,
         default_owner: tuple[int, str] | None = None,
+        calls: bool = True,
+        journal_fd: int | None = None,
     ) -> None:
+        self.calls = calls
+        self.journal_fd = journal_fd
+        """The capture file (appending): the reader writes the events there itself."""
         self.ports = sorted(set(ports))
         self.netns = sorted(set(netns)) if netns else [os.stat("/proc/self/ns/net").st_ino]
         self.sink = sink
@@ -116,12 +131,13 @@ class KernelTracer:
         self.lost = 0
         """Records bpftrace said it lost (its buffers overflowed)."""
         self.shed = 0
-        """Records left unread because the reader had fallen behind (see `_read`)."""
-        self.shedding = False
+        """Records left unread because the reader had fallen behind (`reader`)."""
         self.failure: str | None = None
         """Why the tracer stopped early or never started, if it did."""
         self.started_at = 0.0
-        self.view: KernelView | None = None
+        self.reader: subprocess.Popen[bytes] | None = None
+        """The process reading bpftrace's lines (`reader`)."""
+        self.replayer = Replayer(sink, on_state, saved=journal_fd is not None)
         self._ready = threading.Event()
         self._stopping = threading.Event()
         self._spawned = threading.Event()
@@ -131,17 +147,15 @@ class KernelTracer:
     # -- lifetime ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start bpftrace (from the reading thread) and return once it is spawned: call it
-        while still root. Whether it attached is `wait_ready`'s answer."""
-        clock = MonotonicClock()
-        self.view = KernelView(self.sink, self.ports, clock, self.on_state, self.default_owner)
+        """Start bpftrace and its reader (from the reading thread) and return once they are
+        spawned: call it while still root. Whether it attached is `wait_ready`'s answer."""
         sockets = watched_sockets(self.ports)
         holders = owners(s.inode for s in sockets)
         self.started_at = time.time()
+        seeds = []
         for s in sockets:
             if s.state is TcpState.LISTEN and s.inode in holders:
-                port = int(s.local.rsplit(":", 1)[1])
-                self.view.seed_owner(port, *holders[s.inode])
+                seeds.append((int(s.local.rsplit(":", 1)[1]), *holders[s.inode]))
         found = seed_states(((s.local, s.remote, s.state) for s in sockets), self.started_at,
                             self.ports)  # fmt: skip
         for s, event in zip(sockets, found, strict=True):
@@ -151,45 +165,82 @@ class KernelTracer:
                 self.on_state(event)
             self.sink.add_side(event)
         program = ProgramText(
-            self.ports, self.netns, {pid for pid, _ in holders.values()}, self.exclude_pids
+            self.ports,
+            self.netns,
+            {pid for pid, _ in holders.values()},
+            self.exclude_pids,
+            calls=self.calls,
         ).text()
-        self._thread = threading.Thread(target=self._run, args=(program,), name="kernel-view",
-                                        daemon=True)  # fmt: skip
+        config = {"ports": self.ports, "default_owner": self.default_owner, "owners": seeds,
+                  "shed": self.calls}  # fmt: skip
+        self._thread = threading.Thread(target=self._run, args=(program, json.dumps(config)),
+                                        name="kernel-view", daemon=True)  # fmt: skip
         self._thread.start()
         self._spawned.wait(10.0)
 
-    def _run(self, program: str) -> None:
+    def save_into(self, fd: int) -> None:
+        """Have the reader write its events into the capture file `fd` (pcapng, appending;
+        before `start`): the sink is told they are saved."""
+        self.journal_fd = fd
+        self.replayer.saved = True
+
+    def _spawn(self, program: str, config: str) -> tuple[subprocess.Popen[bytes], int]:
+        """bpftrace, its output read by a reader process; the pipe from that reader."""
         binary = find_bpftrace()
-        assert binary is not None and self.view is not None
+        assert binary is not None
         env = dict(os.environ)
         env.setdefault("BPFTRACE_PERF_RB_PAGES", "256")  # 1 MiB a CPU: bursts of calls
-        try:
-            proc = subprocess.Popen(
-                [binary, "-B", "line", "-"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                preexec_fn=_child_setup,  # noqa: PLW1509 - prctl and setpgid need it
-                env=env,
-            )
-        except OSError as exc:
-            self.failure = f"bpftrace did not start ({exc.strerror or exc})"
-            self._spawned.set()
-            return
+        proc = subprocess.Popen(
+            [binary, "--no-warnings", "-B", "line", "-"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            preexec_fn=_child_setup,  # noqa: PLW1509 - prctl and setpgid need it
+            env=env,
+        )
         self.process = proc
-        self._spawned.set()
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         threading.Thread(target=self._drain_stderr, args=(proc.stderr,), daemon=True).start()
+        proc.stdin.write(program.encode())
+        proc.stdin.close()
+        package_root = str(Path(__file__).resolve().parents[3])
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        module = "handshake_viz.sources.kernel.reader"
+        cmd = [sys.executable, "-m", module, "--parent", str(os.getpid()), "--config", config]
+        journal = () if self.journal_fd is None else (self.journal_fd,)
+        if journal:
+            cmd += ["--journal-fd", str(self.journal_fd)]
+        with deaf_to_ctrl_c():
+            reader = subprocess.Popen(
+                cmd,
+                pass_fds=journal,
+                stdin=proc.stdout,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+            )
+        proc.stdout.close()  # the reader's now: bpftrace ends once the reader does
+        self.reader = reader
+        assert reader.stdout is not None and reader.stderr is not None
+        threading.Thread(target=self._drain_stderr, args=(reader.stderr,), daemon=True).start()
+        return proc, reader.stdout.fileno()
+
+    def _run(self, program: str, config: str) -> None:
         try:
-            proc.stdin.write(program.encode())
-            proc.stdin.close()
-            self._read(proc.stdout.fileno())
+            proc, fd = self._spawn(program, config)
+        except OSError as exc:
+            self.failure = f"the kernel's view did not start ({exc.strerror or exc})"
+            self._spawned.set()
+            return
+        self._spawned.set()
+        try:
+            self._read(fd)
         except OSError:
-            pass  # bpftrace ended
+            pass  # the reader ended
         finally:
-            proc.stdout.close()  # a tracer still running fails its next tick and ends
-            if self.view is not None:
-                self.view.abandon()
+            if self.reader is not None and self.reader.stdout is not None:
+                self.reader.stdout.close()  # a reader still running fails its next write
+            self.replayer.abandon()
             self._reap()
             if not self._ready.is_set() and self.failure is None:
                 self.failure = self._error_text()
@@ -198,43 +249,25 @@ class KernelTracer:
         # Returning ends this thread, and with it (the parent-death signal) the tracer.
 
     def _read(self, fd: int) -> None:
-        """Feed the view every line until the tracer ends or `stop` is asked.
-
-        A reader more than `BEHIND` seconds behind the kernel sheds what it reads but the
-        ticks (counted in `shed`) until it has caught up: the packet capture, which runs
-        apart, must never wait for the kernel's view.
-        """
-        view = self.view
-        assert view is not None
-        rest = b""
-        clock = time.monotonic_ns
+        """Replay the reader's batches until it ends or `stop` is asked."""
+        replayer = self.replayer
+        buf = b""
         while not self._stopping.is_set():
             ready, _, _ = select.select([fd], [], [], 0.05)
             if not ready:
                 continue
-            chunk = os.read(fd, 1 << 16)
+            chunk = os.read(fd, 1 << 20)
             if not chunk:
                 return
-            lines = (rest + chunk).split(b"\n")
-            rest = lines.pop()
-            feed = view.feed
-            for text in b"\n".join(lines).decode("utf-8", "replace").split("\n"):
-                if self.shedding and text[:1] != "T":
-                    self.shed += 1  # not even parsed: shedding must cost next to nothing
-                    continue
-                record = parse(text)
-                if record is None:
-                    continue
-                if self.shedding:
-                    assert type(record) is Tick
-                    self.shedding = clock() - record.t > CAUGHT_UP_NS
-                elif clock() - record.t > BEHIND_NS:
-                    self.shedding = True
-                    self.shed += 1
-                    view.abandon()
-                    continue
-                feed(record)
-            if view.ready and not self._ready.is_set():
+            buf += chunk
+            while len(buf) >= 4:
+                size = int.from_bytes(buf[:4], "little")
+                if len(buf) < 4 + size:
+                    break
+                replayer.apply(marshal.loads(buf[4 : 4 + size]))
+                buf = buf[4 + size :]
+            self.shed = replayer.shed
+            if replayer.ready and not self._ready.is_set():
                 self._ready.set()
 
     def _drain_stderr(self, stream: object) -> None:
@@ -258,6 +291,12 @@ class KernelTracer:
         """Wait up to `timeout` for bpftrace to end and note its CPU time; past that, the
         parent-death signal ends it (detaching its probes can take the kernel seconds on a
         busy machine: nothing here waits for that)."""
+        reader = self.reader
+        if reader is not None and reader.returncode is None:
+            try:
+                reader.wait(min(timeout, 1.0))
+            except subprocess.TimeoutExpired:
+                pass  # it ends with the reading thread (the parent-death signal)
         proc = self.process
         if proc is None or proc.returncode is not None:
             return
@@ -288,7 +327,7 @@ class KernelTracer:
             if time.monotonic() > deadline:
                 self.stop()
                 return f"bpftrace did not attach within {timeout:.0f} s"
-        return None if self.view is not None and self.view.ready else self.failure
+        return None if self.replayer.ready else self.failure
 
     @property
     def running(self) -> bool:

@@ -94,12 +94,15 @@ class LiveKernelView:
             exclude_pids=own,
             on_state=self.listeners.add,
             default_owner=self.merger.default_process if self.demo else None,
+            calls=not self.demo,
         )
 
     def start(self) -> None:
         """Start the tracer, if `check` found it can run: while still root, and after
         `attach_file`, so that what it finds at its start is saved too."""
         if self.tracer is not None:
+            if self._fd >= 0:
+                self.tracer.save_into(self._fd)
             self.tracer.start()
 
     @property
@@ -126,7 +129,7 @@ class LiveKernelView:
             self.close_file()  # a full disk: the capture itself reports it
 
     def wait_ready(self, stop: threading.Event | None = None) -> None:
-        """Block until the tracer runs (3 to 8 s of compiling on 2 cores) or `stop` is set;
+        """Block until the tracer runs (1 to 5 s of compiling on 2 cores) or `stop` is set;
         on failure, a `note`. (Without waiting, packets flow meanwhile, a quarter of a
         second late, without the kernel's word.)"""
         if self.tracer is None:

@@ -73,7 +73,12 @@ class TimelineMerger:
         self.anchors: KernelAnchors | None = None
         """With the kernel's view: puts both ends' kernel states on each packet."""
         self.on_side: Callable[[SideEvent], None] | None = None
-        """Told of every side event as it is queued (the capture file's writer keeps them)."""
+        """Told of every side event as it is queued (the capture file's writer keeps them),
+        outside the lock: writing one costs tens of microseconds that the capture's thread
+        must not wait for."""
+        self._unsaved: list[SideEvent] = []
+        self._save_lock = threading.Lock()
+        """Keeps `on_side` in queueing order across threads."""
         self.default_process: tuple[int, str] | None = None
         """(pid, name) given to socket calls that come without one (the demo's own)."""
         self._cond = threading.Condition()
@@ -96,21 +101,41 @@ class TimelineMerger:
     def add_socket(self, event: SocketEvent) -> None:
         with self._cond:
             self._push(event)
+        self._save()
 
     def add_side(self, event: SideEvent) -> None:
         """A socket call, state change or kernel event, released in time order."""
         with self._cond:
             self._push(event)
+        self._save()
 
-    def _push(self, event: SideEvent) -> None:
+    def add_sides(self, events: list[SideEvent], saved: bool = False) -> None:
+        """A batch of side events (the kernel's view's): one lock for all of them.
+        `saved`: already in the capture file (the kernel's view's reader writes them)."""
+        with self._cond:
+            for event in events:
+                self._push(event, saved)
+        self._save()
+
+    def _save(self) -> None:
+        """Hand `on_side` what was queued since (not under the lock)."""
+        if not self._unsaved or self.on_side is None:
+            return
+        with self._save_lock:
+            with self._cond:
+                unsaved, self._unsaved = self._unsaved, []
+            for event in unsaved:
+                self.on_side(event)
+
+    def _push(self, event: SideEvent, saved: bool = False) -> None:
         """A side event into the queue (a call also into `listeners`); under the lock."""
         if type(event) is SocketEvent:
             self.listeners.add(event)
             if event.pid is None and self.default_process is not None:
                 event.pid, event.comm = self.default_process
         heapq.heappush(self._sockets, (event.time, next(self._order), event))
-        if self.on_side is not None:
-            self.on_side(event)
+        if self.on_side is not None and not saved:
+            self._unsaved.append(event)
 
     def tracer_ready(self) -> None:
         """The kernel's view runs (from now on: before, packets pass without waiting for
@@ -140,7 +165,9 @@ class TimelineMerger:
             self._pending[token] = PendingCall(provisional.time, provisional)
         return token
 
-    def end(self, token: int, build: Callable[[bool], SocketEvent | None]) -> None:
+    def end(
+        self, token: int, build: Callable[[bool], SocketEvent | None], saved: bool = False
+    ) -> None:
         """The call returned: ``build(announced)`` makes its event (None: nothing to show).
 
         `announced` tells whether the "waiting" event was already shown, in which case the
@@ -150,7 +177,8 @@ class TimelineMerger:
             pending = self._pending.pop(token)
             event = build(pending.announced)
             if event is not None:
-                self._push(event)
+                self._push(event, saved)
+        self._save()
 
     def caught_up(self, at: float) -> None:
         """The capture's reader read everything written before `at` (wall clock)."""
@@ -163,6 +191,11 @@ class TimelineMerger:
 
     def take(self, now: float | None = None, final: bool = False) -> list[Event]:
         """Events whose turn has come, in order; `final` releases everything buffered."""
+        out = self._take(now, final)
+        self._save()  # calls shown waiting, queued by `_take`
+        return out
+
+    def _take(self, now: float | None, final: bool) -> list[Event]:
         now = time.time() if now is None else now
         with self._cond:
             watermark = float("inf") if final else now - self.delay

@@ -20,7 +20,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from handshake_viz.core.decode import FrameDecoder, Packet
+from handshake_viz.core.decode import FrameDecoder, Packet, PacketFields
 from handshake_viz.core.events import TruncatedPacket
 from handshake_viz.core.frames import FrameIndex
 from handshake_viz.core.pcapfile import CaptureCutShort, CaptureFileError, CaptureReader
@@ -204,6 +204,14 @@ class DecodedPackets:
         return True
 
     def __iter__(self) -> Iterator[Packet | TruncatedPacket]:
+        for batch in self.batches():
+            for item in batch:
+                yield Packet(*item) if type(item) is tuple else item  # type: ignore[misc]
+
+    def batches(self) -> Iterator[list[PacketFields | TruncatedPacket]]:
+        """The packets as the child sends them, a batch at a time: `PacketFields` (``Packet(*f)``
+        makes the packet) and `TruncatedPacket`s. For `PacketPipeline.run_decoded`, which
+        tracks them without a generator step per packet."""
         receiver = self._receiver
         try:
             while True:
@@ -211,11 +219,7 @@ class DecodedPackets:
                 if message[0] == "batch":
                     if self.index is not None:
                         self.index.extend_bytes(message[2])
-                    for item in message[1]:
-                        if type(item) is tuple:
-                            yield Packet(*item)
-                        else:
-                            yield item
+                    yield message[1]
                     continue
                 self.skipped = message[2]
                 self.unsupported = message[3]

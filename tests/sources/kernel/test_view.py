@@ -8,7 +8,7 @@ from collections.abc import Callable
 from handshake_viz.core.events import SideEvent, SocketEvent, StateEvent, TcpState
 from handshake_viz.sources.kernel.clock import MonotonicClock
 from handshake_viz.sources.kernel.lines import parse
-from handshake_viz.sources.kernel.program import ProgramText
+from handshake_viz.sources.kernel.program import ProgramText, kernel_layout
 from handshake_viz.sources.kernel.view import KernelView
 from tests.helpers.paths import DATA
 
@@ -27,10 +27,15 @@ class Recorder:
     def add_side(self, event: SideEvent) -> None:
         self.events.append(event)
 
+    def add_sides(self, events: list[SideEvent], saved: bool = False) -> None:
+        self.events.extend(events)
+
     def begin(self, provisional: SocketEvent) -> int:
         return next(self._tokens)
 
-    def end(self, token: int, build: Callable[[bool], SocketEvent | None]) -> None:
+    def end(
+        self, token: int, build: Callable[[bool], SocketEvent | None], saved: bool = False
+    ) -> None:
         event = build(False)
         if event is not None:
             self.events.append(event)
@@ -120,7 +125,9 @@ def test_close_keeps_the_endpoints_the_socket_had_when_it_was_called():
 
 def test_the_program_is_filtered_in_the_kernel_to_the_ports_and_namespaces():
     text = ProgramText([8000, 9000], [4026531840], known_pids=[42]).text()
-    assert "skc_num == 8000" in text and "skc_dport == 16415" in text  # 8000, network order
-    assert "ns.inum == 4026531840" in text
+    num, dport, inum = (kernel_layout()[name].offset for name in ("num", "dport", "inum"))
+    assert f"*(uint16*)($sk + {num}) == 8000" in text  # the socket's own port
+    assert f"*(uint16*)($sk + {dport}) == 16415" in text  # 8000, in network order
+    assert f" + {inum}) == 4026531840" in text
     assert "@p[42] = 1;" in text  # a listener's owner, watched from the start
     assert "/@p[pid]" in text  # the frequent calls: only in processes using the ports
