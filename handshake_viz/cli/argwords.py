@@ -184,6 +184,24 @@ class CatalogFormatter(argparse.HelpFormatter):
     and "usage:" from the catalog the parser gives it."""
 
     usage_prefix: str | None = None
+    heading: str = "{title}:"
+    """A section's heading line, from the catalog (Chinese puts a full-width colon)."""
+
+    def start_section(self, heading: str | None) -> None:
+        """argparse's section, its heading line said as the catalog says it: argparse writes
+        ``{title}:``, so the section's text is given that line again."""
+        super().start_section(heading)
+        said = self.heading.replace("{title}", heading) if heading else None
+        if said is None or said == f"{heading}:":
+            return
+        written = self._current_section.format_help
+
+        def format_help() -> str:
+            return written().replace(f"{heading}:\n", said + "\n", 1)
+
+        parent = self._current_section.parent
+        if parent is not None:  # always: the root section is never started
+            parent.items[-1] = (format_help, [])  # the item start_section just added
 
     def _format_usage(
         self, usage: str | None, actions: Any, groups: Any, prefix: str | None
@@ -232,6 +250,7 @@ class CatalogParser(argparse.ArgumentParser):
         formatter = super()._get_formatter()
         if isinstance(formatter, CatalogFormatter):
             formatter.usage_prefix = self.cat.text("cli.argparse.usage")
+            formatter.heading = self.cat.text("cli.argparse.heading", title="{title}")
         return formatter
 
     def error(self, message: str) -> NoReturn:

@@ -74,7 +74,8 @@ def test_chinese_help_has_chinese_headings_and_no_english_sentence() -> None:
     for prog, parser in parsers(build_parser("zh")):
         out = parser.format_help()
         assert out.startswith("用法：" + prog), out
-        assert "选项:" in out and "显示此帮助信息并退出" in out
+        assert "\n选项：\n" in out and "显示此帮助信息并退出" in out
+        assert ("\n位置参数：\n" in out) == bool(parser._positionals._group_actions)
         flat = " ".join(out.split())
         assert not [s for s in english if s in flat], prog
         assert "options:" not in out and "usage:" not in out
@@ -86,7 +87,7 @@ def test_chinese_help_has_chinese_headings_and_no_english_sentence() -> None:
 def test_the_command_prints_its_help_in_chinese(args: list[str]) -> None:
     r = cli(*args)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("用法：handshake-viz") and "位置参数:" in r.stdout
+    assert r.stdout.startswith("用法：handshake-viz") and "位置参数：" in r.stdout
     assert "--lang {en,zh}" in r.stdout  # the names stay as they are
 
 
