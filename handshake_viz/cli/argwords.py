@@ -101,16 +101,21 @@ def cell_width(text: str) -> int:
 
 
 def wrap_cells(text: str, width: int) -> list[str]:
-    """`text` in lines of at most `width` columns: broken at spaces, and between two wide
-    characters (Chinese has no spaces between words); a word longer than a line stays whole."""
+    """`text` in lines of at most `width` columns: broken at spaces, and in Chinese text
+    between two wide characters (Chinese has no spaces between words), never before closing
+    or after opening punctuation; a word longer than a line stays whole."""
     tokens: list[tuple[bool, str]] = []  # (a space before it, the token)
     word, space = "", False
+    # Chinese text breaks between any two characters; a Chinese word quoted in English
+    # (zh (中文)) stays whole.
+    visible = [c for c in text if not c.isspace()]
+    chinese = 4 * sum(map(_wide, visible)) >= len(visible)
     for char in text:
         if char.isspace():
             if word:
                 tokens.append((space, word))
             word, space = "", True
-        elif _wide(char):
+        elif chinese and _wide(char):
             if word:
                 tokens.append((space, word))
                 space = False
@@ -134,9 +139,9 @@ def wrap_cells(text: str, width: int) -> list[str]:
     return lines
 
 
-OPENING = "（「『《“‘"
+OPENING = "（「『《“‘(["
 """Punctuation that never ends a line: it stays with the word after it."""
-CLOSING = "）」』》”’，。、；：！？"
+CLOSING = "）」』》”’，。、；：！？).,;:]"
 """Punctuation that never starts a line: it stays with the word before it."""
 
 

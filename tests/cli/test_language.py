@@ -106,6 +106,7 @@ def test_wrapping_breaks_between_chinese_characters_and_at_spaces() -> None:
     assert "".join(lines).replace(" ", "") == "回放速度是0.01到100之间的数（默认1）"
     assert not any(line.startswith("）") or line.endswith("（") for line in lines), lines
     assert wrap_cells("a very-long-word b", 5) == ["a", "very-long-word", "b"]
+    assert wrap_cells("en (default) or zh (中文).", 24) == ["en (default) or zh", "(中文)."]
 
 
 def test_lang_is_found_before_parsing_anywhere_in_the_arguments() -> None:
