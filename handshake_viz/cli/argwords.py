@@ -5,8 +5,11 @@ reads compiled ``.mo`` files and not our catalogs. So `CatalogParser` names its 
 its ``-h`` from the catalog, `CatalogFormatter` says "usage:" from it, and `CatalogParser.error`
 recognises each of argparse's English error sentences and says it again from the catalog
 (``cli.argparse.*``); a sentence it does not recognise is shown as argparse wrote it.
+`CatalogFormatter` also wraps help by terminal columns (`wrap_cells`): a Chinese character
+takes two, and Chinese lines break between characters, not only at spaces.
 
-The language is known before parsing (`argv_language`), so ``--help`` itself can be in it.
+The language is known before parsing (`words_language`: ``--lang`` anywhere in the
+arguments, else ``HANDSHAKE_VIZ_LANG``, else the locale), so ``--help`` itself can be in it.
 """
 
 from __future__ import annotations
