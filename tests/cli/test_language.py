@@ -198,6 +198,8 @@ def test_an_argparse_error_ends_in_chinese(capsys: pytest.CaptureFixture[str]) -
         (["--lang", "zh", "demo", "nosuch", "--print"], "没有场景 'nosuch'"),
         (["--lang", "zh", "replay", "nosuch.pcap", "--print"], '"nosuch.pcap"：没有这个文件'),
         (["--lang", "zh", "graph", "tests", "--output", "x.svg"], '"tests" 是一个文件夹'),
+        (["--lang", "zh", "live", "--iface", "nosuch0", "--port", "80", "--print"],
+         "没有网络接口 'nosuch0'"),
         (["--lang", "zh", "replay", str(HTTP_GET), "--print", "--format", "jsonl", "--time-true"],
          "--time-true 用于拉开文本时序图"),
     ],
