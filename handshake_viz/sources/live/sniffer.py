@@ -22,7 +22,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from handshake_viz.core.source import SourceError
-from handshake_viz.sources.live.privileges import NO_PRIVILEGE_MESSAGE
+from handshake_viz.sources.catalog_errors import catalog_error
+from handshake_viz.sources.live.privileges import NO_PRIVILEGE
 
 ETH_P_ALL = 0x0003
 SOL_PACKET = 263
@@ -73,13 +74,10 @@ def interface_linktype(iface: str) -> int:
     try:
         arphrd = int(type_file.read_text().strip())
     except (OSError, ValueError):
-        raise SourceError(f"no network interface {iface!r}: see `ip link` for the names") from None
+        raise catalog_error("source.error.no_interface", iface=repr(iface)) from None
     linktype = ARPHRD_TO_LINKTYPE.get(arphrd)
     if linktype is None:
-        raise SourceError(
-            f"interface {iface!r} has hardware type {arphrd}, which the sniffer does not support: "
-            "use lo or an Ethernet interface"
-        )
+        raise catalog_error("source.error.hardware", iface=repr(iface), arphrd=arphrd)
     return linktype
 
 
@@ -166,7 +164,7 @@ class Sniffer:
             # the filter is in place.
             sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
         except PermissionError:
-            raise SourceError(NO_PRIVILEGE_MESSAGE) from None
+            raise catalog_error(NO_PRIVILEGE) from None
         try:
             try:
                 sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)
@@ -179,7 +177,8 @@ class Sniffer:
             sock.setblocking(False)
         except OSError as exc:
             sock.close()
-            raise SourceError(f"cannot capture on {self.iface}: {exc.strerror or exc}") from None
+            raise catalog_error("source.error.capture", iface=self.iface,
+                                reason=exc.strerror or exc) from None  # fmt: skip
         self.sock = sock
         self.read_stats()  # reset the kernel counters: count from now
 

@@ -36,6 +36,7 @@ from handshake_viz.core.frames import FrameIndex
 from handshake_viz.core.pcapfile import CaptureCutShort, read_records
 from handshake_viz.core.pipeline import PacketPipeline
 from handshake_viz.core.source import SourceError
+from handshake_viz.sources.catalog_errors import catalog_error
 from handshake_viz.sources.children import deaf_to_ctrl_c
 from handshake_viz.sources.live.growing import GrowingFile
 from handshake_viz.sources.live.kernelview import LiveKernelView, trace_wanted
@@ -179,10 +180,8 @@ class LiveSource:
         except OSError as exc:
             self.sniffer.close()
             self.kernel.stop()
-            raise SourceError(
-                f'cannot write the capture file "{self.save}": {exc.strerror or exc} '
-                "(choose another with --save PATH, or --no-save)"
-            ) from None
+            raise catalog_error("source.error.write_capture", path=self.save,
+                                reason=exc.strerror or exc) from None  # fmt: skip
         self.kernel.start()  # bpftrace compiles while the capture process starts
         # The capture process starts now, while this one may still read the interpreter
         # (under sudo it can live in root's home); it gives up its privileges itself.
