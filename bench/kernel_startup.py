@@ -47,6 +47,9 @@ class _Sink:
 
     def add_sides(self, events: list[object], saved: bool = False) -> None: ...
 
+    def lag(self) -> float:
+        return 0.0
+
     def begin(self, provisional: object) -> int:
         return 0
 

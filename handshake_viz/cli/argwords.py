@@ -5,8 +5,11 @@ reads compiled ``.mo`` files and not our catalogs. So `CatalogParser` names its 
 its ``-h`` from the catalog, `CatalogFormatter` says "usage:" from it, and `CatalogParser.error`
 recognises each of argparse's English error sentences and says it again from the catalog
 (``cli.argparse.*``); a sentence it does not recognise is shown as argparse wrote it.
+`CatalogFormatter` also wraps help by terminal columns (`wrap_cells`): a Chinese character
+takes two, and Chinese lines break between characters, not only at spaces.
 
-The language is known before parsing (`argv_language`), so ``--help`` itself can be in it.
+The language is known before parsing (`words_language`: ``--lang`` anywhere in the
+arguments, else ``HANDSHAKE_VIZ_LANG``, else the locale), so ``--help`` itself can be in it.
 """
 
 from __future__ import annotations
@@ -101,16 +104,21 @@ def cell_width(text: str) -> int:
 
 
 def wrap_cells(text: str, width: int) -> list[str]:
-    """`text` in lines of at most `width` columns: broken at spaces, and between two wide
-    characters (Chinese has no spaces between words); a word longer than a line stays whole."""
+    """`text` in lines of at most `width` columns: broken at spaces, and in Chinese text
+    between two wide characters (Chinese has no spaces between words), never before closing
+    or after opening punctuation; a word longer than a line stays whole."""
     tokens: list[tuple[bool, str]] = []  # (a space before it, the token)
     word, space = "", False
+    # Chinese text breaks between any two characters; a Chinese word quoted in English
+    # (zh (中文)) stays whole.
+    visible = [c for c in text if not c.isspace()]
+    chinese = 4 * sum(map(_wide, visible)) >= len(visible)
     for char in text:
         if char.isspace():
             if word:
                 tokens.append((space, word))
             word, space = "", True
-        elif _wide(char):
+        elif chinese and _wide(char):
             if word:
                 tokens.append((space, word))
                 space = False
@@ -134,9 +142,9 @@ def wrap_cells(text: str, width: int) -> list[str]:
     return lines
 
 
-OPENING = "（「『《“‘"
+OPENING = "（「『《“‘(["
 """Punctuation that never ends a line: it stays with the word after it."""
-CLOSING = "）」』》”’，。、；：！？"
+CLOSING = "）」』》”’，。、；：！？).,;:]"
 """Punctuation that never starts a line: it stays with the word before it."""
 
 
@@ -184,6 +192,24 @@ class CatalogFormatter(argparse.HelpFormatter):
     and "usage:" from the catalog the parser gives it."""
 
     usage_prefix: str | None = None
+    heading: str = "{title}:"
+    """A section's heading line, from the catalog (Chinese puts a full-width colon)."""
+
+    def start_section(self, heading: str | None) -> None:
+        """argparse's section, its heading line said as the catalog says it: argparse writes
+        ``{title}:``, so the section's text is given that line again."""
+        super().start_section(heading)
+        said = self.heading.replace("{title}", heading) if heading else None
+        if said is None or said == f"{heading}:":
+            return
+        written = self._current_section.format_help
+
+        def format_help() -> str:
+            return written().replace(f"{heading}:\n", said + "\n", 1)
+
+        parent = self._current_section.parent
+        if parent is not None:  # always: the root section is never started
+            parent.items[-1] = (format_help, [])  # the item start_section just added
 
     def _format_usage(
         self, usage: str | None, actions: Any, groups: Any, prefix: str | None
@@ -232,6 +258,7 @@ class CatalogParser(argparse.ArgumentParser):
         formatter = super()._get_formatter()
         if isinstance(formatter, CatalogFormatter):
             formatter.usage_prefix = self.cat.text("cli.argparse.usage")
+            formatter.heading = self.cat.text("cli.argparse.heading", title="{title}")
         return formatter
 
     def error(self, message: str) -> NoReturn:

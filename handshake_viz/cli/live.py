@@ -22,7 +22,7 @@ from handshake_viz.core.source import EventSource, SourceError
 from handshake_viz.demo.scenarios import SCENARIOS
 from handshake_viz.demo.tracing import no_gate
 from handshake_viz.sources.live.privileges import (
-    NO_PRIVILEGE_MESSAGE,
+    NO_PRIVILEGE,
     can_capture,
     drop_privileges,
 )
@@ -177,7 +177,7 @@ def run_default(args: argparse.Namespace) -> int:
     if can_capture():
         return run_demo(args)
     if not BUNDLED_CAPTURE.exists():
-        return error(NO_PRIVILEGE_MESSAGE)
+        return error(load(args.lang).text(NO_PRIVILEGE))
     cat = load(args.lang)
     name = BUNDLED_CAPTURE.name
     note(cat.text("cli.bundled", name=name))  # stays on the terminal once the TUI is gone

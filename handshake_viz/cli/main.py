@@ -29,8 +29,7 @@ __all__ = ["build_parser", "check_args", "main", "opens_tui"]
 
 def check_args(args: argparse.Namespace) -> str | None:
     """What argparse cannot check (ranges, a default from the environment): the one line saying
-    what is wrong, in the user's language, or None. (A lesson's name is checked by
-    `run_classroom`.)"""
+    what is wrong, in the user's language, or None."""
     lang = getattr(args, "lang", DEFAULT_LANG)
     if lang not in languages():
         source = LANG_ENV if lang == os.environ.get(LANG_ENV) else "--lang"
@@ -60,10 +59,25 @@ def opens_tui(args: argparse.Namespace) -> bool:
     return not getattr(args, "print_", False) and not getattr(args, "list", False)
 
 
+def _lesson_problem(args: argparse.Namespace) -> str | None:
+    """A classroom lesson that does not exist: the line naming those that do, before any
+    other problem (without a terminal, the typo is still what to fix first)."""
+    if getattr(args, "command", None) != "classroom" or args.free:
+        return None
+    from handshake_viz.classroom.lessons import SCRIPTS
+
+    if args.scenario in SCRIPTS:
+        return None
+    return load(args.lang).text("cli.error.no_lesson", name=repr(args.scenario),
+                                lessons=", ".join(SCRIPTS))  # fmt: skip
+
+
 def _terminal_problem(args: argparse.Namespace) -> str | None:
     """A TUI with no terminal on stdout: the line saying so. `replay -` checks it itself,
     after its pipe (a pipe without a terminal for the keys says that first)."""
-    if not opens_tui(args) or (args.command == "replay" and args.file == "-"):
+    if not opens_tui(args) or getattr(args, "mermaid", False) or getattr(args, "stream", None):
+        return None
+    if args.command == "replay" and args.file == "-":
         return None
     from handshake_viz.cli.tui import terminal_missing
 
@@ -96,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
         os.environ[NO_TRACE_ENV] = "1"
     try:
-        problem = check_args(args) or _terminal_problem(args)
+        problem = check_args(args) or _lesson_problem(args) or _terminal_problem(args)
         if problem is not None:
             return error(problem)
         if args.command == "replay":

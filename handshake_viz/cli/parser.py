@@ -88,7 +88,7 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def _commands(
+def _command(
     sub: argparse._SubParsersAction[CatalogParser], cat: Catalog, name: str
 ) -> CatalogParser:
     """The parser of command `name`, its words from ``cli.NAME.*`` (an epilog where English
@@ -112,16 +112,18 @@ def build_parser(lang: str | None = None) -> CatalogParser:
     _add_lang(parser, langs, cat, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = _commands(sub, cat, "replay")
+    p = _command(sub, cat, "replay")
     p.add_argument("file", metavar="FILE|-", help=cat.text("cli.replay.file"))
     _add_output_options(p, cat)
+    p.add_argument("--mermaid", action="store_true", help=cat.text("cli.replay.mermaid"))
+    p.add_argument("--stream", type=int, metavar="N", help=cat.text("cli.replay.stream"))
     _add_export_dir(p, cat, "cli.option.export_here")
     p.add_argument("--pause", type=float, default=0.6, metavar="SECONDS",
                    help=cat.text("cli.replay.pause"))  # fmt: skip
     p.add_argument("--speed", type=float, default=1.0, help=cat.text("cli.replay.speed"))
     _add_lang(p, langs, cat)
 
-    p = _commands(sub, cat, "demo")
+    p = _command(sub, cat, "demo")
     p.add_argument("scenario", nargs="?", default="basic", help=cat.text("cli.demo.scenario"))
     p.add_argument("--list", action="store_true", help=cat.text("cli.demo.list"))
     _add_output_options(p, cat)
@@ -131,7 +133,7 @@ def build_parser(lang: str | None = None) -> CatalogParser:
     p.add_argument("--step", action="store_true", help=cat.text("cli.demo.step"))
     _add_trace(p, cat)
 
-    p = _commands(sub, cat, "live")
+    p = _command(sub, cat, "live")
     p.add_argument("--port", type=int, action="append", default=[], metavar="P",
                    help=cat.text("cli.live.port"))  # fmt: skip
     p.add_argument("--all", action="store_true", help=cat.text("cli.live.all"))
@@ -144,7 +146,7 @@ def build_parser(lang: str | None = None) -> CatalogParser:
     _add_lang(p, langs, cat)
     _add_trace(p, cat)
 
-    p = _commands(sub, cat, "classroom")
+    p = _command(sub, cat, "classroom")
     p.add_argument("scenario", nargs="?", default="basic",
                    help=cat.text("cli.classroom.scenario"))  # fmt: skip
     p.add_argument("--free", action="store_true", help=cat.text("cli.classroom.free"))
@@ -158,14 +160,14 @@ def build_parser(lang: str | None = None) -> CatalogParser:
     _add_lang(p, langs, cat)
     _add_trace(p, cat)
 
-    p = _commands(sub, cat, "serve")
+    p = _command(sub, cat, "serve")
     p.add_argument("--host", default="127.0.0.1", help=cat.text("cli.serve.host"))
     p.add_argument("--port", type=int, default=8008, help=cat.text("cli.serve.port"))
     p.add_argument("scenario", nargs="?", default="basic", help=cat.text("cli.serve.scenario"))
     p.add_argument("--predict", action="store_true", help=cat.text("cli.serve.predict"))
     _add_lang(p, langs, cat)
 
-    p = _commands(sub, cat, "graph")
+    p = _command(sub, cat, "graph")
     p.add_argument("file", metavar="FILE", help=cat.text("cli.graph.file"))
     p.add_argument("--stream", type=int, metavar="N", help=cat.text("cli.graph.stream"))
     p.add_argument("--kind", default="tsg", metavar="KIND", help=cat.text("cli.graph.kind"))

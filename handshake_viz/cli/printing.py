@@ -77,7 +77,7 @@ def print_events(
         return error(cat.text("cli.error.time_true_jsonl"))
     if sys.stdout is None:
         return error(cat.text("cli.error.stdout_closed"))
-    printer = EventPrinter(sys.stdout, fmt, flush_each=streaming, time_true=time_true)
+    printer = EventPrinter(sys.stdout, fmt, flush_each=streaming, time_true=time_true, cat=cat)
     if not source.live:
         # The tracker makes no reference cycles: the cyclic collector would only rescan a
         # big file's hundred thousand live connections again and again.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from handshake_viz.cli.errors import error, note, said
 from handshake_viz.cli.printing import print_events
@@ -14,8 +15,11 @@ from handshake_viz.words.catalog import DEFAULT_LANG, load
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    """The ``replay`` command: the TUI, or with --print the events on stdout."""
+    """The ``replay`` command: the TUI, or with --print the events on stdout, or with
+    --mermaid the ladder as a diagram."""
     cat = load(getattr(args, "lang", None) or DEFAULT_LANG)
+    if args.mermaid or args.stream is not None:
+        return print_mermaid(args)
     if not args.print_:
         try:
             from handshake_viz.tui.app import run_tui
@@ -39,3 +43,31 @@ def run_replay(args: argparse.Namespace) -> int:
     source = ReplaySource(args.file, keep_index=False, parallel=True)
     return print_events(source, args.format, streaming=args.file == "-",
                         time_true=args.time_true, lang=cat.lang)  # fmt: skip
+
+
+def print_mermaid(args: argparse.Namespace) -> int:
+    """``replay FILE --mermaid [--stream N]``: the whole capture's ladder, or one connection's,
+    as a Mermaid sequence diagram on stdout."""
+    from handshake_viz.model.playback import TimelineView
+    from handshake_viz.model.query import Filter
+    from handshake_viz.model.timeline import Timeline
+    from handshake_viz.render.export import export_mermaid
+
+    cat = load(getattr(args, "lang", None) or DEFAULT_LANG)
+    if not args.mermaid:
+        return error(cat.text("cli.stream_needs_mermaid"))
+    timeline = Timeline()
+    try:
+        timeline.extend(ReplaySource(args.file, keep_index=False).events())
+    except SourceError as e:
+        return error(said(e, cat.lang))
+    view = TimelineView(timeline, live=True)
+    if args.stream is not None:
+        if all(s.stream != args.stream for s in timeline.streams):
+            last = max((s.stream for s in timeline.streams), default=-1)
+            return error(cat.text("cli.no_such_stream", stream=args.stream, file=args.file,
+                                  last=last))  # fmt: skip
+        view.set_filter(Filter(streams=frozenset({args.stream})))
+    view.sync()
+    sys.stdout.write(export_mermaid(view, limit=max(view.visible_count, 1)))
+    return 0

@@ -13,6 +13,7 @@ from handshake_viz.core.analysis import Flow
 from handshake_viz.core.events import ConnectionSummary, TcpState
 from handshake_viz.core.segments import Packet
 from handshake_viz.core.tcpoptions import parse_tcp_options
+from handshake_viz.core.zeekstate import conn_state
 
 COMPLETENESS_SYN = 1
 COMPLETENESS_SYNACK = 2
@@ -153,7 +154,7 @@ class Conversation:
             listen_inferred=bool(comp & COMPLETENESS_SYNACK),
             handshake_rtt=rtt,
             history=self.z_history,
-            conn_state=zeek.conn_state(self, orig_bytes, resp_bytes),
+            conn_state=conn_state(self, orig_bytes, resp_bytes),
         )
 
 

@@ -270,7 +270,8 @@ class ConnectionTracker:
             rev.state if c2s else fwd.state,
             marks,
             p.options_cut,
-            window_size=window_size,
+            None,  # kernel: the kernel's view fills it in later, where it is on
+            window_size,
         )
 
     @staticmethod

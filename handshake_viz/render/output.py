@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import struct
+import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
 
@@ -26,6 +27,7 @@ from handshake_viz.core.events import (
 from handshake_viz.core.tcpoptions import parse_tcp_options, timestamp_offset
 from handshake_viz.render.summary_jsonl import summary_jsonl
 from handshake_viz.words.catalog import Catalog, load
+from handshake_viz.words.results import result_text
 
 if TYPE_CHECKING:
     from handshake_viz.render.print_gaps import PrintGaps
@@ -112,10 +114,15 @@ def _kernel_jsonl(e: PacketEvent) -> str:
     )
 
 
+_ENDS: dict[tuple[str, int, str, int, str, int], str] = {}
+"""A packet's protocol, stream and ends as JSONL, per direction of a conversation."""
+
+
 def packet_jsonl(e: PacketEvent) -> str:
     """The JSONL line of a packet event (without newline).
 
-    Same object as ``json.dumps(e.to_dict())``; the few-valued fields come last, from a cache.
+    Same object as ``json.dumps(e.to_dict())``; the few-valued fields come last, from a cache,
+    and the conversation's fields from another.
     """
     tail = _TAILS.get(
         (e.dir, e.flags, e.phase, e.client_state, e.server_state, e.analysis, e.truncated)
@@ -125,15 +132,23 @@ def packet_jsonl(e: PacketEvent) -> str:
     raw = e.raw_options
     if not raw:
         opts = "{}"
-    elif len(raw) == 12 and raw[:4] == b"\x01\x01\x08\x0a":  # NOP NOP timestamps: loopback
+    elif len(raw) == 12 and raw.startswith(b"\x01\x01\x08\x0a"):  # NOP NOP timestamps
         val, ecr = _TS_AT(raw, 4)
         opts = f'{{"ts": [{val}, {ecr}]}}'
     else:
         opts = options_json(raw)
+    key = (e.proto, e.stream, e.src, e.sport, e.dst, e.dport)
+    ends = _ENDS.get(key)
+    if ends is None:
+        if len(_ENDS) >= 4096:
+            _ENDS.clear()  # conversations come and go: the recent ones are the ones asked for
+        ends = _ENDS[key] = (
+            f'"proto": "{e.proto}", "stream": {e.stream}, "src": "{e.src}", "sport": {e.sport}, '
+            f'"dst": "{e.dst}", "dport": {e.dport}'
+        )
     line = (
-        f'{{"type": "packet", "frame": {e.frame}, "time": {e.time!r}, "proto": "{e.proto}", '
-        f'"stream": {e.stream}, "src": "{e.src}", "sport": {e.sport}, "dst": "{e.dst}", '
-        f'"dport": {e.dport}, "seq": {"null" if e.seq is None else e.seq}, '
+        f'{{"type": "packet", "frame": {e.frame}, "time": {e.time!r}, {ends}, '
+        f'"seq": {"null" if e.seq is None else e.seq}, '
         f'"ack": {"null" if ack is None else ack}, "len": {e.len}, '
         f'"window": {"null" if window is None else window}, '
         f'"window_size": {"null" if size is None else size}, "options": {opts}, {tail}'
@@ -155,6 +170,19 @@ def event_jsonl(e: Event) -> str:
 ARROW_WIDTH = 40
 
 
+def cells(text: str) -> int:
+    """Terminal cells `text` takes: two for a wide (CJK) character."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    """`text` padded with spaces to `width` cells (on the left where `right`)."""
+    space = " " * max(width - cells(text), 0)
+    return space + text if right else text + space
+
+
 def program_text(pid: int | None, comm: str | None, cat: Catalog) -> str | None:
     """ "curl 4711", where the process is known."""
     if pid is None:
@@ -172,7 +200,7 @@ def side_text(e: SocketEvent | StateEvent | KernelEvent, cat: Catalog | None = N
     cat = cat or load("en")
     if isinstance(e, SocketEvent):
         where = e.remote or e.local or ""
-        result = f" → {e.result}" if e.result else ""
+        result = f" → {result_text(e.result, cat.lang)}" if e.result else ""
         text = f"{e.call}() {where}{result}".replace("  ", " ").strip()
     elif isinstance(e, StateEvent):
         old, new = _state_word(e.old), _state_word(e.new)
@@ -220,17 +248,31 @@ def arrow(label: str, c2s: bool, width: int = ARROW_WIDTH) -> str:
 
 
 class TextLadder:
-    """Formats events as one readable line each: time, client, arrow, server, phase, states."""
+    """Formats events as one readable line each: time, client, arrow, server, phase, states.
 
-    def __init__(self) -> None:
+    The words (column heads, the connection's summary, call results, the kernel's states) are
+    the catalog's; the values (addresses, flags, phases, RFC state names) are those of the JSONL.
+    """
+
+    def __init__(self, cat: Catalog | None = None) -> None:
         self.t0: float | None = None
         self.ends: dict[tuple[str, int], tuple[str, str]] = {}
+        self.cat = cat or load("en")
+        self.lang = self.cat.lang
 
     def header(self) -> str:
+        w = self.cat.text
         return (
-            f"{'time':>10}  {'frame':>6} {'st':>3}  {'client':>22}  "
-            f"{'':{ARROW_WIDTH}}  {'server':<22}  {'phase':<9} client/server state"
+            f"{pad(w('text.time'), 10, right=True)}  {pad(w('text.frame'), 6, right=True)} "
+            f"{pad(w('text.stream'), 3, right=True)}  {pad(w('text.client'), 22, right=True)}  "
+            f"{'':{ARROW_WIDTH}}  {pad(w('text.server'), 22)}  {pad(w('text.phase'), 9)} "
+            f"{w('text.states')}"
         )
+
+    def _word(self, kind: str, value: str) -> str:
+        """A summary's value in the catalog's words, or as it is where it has none."""
+        key = f"text.{kind}_{value}"
+        return self.cat.text(key) if self.cat.has(key) else value
 
     def line(self, e: Event) -> str | None:
         t = getattr(e, "time", None)
@@ -244,7 +286,9 @@ class TextLadder:
             states = f"{e.client_state}/{e.server_state}" if e.client_state else ""
             if e.kernel is not None:
                 k = e.kernel
-                states += f"  kernel {_state_word(k.client)}/{_state_word(k.server)}"
+                states += "  " + self.cat.text(
+                    "text.kernel_states", client=_state_word(k.client), server=_state_word(k.server)
+                )
             marks = f"  [{', '.join(e.analysis)}]" if e.analysis else ""
             stream = f"{'u' if e.proto == 'udp' else ''}{e.stream}"
             return (
@@ -252,21 +296,22 @@ class TextLadder:
                 f"{arrow(packet_label(e), c2s)}  {server:<22}  {e.phase:<9} {states}{marks}"
             )
         if isinstance(e, (SocketEvent, StateEvent, KernelEvent)):
-            text = side_text(e)
+            text = side_text(e, self.cat)
             if e.side == "client":
-                return f"{rel:10.6f}  {'':>6} {'':>3}  {text:>22}"
+                return f"{rel:10.6f}  {'':>6} {'':>3}  {pad(text, 22, right=True)}"
             return f"{rel:10.6f}  {'':>6} {'':>3}  {'':>22}  {'':{ARROW_WIDTH}}  {text}"
         if isinstance(e, ConnectionSummary):
             rtt = e.handshake_rtt
-            rtt_s = f", handshake {rtt * 1000:.3f} ms" if rtt is not None else ""
-            return (
-                f"# {e.proto} stream {e.stream}: {endpoint(e.client, e.cport)} -> "
-                f"{endpoint(e.server, e.sport)}, handshake {e.handshake}{rtt_s}, "
-                f"{e.bytes_c2s} bytes c2s, {e.bytes_s2c} bytes s2c, {e.packets} packets, "
-                f"ended {e.ended}"
-            )
+            rtt_s = self.cat.text("text.rtt", ms=f"{rtt * 1000:.3f}") if rtt is not None else ""
+            return self.cat.text(
+                "text.summary", proto=e.proto, stream=e.stream,
+                client=endpoint(e.client, e.cport), server=endpoint(e.server, e.sport),
+                handshake=self._word("hs", e.handshake), rtt=rtt_s,
+                c2s=e.bytes_c2s, s2c=e.bytes_s2c, packets=e.packets,
+                ended=self._word("end", e.ended),
+            )  # fmt: skip
         d = e.to_dict()
-        kind = d.pop("type")
+        kind = d.pop("type")  # the stats record: its keys are the JSONL's
         return f"# {kind}: " + ", ".join(f"{k}={v}" for k, v in d.items() if v is not None)
 
 
@@ -274,13 +319,18 @@ class EventPrinter:
     """Writes events to a text stream as they come, in `fmt` ("text" or "jsonl")."""
 
     def __init__(
-        self, stream: TextIO, fmt: str = "text", flush_each: bool = False, time_true: bool = False
+        self,
+        stream: TextIO,
+        fmt: str = "text",
+        flush_each: bool = False,
+        time_true: bool = False,
+        cat: Catalog | None = None,
     ) -> None:
         self.stream = stream
         self.fmt = fmt
         self.flush_each = flush_each
         """Flush after every event: for live sources and pipes, so lines appear at once."""
-        self.ladder = TextLadder() if fmt == "text" else None
+        self.ladder = TextLadder(cat) if fmt == "text" else None
         self.gaps: PrintGaps | None = None
         """The time-true ladder's gap lines between the text's lines (`--time-true`)."""
         if time_true and fmt == "text":

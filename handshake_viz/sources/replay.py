@@ -28,10 +28,10 @@ from handshake_viz.core.pcapfile import (
 from handshake_viz.core.pipeline import PacketPipeline
 from handshake_viz.core.source import SourceError
 from handshake_viz.model.rows import RowBatch
+from handshake_viz.sources.catalog_errors import catalog_error
 from handshake_viz.sources.kernel.saved import SavedKernelView, holds_events
 from handshake_viz.sources.parallel.decode_worker import DecodedPackets, worth_it
 from handshake_viz.sources.parallel.index_worker import ShardedIndex
-from handshake_viz.words.catalog import DEFAULT_LANG, load
 
 _PCAP_MAGICS = (PCAP_MAGIC_US, PCAP_MAGIC_NS)
 
@@ -96,18 +96,18 @@ class ReplaySource:
             return stream
         if self.path == "-":
             if self._stdin is None and sys.stdin is None:
-                raise _said("source.error.stdin_closed")
+                raise catalog_error("source.error.stdin_closed")
             return self._stdin or sys.stdin.buffer
         try:
             return open(self.path, "rb")
         except FileNotFoundError:
-            raise _said("source.error.no_file", path=self.path) from None
+            raise catalog_error("source.error.no_file", path=self.path) from None
         except IsADirectoryError:
-            raise _said("source.error.directory", path=self.path) from None
+            raise catalog_error("source.error.directory", path=self.path) from None
         except PermissionError:
-            raise _said("source.error.permission", path=self.path) from None
+            raise catalog_error("source.error.permission", path=self.path) from None
         except OSError as e:
-            raise _said("source.error.open", path=self.path, reason=e.strerror) from None
+            raise catalog_error("source.error.open", path=self.path, reason=e.strerror) from None
 
     def events(self) -> Iterator[Event]:
         """Yield packet events in file order, then one summary per stream.
@@ -342,12 +342,6 @@ def _is_regular(path: str) -> bool:
         return True
 
 
-def _said(key: str, **values: object) -> SourceError:
-    """The error of catalog message `key`: English, with what the command needs to say it in
-    the user's language."""
-    return SourceError(load(DEFAULT_LANG).text(key, **values), key, **values)
-
-
 def _source_error(e: CaptureFileError, packets: int) -> SourceError:
     """The one line a bad or cut file gets; a cut one says what was read before the cut."""
     if isinstance(e, CaptureCutShort):
@@ -363,13 +357,13 @@ def capture_from_stdin() -> BinaryIO:
     them. Raises SourceError where stdin is no pipe or there is no terminal to read keys from.
     """
     if sys.stdin is None:
-        raise _said("source.error.stdin_closed")
+        raise catalog_error("source.error.stdin_closed")
     if sys.stdin.isatty():
-        raise _said("source.error.stdin_terminal")
+        raise catalog_error("source.error.stdin_terminal")
     try:
         tty = os.open("/dev/tty", os.O_RDONLY)
     except OSError:
-        raise _said("source.error.no_tty") from None
+        raise catalog_error("source.error.no_tty") from None
     capture = os.fdopen(os.dup(0), "rb")
     os.dup2(tty, 0)
     os.close(tty)

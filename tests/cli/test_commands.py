@@ -164,3 +164,19 @@ def test_export_dir_reaches_the_tui_options():
         args = build_parser().parse_args([*argv, "--export-dir", "out"])
         assert tui_options(args).export_dir == Path("out")
     assert tui_options(build_parser().parse_args(["replay", "x.pcap"])).export_dir is None
+
+
+def test_a_captures_exports_go_beside_it_unless_told(monkeypatch):
+    """The TUI of live and demo writes `e`'s files in the capture's folder by default."""
+    import argparse
+
+    import handshake_viz.tui.app as tui_app
+    from handshake_viz.cli.live import _show
+    from handshake_viz.sources.live.source import LiveSource
+
+    seen = []
+    monkeypatch.setattr(tui_app, "run_tui", lambda source, options: seen.append(options) or 0)
+    source = LiveSource("lo", [9000], save=Path("captures/sub/live.pcap"), trace=False)
+    _show(source, argparse.Namespace(print_=False, export_dir=None))
+    _show(source, argparse.Namespace(print_=False, export_dir=Path("mine")))
+    assert [o.export_dir for o in seen] == [Path("captures/sub"), Path("mine")]

@@ -74,7 +74,8 @@ def test_chinese_help_has_chinese_headings_and_no_english_sentence() -> None:
     for prog, parser in parsers(build_parser("zh")):
         out = parser.format_help()
         assert out.startswith("用法：" + prog), out
-        assert "选项:" in out and "显示此帮助信息并退出" in out
+        assert "\n选项：\n" in out and "显示此帮助信息并退出" in out
+        assert ("\n位置参数：\n" in out) == bool(parser._positionals._group_actions)
         flat = " ".join(out.split())
         assert not [s for s in english if s in flat], prog
         assert "options:" not in out and "usage:" not in out
@@ -86,7 +87,7 @@ def test_chinese_help_has_chinese_headings_and_no_english_sentence() -> None:
 def test_the_command_prints_its_help_in_chinese(args: list[str]) -> None:
     r = cli(*args)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("用法：handshake-viz") and "位置参数:" in r.stdout
+    assert r.stdout.startswith("用法：handshake-viz") and "位置参数：" in r.stdout
     assert "--lang {en,zh}" in r.stdout  # the names stay as they are
 
 
@@ -105,6 +106,7 @@ def test_wrapping_breaks_between_chinese_characters_and_at_spaces() -> None:
     assert "".join(lines).replace(" ", "") == "回放速度是0.01到100之间的数（默认1）"
     assert not any(line.startswith("）") or line.endswith("（") for line in lines), lines
     assert wrap_cells("a very-long-word b", 5) == ["a", "very-long-word", "b"]
+    assert wrap_cells("en (default) or zh (中文).", 24) == ["en (default) or zh", "(中文)."]
 
 
 def test_lang_is_found_before_parsing_anywhere_in_the_arguments() -> None:
@@ -196,6 +198,8 @@ def test_an_argparse_error_ends_in_chinese(capsys: pytest.CaptureFixture[str]) -
         (["--lang", "zh", "demo", "nosuch", "--print"], "没有场景 'nosuch'"),
         (["--lang", "zh", "replay", "nosuch.pcap", "--print"], '"nosuch.pcap"：没有这个文件'),
         (["--lang", "zh", "graph", "tests", "--output", "x.svg"], '"tests" 是一个文件夹'),
+        (["--lang", "zh", "live", "--iface", "nosuch0", "--port", "80", "--print"],
+         "没有网络接口 'nosuch0'"),
         (["--lang", "zh", "replay", str(HTTP_GET), "--print", "--format", "jsonl", "--time-true"],
          "--time-true 用于拉开文本时序图"),
     ],

@@ -125,6 +125,9 @@ class Collector:
         with self._lock:
             self.events.append(event)
 
+    def lag(self) -> float:
+        return 0.0
+
     def add_sides(self, events: list[SideEvent], saved: bool = False) -> None:
         with self._lock:
             self.events.extend(events)

@@ -65,3 +65,16 @@ def test_a_chosen_connection_exports_its_own_ladder():
                                                f"server 127.0.0.1 port {s.sport}"}  # fmt: skip
     assert mmd.count("SYN seq=0 len=0") == 3  # the SYN and the two sent again
     assert "connect() → ETIMEDOUT" in mmd and "close()" in mmd
+
+
+def test_the_command_writes_one_connections_diagram() -> None:
+    from tests.helpers.paths import run_cli
+
+    r = run_cli("replay", str(BACKLOG), "--mermaid", "--stream", "3")
+    assert r.returncode == 0, r.stderr
+    mmd = r.stdout.decode()
+    assert mmd.startswith("sequenceDiagram") and mmd.count("participant") == 2
+    assert "connect() → ETIMEDOUT" in mmd
+    bad = run_cli("replay", str(BACKLOG), "--mermaid", "--stream", "9")
+    assert bad.returncode == 2 and bad.stderr.decode().count("\n") == 1
+    assert "streams are 0 to 3" in bad.stderr.decode()

@@ -44,6 +44,12 @@ BEHIND_NS = 500_000_000
 """A reader this far behind the kernel sheds records ..."""
 CAUGHT_UP_NS = 100_000_000
 """... until it reads a tick this recent."""
+CONSUMER_BEHIND = 1.0
+"""Seconds the timeline may be behind the packets before the kernel's events are dropped
+(the packets must not wait for them) ..."""
+CONSUMER_CAUGHT_UP = 0.4
+"""... until it is this close again (more than the quarter second the timeline holds packets
+for the tracer's ticks at most)."""
 F_SETPIPE_SZ = 1031
 PIPE_BYTES = 1 << 20
 """Room in the pipe to the parent: a burst's batches wait there, not in the reader."""
@@ -124,6 +130,9 @@ class _Batch:
     def tracer_gone(self) -> None:
         pass
 
+    def lag(self) -> float:
+        return 0.0
+
 
 def serve(
     src: int,
@@ -191,21 +200,37 @@ class Replayer:
         sink: SideSink,
         on_state: Callable[[StateEvent], None] | None,
         saved: bool = False,
+        may_drop: bool = True,
     ) -> None:
         self.sink = sink
+        self.may_drop = may_drop
+        """False: never drop (a demo's few events; its consumer may pause between steps)."""
         self.saved = saved
         """The reader writes the events into the capture file itself."""
         self.on_state = on_state
         self.ready = False
         self.shed = 0
+        """Records the reader shed ..."""
+        self.dropped = 0
+        """... and events dropped here, the timeline's consumer being behind (`CONSUMER_BEHIND`)."""
+        self.dropping = False
         self._tokens: dict[int, int] = {}
 
     def apply(self, ops: list[Op]) -> None:
         sink, on_state = self.sink, self.on_state
+        if self.may_drop:
+            lag = sink.lag()
+            if self.dropping:
+                self.dropping = lag > CONSUMER_CAUGHT_UP
+            elif lag > CONSUMER_BEHIND:
+                self.dropping = True
         events: list[SideEvent] = []
         """Consecutive additions, handed over at once (one lock)."""
         for op in ops:
             kind = op[0]
+            if self.dropping and kind in ("a", "b"):
+                self.dropped += 1  # a call begun and dropped: its end finds no token
+                continue
             if kind == "a":
                 event = decode(op[1])
                 if on_state is not None and type(event) is StateEvent:

@@ -41,6 +41,9 @@ TRACEFS = Path("/sys/kernel/tracing")
 READY_TIMEOUT = 30.0
 """Seconds bpftrace may take to compile and attach (0.6 to 1.8 CPU seconds: up to 5 s on a
 busy 2-core machine)."""
+DROPPING_PAUSE = 0.1
+"""Seconds between two batches read while the timeline is too far behind for the kernel's
+events."""
 _PR_SET_PDEATHSIG = 1
 
 
@@ -137,7 +140,7 @@ class KernelTracer:
         self.started_at = 0.0
         self.reader: subprocess.Popen[bytes] | None = None
         """The process reading bpftrace's lines (`reader`)."""
-        self.replayer = Replayer(sink, on_state, saved=journal_fd is not None)
+        self.replayer = Replayer(sink, on_state, saved=journal_fd is not None, may_drop=calls)
         self._ready = threading.Event()
         self._stopping = threading.Event()
         self._spawned = threading.Event()
@@ -266,7 +269,11 @@ class KernelTracer:
                     break
                 replayer.apply(marshal.loads(buf[4 : 4 + size]))
                 buf = buf[4 + size :]
-            self.shed = replayer.shed
+            self.shed = replayer.shed + replayer.dropped
+            if replayer.dropping:
+                # Take a pause: the reader, its pipe full, falls behind and sheds lines
+                # unparsed, which costs the machine far less than events made and dropped.
+                self._stopping.wait(DROPPING_PAUSE)
             if replayer.ready and not self._ready.is_set():
                 self._ready.set()
 

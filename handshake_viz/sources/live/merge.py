@@ -185,6 +185,18 @@ class TimelineMerger:
         with self._cond:
             self._caught_up = at
 
+    def lag(self) -> float:
+        """Seconds the timeline is behind the packets: the oldest packet not taken yet has
+        waited so long, or the capture's reader last found the file's end so long ago (it is
+        reading a backlog). Read without the lock: a glance, not a promise."""
+        now = time.time()
+        behind = now - self._caught_up if self._caught_up else 0.0
+        packets = self._packets
+        try:
+            return max(behind, now - packets[0].time)
+        except IndexError:
+            return behind
+
     def pending(self) -> int:
         with self._cond:
             return len(self._pending)

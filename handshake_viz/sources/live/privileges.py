@@ -18,11 +18,8 @@ from pathlib import Path
 
 CAP_NET_RAW = 13
 
-NO_PRIVILEGE_MESSAGE = (
-    "capturing packets needs root or CAP_NET_RAW: run it with sudo (it gives up root once "
-    "the capture socket is open), or give CAP_NET_RAW to a copy of the interpreter that only "
-    "this venv runs (README: Capturing without sudo), never to the system's python3"
-)
+NO_PRIVILEGE = "source.error.no_privilege"
+"""The catalog message saying capturing needs root or CAP_NET_RAW, and how to get it."""
 
 
 def effective_capabilities() -> int:

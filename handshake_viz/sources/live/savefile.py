@@ -26,7 +26,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from handshake_viz.core.source import SourceError
+from handshake_viz.sources.catalog_errors import catalog_error
 from handshake_viz.sources.live.privileges import invoking_user
 
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -70,10 +70,7 @@ def _check_folder(folder: Path) -> None:
             user = invoking_user()
             mine = {0, os.getuid(), user[0] if user else 0}
             if st.st_uid not in mine:
-                raise SourceError(
-                    f'"{folder}" is a link owned by another user (uid {st.st_uid}): refusing to '
-                    "write a capture through it (remove it, or choose --save PATH elsewhere)"
-                )
+                raise catalog_error("source.error.foreign_link", folder=folder, uid=st.st_uid)
 
 
 def _make_folders(folder: Path) -> None:
@@ -121,19 +118,11 @@ def create_capture_file(path: Path, rename_if_taken: bool) -> tuple[int, Path]:
                         continue
                     raise
         except OSError as exc:
-            raise SourceError(
-                f'cannot write the capture file "{path}": {exc.strerror or exc} '
-                "(choose another with --save PATH, or --no-save)"
-            ) from None
+            raise catalog_error("source.error.write_capture", path=path,
+                                reason=exc.strerror or exc) from None  # fmt: skip
     if not rename_if_taken:
-        raise SourceError(
-            f'"{path}" already exists: a capture never overwrites a file (remove it, or choose '
-            "another --save PATH)"
-        )
-    raise SourceError(
-        f'cannot find a free name for the capture beside "{path}" (check that folder, or use '
-        "--save PATH)"
-    )
+        raise catalog_error("source.error.exists", path=path)
+    raise catalog_error("source.error.no_free_name", path=path)
 
 
 def anonymous_capture_file() -> int:

@@ -21,8 +21,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from handshake_viz.core.source import SourceError
-from handshake_viz.sources.live.privileges import NO_PRIVILEGE_MESSAGE
+from handshake_viz.sources.catalog_errors import catalog_error
+from handshake_viz.sources.live.privileges import NO_PRIVILEGE
 
 ETH_P_ALL = 0x0003
 SOL_PACKET = 263
@@ -63,7 +63,7 @@ def capture_filter(ports: Iterable[int], all_ports: bool = False) -> str:
         return base
     plist = sorted(set(ports))
     if not plist:
-        raise SourceError("no port to watch: give --port P (repeatable), or --all for every port")
+        raise catalog_error("source.error.no_port")
     return f"{base} and ({' or '.join(f'port {p}' for p in plist)})"
 
 
@@ -73,13 +73,10 @@ def interface_linktype(iface: str) -> int:
     try:
         arphrd = int(type_file.read_text().strip())
     except (OSError, ValueError):
-        raise SourceError(f"no network interface {iface!r}: see `ip link` for the names") from None
+        raise catalog_error("source.error.no_interface", iface=repr(iface)) from None
     linktype = ARPHRD_TO_LINKTYPE.get(arphrd)
     if linktype is None:
-        raise SourceError(
-            f"interface {iface!r} has hardware type {arphrd}, which the sniffer does not support: "
-            "use lo or an Ethernet interface"
-        )
+        raise catalog_error("source.error.hardware", iface=repr(iface), arphrd=arphrd)
     return linktype
 
 
@@ -108,15 +105,14 @@ def compile_bpf(expression: str, linktype: int) -> list[tuple[int, int, int, int
         from scapy.arch.common import compile_filter
         from scapy.error import Scapy_Exception
     except ImportError as exc:  # pragma: no cover - scapy is a dependency
-        raise SourceError(f"cannot compile the capture filter: {exc}") from None
+        raise catalog_error("source.error.filter", reason=exc) from None
     try:
         prog = compile_filter(expression, linktype=linktype)
     except (ImportError, OSError) as exc:
-        raise SourceError(
-            f"cannot compile the capture filter ({exc}): install libpcap (apt install libpcap0.8)"
-        ) from None
+        raise catalog_error("source.error.libpcap", reason=exc) from None
     except Scapy_Exception as exc:
-        raise SourceError(f"bad capture filter {expression!r}: {exc}") from None
+        raise catalog_error("source.error.bad_filter", expression=repr(expression),
+                            reason=exc) from None  # fmt: skip
     insns = []
     for i in range(prog.bf_len):
         ins = prog.bf_insns[i]
@@ -166,7 +162,7 @@ class Sniffer:
             # the filter is in place.
             sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
         except PermissionError:
-            raise SourceError(NO_PRIVILEGE_MESSAGE) from None
+            raise catalog_error(NO_PRIVILEGE) from None
         try:
             try:
                 sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)
@@ -179,7 +175,8 @@ class Sniffer:
             sock.setblocking(False)
         except OSError as exc:
             sock.close()
-            raise SourceError(f"cannot capture on {self.iface}: {exc.strerror or exc}") from None
+            raise catalog_error("source.error.capture", iface=self.iface,
+                                reason=exc.strerror or exc) from None  # fmt: skip
         self.sock = sock
         self.read_stats()  # reset the kernel counters: count from now
 

@@ -36,6 +36,7 @@ from handshake_viz.core.frames import FrameIndex
 from handshake_viz.core.pcapfile import CaptureCutShort, read_records
 from handshake_viz.core.pipeline import PacketPipeline
 from handshake_viz.core.source import SourceError
+from handshake_viz.sources.catalog_errors import catalog_error
 from handshake_viz.sources.children import deaf_to_ctrl_c
 from handshake_viz.sources.live.growing import GrowingFile
 from handshake_viz.sources.live.kernelview import LiveKernelView, trace_wanted
@@ -179,10 +180,8 @@ class LiveSource:
         except OSError as exc:
             self.sniffer.close()
             self.kernel.stop()
-            raise SourceError(
-                f'cannot write the capture file "{self.save}": {exc.strerror or exc} '
-                "(choose another with --save PATH, or --no-save)"
-            ) from None
+            raise catalog_error("source.error.write_capture", path=self.save,
+                                reason=exc.strerror or exc) from None  # fmt: skip
         self.kernel.start()  # bpftrace compiles while the capture process starts
         # The capture process starts now, while this one may still read the interpreter
         # (under sudo it can live in root's home); it gives up its privileges itself.
@@ -233,7 +232,7 @@ class LiveSource:
         assert worker is not None and worker.stdout is not None
         ready, _, _ = select.select([worker.stdout], [], [], timeout)
         if not ready or worker.stdout.readline() != b"ready\n":
-            raise SourceError("the capture process did not start (see the message above)")
+            raise catalog_error("source.error.worker_start")
 
     def _worker_done(self) -> bool:
         worker = self.worker
@@ -305,9 +304,7 @@ class LiveSource:
             self.stats.drops = self.sniffer.read_stats()[1]
             if self.worker is not None and self.worker.returncode not in (None, 0):
                 self._errors.append(
-                    SourceError(
-                        f"the capture process failed (exit status {self.worker.returncode})"
-                    )
+                    catalog_error("source.error.worker_failed", status=self.worker.returncode)
                 )
             self._capture_done.set()
 
@@ -390,7 +387,8 @@ class LiveSource:
             exc = self._errors[0]
             if isinstance(exc, SourceError):
                 raise exc
-            raise SourceError(f"capture failed: {type(exc).__name__}: {exc}") from exc
+            raise catalog_error("source.error.capture_failed", kind=type(exc).__name__,
+                                problem=exc) from exc  # fmt: skip
         yield from self.pipeline.summaries()
         yield dataclasses.replace(stats)  # the final counts, drops included: never silent
 

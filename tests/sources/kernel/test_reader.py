@@ -71,3 +71,28 @@ def test_every_kind_of_event_crosses_the_pipe_unchanged():
     assert SocketEvent in kinds and StateEvent in kinds
     for event in theirs:
         assert vars_of(decode(marshal.loads(marshal.dumps(encode(event))))) == vars_of(event)
+
+
+class Behind(Recorder):
+    """A timeline two seconds behind the packets."""
+
+    def lag(self) -> float:
+        return 2.0
+
+
+def test_the_kernels_events_are_dropped_and_counted_while_the_consumer_is_behind():
+    theirs, _ = viewed()
+    ops = [("a", encode(e)) for e in theirs] + [("@", 1.0)]
+    sink = Behind()
+    replayer = Replayer(sink, None)
+    replayer.apply(ops)  # type: ignore[arg-type]
+    assert not sink.events and replayer.dropped == len(theirs)
+    assert sink.ticks == [1.0]  # the tracer's ticks still pass: packets need not wait
+
+
+def test_a_demos_events_are_never_dropped_however_slow_its_consumer():
+    theirs, _ = viewed()
+    sink = Behind()
+    replayer = Replayer(sink, None, may_drop=False)
+    replayer.apply([("a", encode(e)) for e in theirs])
+    assert len(sink.events) == len(theirs) and replayer.dropped == 0

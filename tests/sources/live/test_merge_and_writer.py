@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -55,6 +56,18 @@ def test_a_call_reported_late_still_comes_before_the_packets_it_caused():
     assert m.take(now=10.010) == []  # within the delay: wait for stragglers
     out = m.take(now=10.100)
     assert [e.type for e in out] == ["socket", "packet"]
+
+
+def test_the_timeline_knows_how_far_behind_the_packets_it_is():
+    m = TimelineMerger(paced=True)
+    now = time.time()
+    m.caught_up(now)
+    assert m.lag() < 0.5  # the capture's reader is at the file's end; nothing waits
+    m.add_packet(packet(now - 3.0))
+    assert 2.5 < m.lag() < 3.5  # a packet three seconds old not taken yet
+    m.take(final=True)
+    m.caught_up(now - 2.0)
+    assert 1.5 < m.lag() < 2.5  # the capture's reader still on a backlog of two seconds
 
 
 def test_paced_by_the_capture_a_call_waits_for_the_packets_before_it_however_late():
