@@ -63,12 +63,16 @@ class PageFonts:
     """How many characters the embedded subset holds."""
 
 
+CJK_RANGES = ((0x2E80, 0x9FFF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF))
+"""Han, kana, CJK punctuation and full-width forms: what only a CJK font draws."""
+UNICODE_RANGE = "U+80-10FFFF"
+"""The embedded face's `unicode-range`: all but ASCII, so that the page's Latin (and the
+monospaced figures) come from the fonts after it, the same on every machine with DejaVu."""
+
+
 def needs_cjk(text: str) -> bool:
     """Does `text` have characters only a CJK font has (Han, kana, full-width forms)?"""
-    return any(
-        0x2E80 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0xFF00 <= o <= 0xFFEF
-        for o in map(ord, text)
-    )
+    return any(lo <= o <= hi for o in map(ord, text) for lo, hi in CJK_RANGES)
 
 
 def find_cjk_font() -> CjkFont | None:
@@ -133,12 +137,15 @@ def page_fonts(text: str, embed: bool = True) -> PageFonts:
         sans = _family_list(*CJK_FAMILIES, *SANS)
         return PageFonts("", sans, _family_list(*MONO, *CJK_FAMILIES), (*CJK_FAMILIES[:2],))
     data = base64.b64encode(woff).decode("ascii")
-    # One regular face (bold is drawn from it). It leads the body's fonts: Chromium keeps
-    # the first shaping of a word in a fallback font that was still loading (boxes where
-    # the glyphs are), and a page whose first font is loading waits for it instead.
+    # One regular face (bold is drawn from it) for everything but ASCII, leading both
+    # stacks: Chromium keeps the first shaping of a word in a fallback font that was still
+    # loading (boxes where the glyphs are: a call's 成功 in the mono stack, under load),
+    # and a page whose first font is loading waits for it instead. No installed CJK family
+    # follows it: the subset holds every character of the page that is not ASCII.
     face = (f'@font-face {{ font-family: "{EMBEDDED}"; font-display: block; '
+            f"unicode-range: {UNICODE_RANGE}; "
             f'src: url(data:font/woff;base64,{data}) format("woff"); }}')  # fmt: skip
-    sans = _family_list(EMBEDDED, *CJK_FAMILIES, *SANS)
-    mono = _family_list(*MONO[:-1], EMBEDDED, *CJK_FAMILIES, "monospace")
+    sans = _family_list(EMBEDDED, *SANS)
+    mono = _family_list(EMBEDDED, *MONO)
     glyphs = len({c for c in text if needs_cjk(c)})
     return PageFonts(face, sans, mono, (font.family, MONO[0]), font.family, glyphs)
