@@ -9,7 +9,9 @@ the app headless (Pilot) as the CLI does, waits for it to be indexed, then for e
 has been refreshed ("enter_to_rows_s"). A 5 ms heartbeat (`set_interval`) runs in the app all
 along; the longest gap between two beats from Enter to the rows is the UI thread's longest
 stall ("stall_ms"): a key pressed then would wait as long. Each figure is the median of the
-runs. Run it against another checkout (`--root`) to compare before and after.
+runs. "box_closed_without_filter_stall_ms" is the floor: the same box closed by Esc, whose
+redraw stalls the UI thread without any filter. Run it against another checkout (`--root`)
+to compare before and after.
 """
 
 from __future__ import annotations
@@ -33,17 +35,20 @@ class Heartbeat:
     """The longest gap between two beats since `reset`."""
 
     def __init__(self) -> None:
-        self.last = time.monotonic()
+        self.last = self.start = time.monotonic()
         self.longest = 0.0
+        self.ended = 0.0
+        """When the longest gap ended, in seconds after `reset`."""
 
     def beat(self) -> None:
         now = time.monotonic()
-        self.longest = max(self.longest, now - self.last)
+        if now - self.last > self.longest:
+            self.longest, self.ended = now - self.last, now - self.start
         self.last = now
 
     def reset(self) -> None:
-        self.last = time.monotonic()
-        self.longest = 0.0
+        self.last = self.start = time.monotonic()
+        self.longest = self.ended = 0.0
 
 
 async def measure(path: str, filters: list[str], runs: int) -> dict[str, Any]:
@@ -63,8 +68,18 @@ async def measure(path: str, filters: list[str], runs: int) -> dict[str, Any]:
         app.set_interval(BEAT, heart.beat)
         await pilot.press("end")
         await pilot.pause()
+        floor = []  # the same box closed by Esc, no filter applied: the redraw's own stall
+        for _ in range(runs):
+            await pilot.press("slash", "ctrl+u", *"fin")
+            await pilot.pause()
+            heart.reset()
+            await pilot.press("escape")
+            await pilot.pause()
+            heart.beat()
+            floor.append(heart.longest * 1000)
+        out["box_closed_without_filter_stall_ms"] = round(statistics.median(floor), 1)
         for text in filters:
-            times, stalls, matched = [], [], 0
+            times, stalls, ends, matched = [], [], [], 0
             for _ in range(runs):
                 await pilot.press("slash", "ctrl+u", *text)
                 await pilot.pause()
@@ -77,6 +92,7 @@ async def measure(path: str, filters: list[str], runs: int) -> dict[str, Any]:
                 heart.beat()
                 times.append(time.monotonic() - t)
                 stalls.append(heart.longest * 1000)
+                ends.append(heart.ended * 1000)
                 matched = app.view.matched
                 await pilot.press("escape")  # back to every row (no filter is applied there)
                 await pilot.pause(0.2)
@@ -85,6 +101,7 @@ async def measure(path: str, filters: list[str], runs: int) -> dict[str, Any]:
                 "stall_ms": round(statistics.median(stalls), 1),
                 "runs_s": [round(x, 3) for x in times],
                 "runs_stall_ms": [round(x, 1) for x in stalls],
+                "runs_stall_ended_ms": [round(x) for x in ends],
                 "matched": matched,
             }
         await pilot.press("q")
