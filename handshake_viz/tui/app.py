@@ -281,7 +281,8 @@ class TimelineApp(PlaybackKeys, ExportKeys, BackgroundFilter, App[int]):
     # -- actions (playback's in PlaybackKeys)
 
     def action_filter(self) -> None:
-        self.filter_box.open(self.view.filter.text if not self.view.filter.sids else "")
+        flt = self.filtering[1] if self.filtering else self.view.filter  # the newest typed
+        self.filter_box.open(flt.text if not flt.sids else "")
 
     @on(FilterBox.Applied)
     def _filter_applied(self, message: FilterBox.Applied) -> None:

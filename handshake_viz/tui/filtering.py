@@ -22,6 +22,7 @@ from textual.worker import get_current_worker
 from handshake_viz.model.playback import TimelineView
 from handshake_viz.model.query import Filter, filter_rows
 from handshake_viz.tui.ladder import LadderView
+from handshake_viz.words.catalog import load
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -34,13 +35,18 @@ at most ~40 ms (an expression), quicker than the handover."""
 class FilterFound(Message):
     """The rows a filter keeps among the first `scanned` timeline rows (from the worker)."""
 
-    def __init__(self, number: int, flt: Filter, rows: array[int], scanned: int) -> None:
+    def __init__(
+        self, number: int, flt: Filter, rows: array[int] | None, scanned: int,
+        error: str | None = None,
+    ) -> None:  # fmt: skip
         super().__init__()
         self.number = number
         """Which evaluation this answers (`BackgroundFilter.filtering`)."""
         self.filter = flt
         self.rows = rows
+        """None if the evaluation failed (`error` says how)."""
         self.scanned = scanned
+        self.error = error
 
 
 class BackgroundFilter:
@@ -48,6 +54,7 @@ class BackgroundFilter:
 
     view: TimelineView
     ladder: LadderView
+    lang: str
     filtering: tuple[int, Filter] | None = None
     """The evaluation under way, if any: its number and its filter."""
     _filter_number: int = 0
@@ -78,14 +85,24 @@ class BackgroundFilter:
     def _evaluate(self, number: int, flt: Filter, count: int) -> None:
         """In the worker: find the rows, post them unless cancelled meanwhile."""
         worker = get_current_worker()
-        rows = filter_rows(self.view.timeline, flt, count, lambda: worker.is_cancelled)
+        app = cast("App[int]", self)
+        try:
+            rows = filter_rows(self.view.timeline, flt, count, lambda: worker.is_cancelled)
+        except Exception as exc:  # said by the UI thread, which then forgets the filter
+            app.post_message(FilterFound(number, flt, None, count, error=repr(exc)))
+            raise
         if rows is not None:
-            cast("App[int]", self).post_message(FilterFound(number, flt, rows, count))
+            app.post_message(FilterFound(number, flt, rows, count))
 
     def on_filter_found(self, message: FilterFound) -> None:
         if self.filtering is None or self.filtering[0] != message.number:
             return  # abandoned: a newer filter, or Esc
         self.filtering = None
+        if message.rows is None:
+            text = load(self.lang).text("filter.failed", error=message.error or "")
+            cast("App[int]", self).notify(text, severity="error", timeout=10)
+            self._update_status()
+            return
         self._use_filter(message.filter, message.rows, message.scanned)
 
     def _use_filter(self, flt: Filter, rows: array[int] | None, scanned: int) -> None:

@@ -148,3 +148,39 @@ async def test_rows_arriving_while_a_filter_is_found_are_filtered_too(
         expected = list(matching_rows(app.timeline, app.view.filter, 0, len(packets)))
         assert list(app.view.rows()) == expected and len(expected) == 4
         source.close()
+
+
+async def test_a_filter_that_fails_in_its_thread_is_said_and_the_old_rows_stay(
+    demo_events: list[Event], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> array[int] | None:
+        raise RuntimeError("a column went missing")
+
+    monkeypatch.setattr(filtering, "BACKGROUND_ROWS", 1)
+    monkeypatch.setattr(filtering, "filter_rows", broken)
+    app = make_app(FakeSource(demo_events), autoplay=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_indexed(app, pilot)
+        said: list[str] = []
+        app.notify = lambda message, **kw: said.append(message)  # type: ignore[method-assign]
+        await pilot.press("end", "slash", *"syn or fin", "enter")
+        await until(pilot, lambda: app.filtering is None)
+        assert said == ["the filter stopped (RuntimeError('a column went missing')); "
+                        "the ladder keeps the rows it had"]  # fmt: skip
+        assert app.view.filter.empty and "filtering" not in status(app)
+
+
+async def test_slash_during_an_evaluation_shows_the_filter_being_applied(
+    demo_events: list[Event], gate: Gate
+) -> None:
+    app = make_app(FakeSource(demo_events), autoplay=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_indexed(app, pilot)
+        await pilot.press("slash", *"syn or fin", "enter")
+        await until(pilot, gate.started.is_set)
+        await pilot.press("slash")
+        assert app.filter_box.value == "syn or fin"
+        await pilot.press("escape")  # closes the box; the evaluation goes on
+        assert app.filtering is not None
+        await pilot.press("escape")  # abandons it
+        assert app.filtering is None
