@@ -78,9 +78,17 @@ class BackgroundFilter:
         number = self._filter_number
         self.filtering = (number, flt)
         self._update_status()
-        app = cast("App[int]", self)
-        app.run_worker(lambda: self._evaluate(number, flt, count), thread=True,
-                       exclusive=True, group="filter", exit_on_error=False)  # fmt: skip
+        # Started once the screen has been redrawn (the box closed, the status saying it):
+        # a thread that holds the GIL makes each step of a redraw wait for it.
+        cast("App[int]", self).call_after_refresh(self._start_evaluation, number, flt, count)
+
+    def _start_evaluation(self, number: int, flt: Filter, count: int) -> None:
+        if self.filtering is None or self.filtering[0] != number:
+            return  # abandoned before it started
+        cast("App[int]", self).run_worker(
+            lambda: self._evaluate(number, flt, count), name="filter", group="filter",
+            thread=True, exclusive=True, exit_on_error=False,
+        )  # fmt: skip
 
     def _evaluate(self, number: int, flt: Filter, count: int) -> None:
         """In the worker: find the rows, post them unless cancelled meanwhile."""
