@@ -167,9 +167,9 @@ def socket_label(view: TimelineView, row: int, lang: str = "en", width: int | No
     """A call and its result as its side of the ladder says it (``send() → 14 bytes``), after
     its program where that is not this one (``curl 4711: ``).
 
-    With `width`, a longer label is cut after a whole word, its result first; where the call
-    itself would not stay whole, the program's pid goes, then the program: the call is what
-    the row is about.
+    With `width`, a longer label gives up its program's pid where that makes it fit whole;
+    else it is cut after a whole word, its result first; where the call itself would not
+    stay whole, the pid goes, then the program: the call is what the row is about.
     """
     ev = view.timeline.sockets[row]
     call = f"{ev.call}()"
@@ -179,6 +179,9 @@ def socket_label(view: TimelineView, row: int, lang: str = "en", width: int | No
         labels = [f"{ev.comm} {ev.pid}: {text}", f"{ev.comm}: {text}", text]
     if width is None:
         return labels[0]
+    whole = next((label for label in labels[:2] if cell_len(label) <= width), None)
+    if whole is not None:
+        return whole
     for label in labels:
         cut = cut_words(label, width)
         if cut == label or call in cut:

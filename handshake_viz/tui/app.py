@@ -52,31 +52,23 @@ from handshake_viz.tui.filterbox import FilterBox
 from handshake_viz.tui.filtering import BackgroundFilter
 from handshake_viz.tui.graphs import toggle_graphs
 from handshake_viz.tui.help import HelpScreen
+from handshake_viz.tui.interrupt import quit_on_ctrl_c
 from handshake_viz.tui.keys import TIMELINE_BINDINGS, key_sections, palette_commands
 from handshake_viz.tui.ladder import LadderView
 from handshake_viz.tui.options import TuiOptions
 from handshake_viz.tui.playback_keys import PlaybackKeys
 from handshake_viz.tui.reader import SourceFinished, read_into
+from handshake_viz.tui.side_panel import NARROW, SidePanel
 from handshake_viz.tui.statusbar import Legend, StatusBar
 from handshake_viz.words.catalog import load
 from handshake_viz.words.explain import explain
 
 TICK = 1 / 30
 """Seconds between two looks at the timeline (playback step, new rows, status)."""
-NARROW = 120
-
 ROOMY_FOOTER = 160
 """Under this width the footer drops the space between its keys."""
 PALETTE_KEY_CELLS = 16
 """Cells the palette's key takes at the footer's end (docked there, over the other keys)."""
-"""Terminals narrower than this open with the side panel hidden."""
-SIDE_BY_SIDE = 100
-"""Terminals narrower than this show the side panel instead of the ladder, not beside it: at
-80 columns the ladder beside it kept 44 and its arrows had room for one letter."""
-LADDER_KEEPS = 80
-SIDE_MIN, SIDE_MAX = 36, 64
-"""Beside the ladder, the side panel takes two fifths of the screen, at most what is left
-beside `LADDER_KEEPS` columns, within these bounds (at 120 columns: 40, the ladder 80)."""
 SLOW_TICK = 0.25
 """Seconds between two redraws of the counters (status bar, connections) while reading."""
 
@@ -89,7 +81,7 @@ EXPLAIN_LINES = 3
 """Lines of the explanation under the ladder (its CSS height)."""
 
 
-class TimelineApp(PlaybackKeys, ExportKeys, BackgroundFilter, App[int]):
+class TimelineApp(PlaybackKeys, ExportKeys, SidePanel, BackgroundFilter, App[int]):
     """Ladder timeline of one event source, for replay (playback) and live capture (follow)."""
 
     CSS_PATH: ClassVar[CSSPathType] = "app.tcss"
@@ -125,6 +117,10 @@ class TimelineApp(PlaybackKeys, ExportKeys, BackgroundFilter, App[int]):
         self.error: str | None = None
         self.ingest_finished = threading.Event()
         """Set when the reading thread has returned (run_tui waits on it)."""
+        self.quit_requested = False
+        """Ctrl-C came as a signal (`request_quit`): quit at the next tick."""
+        self._frame_up = False
+        """The first frame is up (Textual's Ready): quitting no longer cuts a mount short."""
         self.frozen_at: int | None = None
         """Live, not following: the timeline's row count when the view froze (rows from
         there on are the new ones, whatever the filter)."""
@@ -206,6 +202,9 @@ class TimelineApp(PlaybackKeys, ExportKeys, BackgroundFilter, App[int]):
     # -- the tick: new rows, playback, status
 
     def _tick(self) -> None:
+        if self.quit_requested and self._frame_up:
+            self._quit()
+            return
         now = time.monotonic()
         elapsed, self._last_tick = now - self._last_tick, now
         grew = self.view.sync()
@@ -308,37 +307,6 @@ class TimelineApp(PlaybackKeys, ExportKeys, BackgroundFilter, App[int]):
             self._apply_filter(Filter())
             self.connections.chosen = None
 
-    def action_tab(self, tab: str) -> None:
-        """Show a tab of the side panel and give it the keys (↑ ↓ PgUp PgDn Home End there;
-        Esc or Tab gives them back to the ladder, whose selection the detail follows)."""
-        self._show_side(True)
-        self.side.active = tab
-        (self.connections if tab == "connections" else self.detail).focus()
-
-    def action_toggle_side(self) -> None:
-        self._show_side(not self.side.display)
-
-    def _show_side(self, show: bool, width: int | None = None) -> None:
-        """Show or hide the side panel; on a narrow screen it takes the ladder's place."""
-        was_shown = self.side.display
-        self.side.display = show
-        width = self.size.width if width is None else width
-        alone = show and width < SIDE_BY_SIDE
-        if not alone:
-            # The ladder keeps 80 columns (all an 80-column terminal shows) and three fifths.
-            side = min(width - LADDER_KEEPS, width * 2 // 5)
-            self.side.styles.width = max(SIDE_MIN, min(SIDE_MAX, side))
-        else:
-            self.side.styles.width = None  # the stylesheet's: the whole screen
-        self.ladder_pane.display = not alone
-        self.side.set_class(alone, "alone")
-        if alone and not was_shown:
-            self.notify(load(self.lang).text("notify.back_to_ladder"), timeout=3)
-        if not alone and not self.ladder.has_focus and not self.connections.has_focus:
-            self.ladder.focus()
-        if show != was_shown:
-            self.ladder.reset()
-
     def on_resize(self, event: events.Resize) -> None:
         if hasattr(self, "ladder_pane"):  # mounted
             self._show_side(self.side.display, event.size.width)  # side by side, or not
@@ -391,9 +359,20 @@ class TimelineApp(PlaybackKeys, ExportKeys, BackgroundFilter, App[int]):
 
     async def action_quit(self) -> None:
         """Stop the capture first, so the reading thread ends, then leave."""
+        self._quit()
+
+    def _quit(self) -> None:
         self.source.stop()
         self.workers.cancel_group(self, "source")
         self.exit(0)
+
+    def request_quit(self) -> None:
+        """Quit at the next tick once the first frame is up (Ctrl-C as a signal calls this:
+        `tui.interrupt`); safe from a signal handler, as it only sets a flag."""
+        self.quit_requested = True
+
+    def on_ready(self) -> None:
+        self._frame_up = True
 
     # -- command palette: every action by name
 
@@ -423,9 +402,11 @@ def run_tui(source: EventSource, options: TuiOptions | None = None) -> int:
         export_dir=options.export_dir,
         notice=options.notice,
     )
-    code = app.run() or 0
-    source.stop()
-    if not app.ingest_finished.wait(1.0):
+    with quit_on_ctrl_c(app.request_quit):
+        code = app.run() or 0
+        source.stop()
+        finished = app.ingest_finished.wait(1.0)
+    if not finished:
         # The source ignores stop() (blocked in a read): the terminal is already restored, and
         # waiting on the thread would make `q` hang, so leave without joining it.
         sys.stdout.flush()

@@ -88,28 +88,37 @@ def window_text(raw: int | None, scaled: tuple[int | None, int] | None, cat: Cat
     return cat.text("detail.window_scaled", raw=raw, factor=1 << shift, size=size)
 
 
-def dissect(linktype: int, data: bytes, lang: str = "en") -> str:
-    """Scapy's full dissection of one frame (Scapy's own field names), then its transport
-    payload as a hex dump under a heading in `lang`."""
+def hex_dump(data: bytes, width: int = 80) -> str:
+    """`data` as lines of offset, bytes in hex and the same bytes as text (a dot where one
+    is not printable), 16 bytes a line, or 8 or 4 where `width` cells hold no more: a hex
+    dump that wraps its lines cannot be read."""
+    per_line = next((n for n in (16, 8) if 4 * n + 5 <= width), 4)
+    lines = []
+    for at in range(0, len(data), per_line):
+        chunk = data[at : at + per_line]
+        hexes = " ".join(f"{b:02X}" for b in chunk).ljust(3 * per_line - 1)
+        text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        lines.append(f"{at:04x} {hexes} {text}")
+    return "\n".join(lines)
+
+
+def dissect(linktype: int, data: bytes) -> tuple[str, bytes]:
+    """Scapy's full dissection of one frame (Scapy's own field names), and its transport
+    payload (shown as a hex dump for the pane's width: `PacketDetail`)."""
     import scapy.layers.inet
     import scapy.layers.inet6
     import scapy.layers.l2  # noqa: F401
     from scapy.config import conf
     from scapy.packet import Raw
-    from scapy.utils import hexdump
 
     cls: Any = conf.l2types.get(linktype, Raw)
     pkt = cls(data)
-    out = pkt.show(dump=True) or ""
     payload = b""
     for layer in ("TCP", "UDP"):
         if pkt.haslayer(layer):
             payload = bytes(pkt[layer].payload)
             break
-    if payload:
-        heading = load(lang).text("detail.payload", n=len(payload))
-        out += f"\n{heading}\n" + (hexdump(payload, dump=True) or "")
-    return out
+    return pkt.show(dump=True) or "", payload
 
 
 class PacketDetail(VerticalScroll, inherit_bindings=False):
@@ -129,10 +138,11 @@ class PacketDetail(VerticalScroll, inherit_bindings=False):
     ]
 
     class Dissected(Message):
-        def __init__(self, row: int, text: str) -> None:
+        def __init__(self, row: int, text: str, payload: bytes = b"") -> None:
             super().__init__()
             self.row = row
             self.text = text
+            self.payload = payload
 
     def __init__(
         self, timeline: Timeline, frames: FrameSource | None, lang: str = "en", **kw: Any
@@ -143,6 +153,8 @@ class PacketDetail(VerticalScroll, inherit_bindings=False):
         self.frames = frames
         self.lang = lang
         self.row: int | None = None
+        self._dissected: tuple[str, bytes] | None = None
+        """The shown row's dissection and payload, once the thread has them."""
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(load(self.lang).text("detail.select_first"), id="summary")
@@ -159,6 +171,7 @@ class PacketDetail(VerticalScroll, inherit_bindings=False):
         if row == self.row:
             return
         self.row = row
+        self._dissected = None
         self.scroll_home(animate=False)  # another packet: from its first line
         summary = self.query_one("#summary", Static)
         explanation = self.query_one("#explanation", Static)
@@ -185,14 +198,34 @@ class PacketDetail(VerticalScroll, inherit_bindings=False):
     def _dissect(self, row: int, frame: int) -> None:
         assert self.frames is not None
         cat = load(self.lang)
+        payload = b""
         try:
             got = self.frames.raw_frame(frame)
-            text = cat.text("detail.not_found") if got is None else dissect(*got, self.lang)
+            text = cat.text("detail.not_found") if got is None else ""
+            if got is not None:
+                text, payload = dissect(*got)
         except Exception as exc:  # noqa: BLE001 - a bad frame must not take the app down; say what happened
             text = cat.text("detail.failed", frame=frame, error=exc)
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Dissected(row, text))
+            self.post_message(self.Dissected(row, text, payload))
 
     def on_packet_detail_dissected(self, message: Dissected) -> None:
         if message.row == self.row:
-            self.query_one("#dissection", Static).update(Text(message.text))
+            self._dissected = (message.text, message.payload)
+            self._show_dissection()
+
+    def on_resize(self) -> None:
+        if self._dissected is not None:
+            self._show_dissection()  # the hex dump's lines for the new width
+
+    def _show_dissection(self) -> None:
+        """The dissection, then the payload's hex dump as wide as the pane holds."""
+        assert self._dissected is not None
+        text, payload = self._dissected
+        shown = self.query_one("#dissection", Static)
+        if payload:
+            heading = load(self.lang).text("detail.payload", n=len(payload))
+            # The dump makes the pane scroll: room for the scrollbar it brings
+            room = (shown.content_size.width or 80) - self.styles.scrollbar_size_vertical
+            text += f"\n{heading}\n" + hex_dump(payload, room)
+        shown.update(Text(text))

@@ -108,3 +108,14 @@ async def test_the_help_lists_the_detail_and_pane_keys(demo_events: list[Event],
         for word in words[lang]:
             assert word in text, word
         assert "pagedown" in text and "tab" in text
+
+
+def test_the_payloads_hex_dump_fits_the_panes_width_without_wrapping() -> None:
+    from handshake_viz.tui.detail import hex_dump
+
+    data = b"GET /download/CHANGES.bro-aux.txt HTTP/1.1\r\n"
+    wide, narrow = hex_dump(data, 80).splitlines(), hex_dump(data, 37).splitlines()
+    assert wide[0] == "0000 47 45 54 20 2F 64 6F 77 6E 6C 6F 61 64 2F 43 48 GET /download/CH"
+    assert narrow[0] == "0000 47 45 54 20 2F 64 6F 77 GET /dow" and len(narrow) == 6
+    assert narrow[-1] == "0028 2E 31 0D 0A             .1.."  # the text column stays put
+    assert all(len(line) <= 37 for line in narrow) and all(len(line) <= 69 for line in wide)

@@ -51,8 +51,8 @@ def test_server_calls_keep_their_side_and_fin_arrows_their_ack(pane: Pane) -> No
         rows += ladder_rows(pane.text())
         pane.send("PageUp")
         time.sleep(0.3)
-    # The server's calls (the kernel's view puts one shutdown() of python3's on the client's
-    # side: its socket's side is learned from a socket before it at the same address).
+    # The server's calls (this capture, recorded earlier, saved one of python3's shutdown()
+    # calls on the client's side: the kernel's view now puts such a call on the server's)
     server_calls = [r.split("│")[1] for r in rows
                     if "python3" in r and re.search(r"(accept|recvfrom|sendto)\(", r)]  # fmt: skip
     assert any("accept()" in c for c in server_calls), rows

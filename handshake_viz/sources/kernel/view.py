@@ -163,7 +163,7 @@ class KernelView:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _side(self, sk: str, lport: int, rport: int) -> str | None:
+    def _side(self, sk: str, lport: int, rport: int, pid: int | None = None) -> str | None:
         owner = self._owners.get(sk)
         if owner is not None and owner.side is not None:
             return owner.side
@@ -171,6 +171,8 @@ class KernelView:
             return "server"
         if rport in self.ports:
             return "client"
+        if pid is not None and any(o.pid == pid for o in self._listener_owners.values()):
+            return "server"  # a socket seen without its port, in the process that listens
         return None
 
     def _owner(self, sk: str, lport: int) -> _Owner | None:
@@ -302,8 +304,10 @@ class KernelView:
             if line.rport == 0:
                 remote = pending.remote
         owner = self._owners.get(line.sk)
-        side = owner.side if owner and owner.side else self._side(line.sk, line.lport,
-                                                                   line.rport)  # fmt: skip
+        if owner and owner.side:
+            side: str | None = owner.side
+        else:
+            side = self._side(line.sk, line.lport, line.rport, line.pid)
         word, code = result_text(line.call, ret, remote)
         proto = "udp" if line.proto == 17 else "tcp"
         began, returned = self.clock.real(line.began), self.clock.real(line.t)

@@ -21,7 +21,6 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from handshake_viz.core.source import SourceError
 from handshake_viz.sources.catalog_errors import catalog_error
 from handshake_viz.sources.live.privileges import NO_PRIVILEGE
 
@@ -64,7 +63,7 @@ def capture_filter(ports: Iterable[int], all_ports: bool = False) -> str:
         return base
     plist = sorted(set(ports))
     if not plist:
-        raise SourceError("no port to watch: give --port P (repeatable), or --all for every port")
+        raise catalog_error("source.error.no_port")
     return f"{base} and ({' or '.join(f'port {p}' for p in plist)})"
 
 
@@ -106,15 +105,14 @@ def compile_bpf(expression: str, linktype: int) -> list[tuple[int, int, int, int
         from scapy.arch.common import compile_filter
         from scapy.error import Scapy_Exception
     except ImportError as exc:  # pragma: no cover - scapy is a dependency
-        raise SourceError(f"cannot compile the capture filter: {exc}") from None
+        raise catalog_error("source.error.filter", reason=exc) from None
     try:
         prog = compile_filter(expression, linktype=linktype)
     except (ImportError, OSError) as exc:
-        raise SourceError(
-            f"cannot compile the capture filter ({exc}): install libpcap (apt install libpcap0.8)"
-        ) from None
+        raise catalog_error("source.error.libpcap", reason=exc) from None
     except Scapy_Exception as exc:
-        raise SourceError(f"bad capture filter {expression!r}: {exc}") from None
+        raise catalog_error("source.error.bad_filter", expression=repr(expression),
+                            reason=exc) from None  # fmt: skip
     insns = []
     for i in range(prog.bf_len):
         ins = prog.bf_insns[i]

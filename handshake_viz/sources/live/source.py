@@ -232,7 +232,7 @@ class LiveSource:
         assert worker is not None and worker.stdout is not None
         ready, _, _ = select.select([worker.stdout], [], [], timeout)
         if not ready or worker.stdout.readline() != b"ready\n":
-            raise SourceError("the capture process did not start (see the message above)")
+            raise catalog_error("source.error.worker_start")
 
     def _worker_done(self) -> bool:
         worker = self.worker
@@ -304,9 +304,7 @@ class LiveSource:
             self.stats.drops = self.sniffer.read_stats()[1]
             if self.worker is not None and self.worker.returncode not in (None, 0):
                 self._errors.append(
-                    SourceError(
-                        f"the capture process failed (exit status {self.worker.returncode})"
-                    )
+                    catalog_error("source.error.worker_failed", status=self.worker.returncode)
                 )
             self._capture_done.set()
 
@@ -389,7 +387,8 @@ class LiveSource:
             exc = self._errors[0]
             if isinstance(exc, SourceError):
                 raise exc
-            raise SourceError(f"capture failed: {type(exc).__name__}: {exc}") from exc
+            raise catalog_error("source.error.capture_failed", kind=type(exc).__name__,
+                                problem=exc) from exc  # fmt: skip
         yield from self.pipeline.summaries()
         yield dataclasses.replace(stats)  # the final counts, drops included: never silent
 

@@ -134,3 +134,18 @@ def test_the_program_is_filtered_in_the_kernel_to_the_ports_and_namespaces():
     assert f" + {inum}) == 4026531840" in text
     assert "@p[42] = 1;" in text  # a listener's owner, watched from the start
     assert "/@p[pid]" in text  # the frequent calls: only in processes using the ports
+
+
+def test_a_call_seen_without_its_port_in_the_listening_process_is_the_servers():
+    """python3 -m http.server's shutdown() of an accepted socket came without its local port
+    (127.0.0.1:0): it stood on the client's side of the ladder."""
+    sink = Recorder()
+    view = KernelView(sink, [8000], MonotonicClock())
+    view.seed_owner(8000, 4702, "python3")
+    record = parse(
+        "E 200 100 4702 4703 shutdown 4 0xffff1 2 6 127.0.0.1 0 127.0.0.1 51780 0 python3"
+    )
+    assert record is not None
+    view.feed(record)
+    (call,) = calls(sink.events, "shutdown")
+    assert call.side == "server" and call.comm == "python3"
