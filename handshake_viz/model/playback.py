@@ -73,6 +73,15 @@ class TimelineView:
         self._scanned = 0
         self.sync()
 
+    def use_rows(self, flt: Filter, rows: array[int], scanned: int) -> None:
+        """Apply a filter whose rows were found elsewhere (`query.filter_rows`, in a thread):
+        `rows` are the matches among the first `scanned` timeline rows; rows the source added
+        since are taken in here, as `sync` takes them in on every tick."""
+        self.filter = flt
+        self._rows = None if flt.empty else rows
+        self._scanned = scanned
+        self.sync()
+
     def sync(self) -> bool:
         """Take in rows the source added since the last call. Returns True if any were."""
         count = self.timeline.count

@@ -12,6 +12,7 @@ in the app's language: `tui.binding_words`), and add panes to the side panel wit
 
 Beside it, by job: `keys` (the bindings, the help's sections, the command palette),
 `playback_keys` (what play, step, speed and follow do), `filterbox` (the `/` line),
+`filtering` (applying a filter in a thread),
 `statusbar`, `ladder`, `connections`, `detail`, `help`, `reader` (the reading thread's work),
 `exports` (what `e` writes).
 """
@@ -48,6 +49,7 @@ from handshake_viz.tui.connections import ConnectionsView
 from handshake_viz.tui.detail import PacketDetail
 from handshake_viz.tui.exports import ExportKeys
 from handshake_viz.tui.filterbox import FilterBox
+from handshake_viz.tui.filtering import BackgroundFilter
 from handshake_viz.tui.graphs import toggle_graphs
 from handshake_viz.tui.help import HelpScreen
 from handshake_viz.tui.interrupt import quit_on_ctrl_c
@@ -79,7 +81,7 @@ EXPLAIN_LINES = 3
 """Lines of the explanation under the ladder (its CSS height)."""
 
 
-class TimelineApp(PlaybackKeys, ExportKeys, SidePanel, App[int]):
+class TimelineApp(PlaybackKeys, ExportKeys, SidePanel, BackgroundFilter, App[int]):
     """Ladder timeline of one event source, for replay (playback) and live capture (follow)."""
 
     CSS_PATH: ClassVar[CSSPathType] = "app.tcss"
@@ -235,7 +237,8 @@ class TimelineApp(PlaybackKeys, ExportKeys, SidePanel, App[int]):
         at = self.frozen_at
         new = v.visible_since(at) if at is not None else 0
         frozen = at is not None and not v.timeline.done  # a stopped capture has nothing to follow
-        self.status_bar.show(self.source, v, new, self.error, frozen=frozen)
+        self.status_bar.show(self.source, v, new, self.error, frozen=frozen,
+                             filtering=self.filtering_text)  # fmt: skip
 
     # -- selection and follow
 
@@ -277,7 +280,8 @@ class TimelineApp(PlaybackKeys, ExportKeys, SidePanel, App[int]):
     # -- actions (playback's in PlaybackKeys)
 
     def action_filter(self) -> None:
-        self.filter_box.open(self.view.filter.text if not self.view.filter.sids else "")
+        flt = self.filtering[1] if self.filtering else self.view.filter  # the newest typed
+        self.filter_box.open(flt.text if not flt.sids else "")
 
     @on(FilterBox.Applied)
     def _filter_applied(self, message: FilterBox.Applied) -> None:
@@ -289,23 +293,12 @@ class TimelineApp(PlaybackKeys, ExportKeys, SidePanel, App[int]):
         box.display = False
         self.ladder.focus()
 
-    def _apply_filter(self, flt: Filter) -> None:
-        selected = (
-            self.view.row_at(self.ladder.selected) if self.ladder.selected is not None else None
-        )
-        self.view.set_filter(flt)
-        self.ladder.reset()
-        index = None if selected is None else self.view.index_of(selected)
-        if index is None:
-            self.ladder.show_newest()
-        else:
-            self.ladder.select(index)
-        self._update_status()
-
     def action_clear_filter(self) -> None:
         box = self.filter_box
         if box.display:
             self._close_filter_box()
+        elif self.cancel_filtering():
+            pass  # a filter still being applied: abandoned, the old one stays
         elif not self.ladder_pane.display:
             self._show_side(False)  # a narrow screen showing the side panel: back to the ladder
         elif self.detail.has_focus or self.connections.has_focus and self.view.filter.empty:

@@ -102,6 +102,7 @@ def status_text(
     live: bool = False,
     lang: str = "en",
     width: int | None = None,
+    filtering: str | None = None,
 ) -> Text:
     """source · packets · streams · drops · capture file · playback · frozen · filter, in `lang`.
 
@@ -111,7 +112,8 @@ def status_text(
     follows (`new_events` arrived since). An `error` comes first, where the line is never
     cut: it names the source itself (by its file name alone, the folders are in the title),
     so the description makes way for it. With `width`, the parts that do not fit are left
-    out, least important first (`KEEP_*`), and the source is cut last.
+    out, least important first (`KEEP_*`), and the source is cut last. `filtering`: the
+    text of a filter still being applied (the rows shown are the old filter's meanwhile).
     """
     cat = load(lang)
     if error:
@@ -144,6 +146,9 @@ def status_text(
         if matched is not None:
             flt.append(" " + cat.text("status.matched", n=f"{matched:,}"))
         parts.append((KEEP_FILTER, flt))
+    if filtering is not None:
+        busy = Text(cat.text("status.filtering", text=filtering), style="bold magenta")
+        parts.append((KEEP_FILTER, busy))
     if width is not None:
         parts = _fit(parts, width)
     text = Text(" ")
@@ -201,9 +206,10 @@ class StatusBar(Static):
         new_events: int,
         error: str | None,
         frozen: bool = False,
+        filtering: str | None = None,
     ) -> None:
-        """Say where `view` stands; rebuilt only when something it says has changed (the app
-        asks on every tick)."""
+        """Say where `view` stands (`filtering`: a filter being applied, `status_text`);
+        rebuilt only when something it says has changed (the app asks on every tick)."""
         tl = view.timeline
         stats = source.stats
         progress = None
@@ -217,7 +223,7 @@ class StatusBar(Static):
         key = (
             view.visible_count, tl.count, mode, tl.done, view.filter.text,
             view.matched, new_events, frozen, error, stats.drops, stats.saved_to,
-            len(tl.streams), None if progress is None else int(progress * 100), width,
+            len(tl.streams), None if progress is None else int(progress * 100), width, filtering,
         )  # fmt: skip
         if key == self._shown:
             return
@@ -228,6 +234,6 @@ class StatusBar(Static):
             mode=mode, done=tl.done, filter_text=view.filter.text,
             matched=None if view.filter.empty else view.matched, new_events=new_events,
             frozen=frozen, error=error, progress=progress, live=view.live, lang=self.lang,
-            width=width,
+            width=width, filtering=filtering,
         )  # fmt: skip
         self.update(text, layout=False)  # one docked line: its size never changes

@@ -24,3 +24,14 @@ def test_a_mid_file_error_fits_a_120_column_status_bar() -> None:
     assert "cut short in the middle of a packet" in visible
     assert "8 packets before the cut were read)" in visible
     assert "derived__http_get.cut-short.pcap" in visible and str(TSHARK_DATA) not in visible
+
+
+def test_a_filter_being_applied_is_said_beside_the_one_shown_in_both_languages() -> None:
+    def said(lang: str) -> str:
+        return status_text("big.pcap", CaptureStats("big.pcap"), shown=10, indexed=10, streams=1,
+                           mode="⏸ 1x", done=True, filter_text="fin", matched=2,
+                           filtering="syn or fin", lang=lang, width=140).plain  # fmt: skip
+
+    en, zh = said("en"), said("zh")
+    assert "filter 'fin' (2 match)" in en and "filtering 'syn or fin'… (Esc: stop)" in en
+    assert "过滤“fin”" in zh and "正在过滤“syn or fin”…（Esc：停止）" in zh
