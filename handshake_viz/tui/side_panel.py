@@ -20,9 +20,10 @@ SIDE_BY_SIDE = 100
 """Terminals narrower than this show the side panel instead of the ladder, not beside it: at
 80 columns the ladder beside it kept 44 and its arrows had room for one letter."""
 LADDER_KEEPS = 80
-SIDE_MIN, SIDE_MAX = 36, 64
+SIDE_MIN, SIDE_MAX = 36, 90
 """Beside the ladder, the side panel takes two fifths of the screen, at most what is left
-beside `LADDER_KEEPS` columns, within these bounds (at 120 columns: 40, the ladder 80)."""
+beside `LADDER_KEEPS` columns, within these bounds (at 120 columns: 40, the ladder 80; at
+200: 80, the ladder 120, the connections list whole). app.tcss says the same bounds."""
 
 
 class SidePanel:

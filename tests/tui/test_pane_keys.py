@@ -21,9 +21,10 @@ from tests.helpers.paths import HTTP_GET
 
 
 async def open_a_long_packet(app: TimelineApp, pilot: Any, *keys: str) -> PacketDetail:
-    """The HTTP request's packet (its detail is longer than the screen), opened by `keys`."""
+    """A segment of the HTTP answer, 1,448 bytes (its detail is longer than the screen, its
+    hex dump too at 16 bytes a line), opened by `keys`."""
     await wait_indexed(app, pilot)
-    await pilot.press("end", *["up"] * 10, *keys)
+    await pilot.press("end", *["up"] * 6, *keys)
     detail = app.query_one(PacketDetail)
     await wait_dissection(detail, pilot, "payload", timeout=10.0)
     await pilot.pause(0.2)
