@@ -26,9 +26,9 @@ from handshake_viz.core.pcapfile import (
     unsupported_note,
 )
 from handshake_viz.core.pipeline import PacketPipeline
-from handshake_viz.core.source import SourceError
 from handshake_viz.model.rows import RowBatch
 from handshake_viz.sources.catalog_errors import catalog_error
+from handshake_viz.sources.file_errors import file_error
 from handshake_viz.sources.kernel.saved import SavedKernelView, holds_events
 from handshake_viz.sources.parallel.decode_worker import DecodedPackets, worth_it
 from handshake_viz.sources.parallel.index_worker import ShardedIndex
@@ -158,11 +158,11 @@ class ReplaySource:
                 self.ended = "stopped"
                 return  # stopped while a record was arriving: the end the user asked for
             self.ended = "error"
-            raise _source_error(e, stats.packets) from None
+            raise file_error(e, stats.packets) from None
         except CaptureFileError as e:
             self._note_unsupported(decoded)
             self.ended = "error"
-            raise _source_error(e, stats.packets) from None
+            raise file_error(e, stats.packets) from None
         finally:
             if stream is not None and stream is not getattr(sys.stdin, "buffer", None):
                 stream.close()
@@ -196,7 +196,7 @@ class ReplaySource:
                 if self._stopped:
                     return
         except CaptureFileError as e:
-            raise _source_error(e, stats.packets) from None
+            raise file_error(e, stats.packets) from None
         finally:
             sharded.close()
             self._unsupported = sharded.unsupported
@@ -280,7 +280,7 @@ class ReplaySource:
             except CaptureCutShort:
                 pass  # complete packets before the cut are still worth showing
             except CaptureFileError as e:
-                raise SourceError(str(e)) from None
+                raise file_error(e, 0) from None
 
     def raw_frame(self, frame: int) -> tuple[int, bytes] | None:
         """The link type and captured bytes of one frame (1-based), re-read from the file."""
@@ -340,13 +340,6 @@ def _is_regular(path: str) -> bool:
         return stat.S_ISREG(os.stat(path).st_mode)
     except (OSError, ValueError):
         return True
-
-
-def _source_error(e: CaptureFileError, packets: int) -> SourceError:
-    """The one line a bad or cut file gets; a cut one says what was read before the cut."""
-    if isinstance(e, CaptureCutShort):
-        return SourceError(f"{e} (the {packets} packets before the cut were read)")
-    return SourceError(str(e))
 
 
 def capture_from_stdin() -> BinaryIO:
