@@ -19,8 +19,7 @@ def test_known_lines_get_their_key_and_values_and_say_the_same_in_english() -> N
     cut = file_error(CaptureCutShort('"x.pcap" is cut short in the middle of a packet'), 5)
     assert cut.key == "capture.cut_packet" and cut.values == {"name": "x.pcap", "packets": 5}
     assert str(cut) == (
-        '"x.pcap" is cut short in the middle of a packet'
-        " (the 5 packets before the cut were read)"
+        '"x.pcap" is cut short in the middle of a packet (the 5 packets before the cut were read)'
     )
     bad = file_error(CaptureFileError('"-" appears to be damaged or corrupt (pcapng: x)'), 0)
     assert bad.key == "capture.corrupt" and bad.values["detail"] == "pcapng: x"
