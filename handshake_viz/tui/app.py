@@ -183,7 +183,7 @@ class TimelineApp(PlaybackKeys, ExportKeys, SidePanel, BackgroundFilter, App[int
         """Append the source's events to the timeline; post only the end (or an error)."""
         worker = get_current_worker()
         try:
-            error = read_into(self.timeline, self.source, lambda: worker.is_cancelled)
+            error = read_into(self.timeline, self.source, lambda: worker.is_cancelled, self.lang)
         finally:
             self.ingest_finished.set()
         if not worker.is_cancelled:

@@ -13,6 +13,7 @@ from textual.message import Message
 from handshake_viz.core.source import Arriving, EventSource, SourceError
 from handshake_viz.model.rows import Indexed
 from handshake_viz.model.timeline import Timeline
+from handshake_viz.words.catalog import load
 
 LIVE_BATCH = 1
 """Live: every event is published at once (latency matters, the rate is low)."""
@@ -28,7 +29,9 @@ class SourceFinished(Message):
         self.error = error
 
 
-def read_into(tl: Timeline, source: EventSource, cancelled: Callable[[], bool]) -> str | None:
+def read_into(
+    tl: Timeline, source: EventSource, cancelled: Callable[[], bool], lang: str = "en"
+) -> str | None:
     """Read `source` into `tl` until it ends or `cancelled()`; the error line, if any.
 
     Marks the timeline done however it ends, so the UI knows no row will be added.
@@ -65,7 +68,8 @@ def read_into(tl: Timeline, source: EventSource, cancelled: Callable[[], bool]) 
             tl.extend(batch)
     except SourceError as exc:
         tl.extend(batch)
-        error = str(exc)
+        # in the app's language where the source named its catalog message
+        error = str(exc) if exc.key is None else load(lang).text(exc.key, **exc.values)
     except Exception as exc:  # noqa: BLE001 - shown in the status bar and printed on exit
         tl.extend(batch)
         error = f"reading stopped: {type(exc).__name__}: {exc}"
