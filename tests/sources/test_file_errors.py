@@ -45,3 +45,20 @@ def test_the_command_says_it_in_chinese(tmp_path: Path, data: bytes, says: str) 
     )  # fmt: skip
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert says in done.stderr and "Traceback" not in done.stderr
+
+
+def test_every_known_line_reads_in_english_as_the_core_wrote_it() -> None:
+    """English output is the core's line, byte for byte (a cut one with its count)."""
+    cuts = ("in its file header", "in its pcap file header", "in the middle of a block",
+            "in a section header")  # fmt: skip
+    for line in (f'"x" is cut short {where}' for where in cuts):
+        said = file_error(CaptureCutShort(line), 3)
+        assert (
+            said.key is not None and str(said) == f"{line} (the 3 packets before the cut were read)"
+        )
+    for line in ('"x" is empty: there is no capture in it',
+                 '"x" is not a pcap or pcapng capture (unknown magic number 0x64636261)',
+                 '"x": link type 147 is not supported (Ethernet, Linux cooked SLL/SLL2, raw IP, '
+                 "BSD loopback and NFLOG are)"):  # fmt: skip
+        said = file_error(CaptureFileError(line), 0)
+        assert said.key is not None and str(said) == line
