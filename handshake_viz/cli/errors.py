@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import sys
 
-from handshake_viz.core.source import SourceError
-from handshake_viz.words.catalog import DEFAULT_LANG, load
+from handshake_viz.sources.catalog_errors import said
+
+__all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "error", "note", "one_line", "said"]
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -23,14 +24,6 @@ def one_line(message: str) -> str:
     if message.isprintable():
         return message
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
-
-
-def said(exc: Exception, lang: str | None) -> str:
-    """An error in `lang`, where it is a source's that names its catalog message; as raised
-    otherwise."""
-    if not isinstance(exc, SourceError) or exc.key is None:
-        return str(exc)
-    return load(lang or DEFAULT_LANG).text(exc.key, **exc.values)
 
 
 def error(message: str) -> int:

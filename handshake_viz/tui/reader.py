@@ -13,7 +13,7 @@ from textual.message import Message
 from handshake_viz.core.source import Arriving, EventSource, SourceError
 from handshake_viz.model.rows import Indexed
 from handshake_viz.model.timeline import Timeline
-from handshake_viz.words.catalog import load
+from handshake_viz.sources.catalog_errors import said
 
 LIVE_BATCH = 1
 """Live: every event is published at once (latency matters, the rate is low)."""
@@ -68,8 +68,7 @@ def read_into(
             tl.extend(batch)
     except SourceError as exc:
         tl.extend(batch)
-        # in the app's language where the source named its catalog message
-        error = str(exc) if exc.key is None else load(lang).text(exc.key, **exc.values)
+        error = said(exc, lang)  # in the app's language where the source named its message
     except Exception as exc:  # noqa: BLE001 - shown in the status bar and printed on exit
         tl.extend(batch)
         error = f"reading stopped: {type(exc).__name__}: {exc}"
