@@ -18,10 +18,10 @@ import argparse
 import os
 import re
 import sys
-import unicodedata
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from handshake_viz.render.cells import cells, wide
 from handshake_viz.words.catalog import LANG_ENV, Catalog, languages, locale_language
 
 LANG_OPTION = "--lang"
@@ -93,16 +93,6 @@ def translate_error(message: str, cat: Catalog) -> str:
     return message
 
 
-def _wide(char: str) -> bool:
-    """Whether `char` takes two columns on a terminal (a Chinese character, a full stop 。)."""
-    return unicodedata.east_asian_width(char) in "WF"
-
-
-def cell_width(text: str) -> int:
-    """Columns `text` takes on a terminal."""
-    return sum(2 if _wide(c) else 1 for c in text)
-
-
 def wrap_cells(text: str, width: int) -> list[str]:
     """`text` in lines of at most `width` columns: broken at spaces, and in Chinese text
     between two wide characters (Chinese has no spaces between words), never before closing
@@ -112,13 +102,13 @@ def wrap_cells(text: str, width: int) -> list[str]:
     # Chinese text breaks between any two characters; a Chinese word quoted in English
     # (zh (中文)) stays whole.
     visible = [c for c in text if not c.isspace()]
-    chinese = 4 * sum(map(_wide, visible)) >= len(visible)
+    chinese = 4 * sum(map(wide, visible)) >= len(visible)
     for char in text:
         if char.isspace():
             if word:
                 tokens.append((space, word))
             word, space = "", True
-        elif chinese and _wide(char):
+        elif chinese and wide(char):
             if word:
                 tokens.append((space, word))
                 space = False
@@ -132,7 +122,7 @@ def wrap_cells(text: str, width: int) -> list[str]:
     line = ""
     for space_before, token in _glued(tokens):
         candidate = line + (" " if space_before and line else "") + token
-        if cell_width(candidate) <= width or not line:
+        if cells(candidate) <= width or not line:
             line = candidate
         else:
             lines.append(line)
@@ -182,7 +172,7 @@ def _join(lines: list[str]) -> str:
     """One paragraph of several lines; no space is put between two wide characters."""
     text = lines[0]
     for line in lines[1:]:
-        text += ("" if _wide(text[-1]) and _wide(line[0]) else " ") + line
+        text += ("" if wide(text[-1]) and wide(line[0]) else " ") + line
     return text
 
 
@@ -219,9 +209,9 @@ class CatalogFormatter(argparse.HelpFormatter):
         characters (用法：) is measured by a stand-in as wide as it is on the terminal."""
         if prefix is None:
             prefix = self.usage_prefix
-        if prefix is None or cell_width(prefix) == len(prefix):
+        if prefix is None or cells(prefix) == len(prefix):
             return super()._format_usage(usage, actions, groups, prefix)
-        stand_in = "\0" * cell_width(prefix)
+        stand_in = "\0" * cells(prefix)
         text = super()._format_usage(usage, actions, groups, stand_in)
         return text.replace(stand_in, prefix, 1)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import struct
-import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
 
@@ -25,6 +24,7 @@ from handshake_viz.core.events import (
     flag_names,
 )
 from handshake_viz.core.tcpoptions import parse_tcp_options, timestamp_offset
+from handshake_viz.render.cells import pad
 from handshake_viz.render.summary_jsonl import summary_jsonl
 from handshake_viz.words.catalog import Catalog, load
 from handshake_viz.words.results import result_text
@@ -170,19 +170,6 @@ def event_jsonl(e: Event) -> str:
 ARROW_WIDTH = 40
 
 
-def cells(text: str) -> int:
-    """Terminal cells `text` takes: two for a wide (CJK) character."""
-    if text.isascii():
-        return len(text)
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def pad(text: str, width: int, right: bool = False) -> str:
-    """`text` padded with spaces to `width` cells (on the left where `right`)."""
-    space = " " * max(width - cells(text), 0)
-    return space + text if right else text + space
-
-
 def program_text(pid: int | None, comm: str | None, cat: Catalog) -> str | None:
     """ "curl 4711", where the process is known."""
     if pid is None:
@@ -258,7 +245,6 @@ class TextLadder:
         self.t0: float | None = None
         self.ends: dict[tuple[str, int], tuple[str, str]] = {}
         self.cat = cat or load("en")
-        self.lang = self.cat.lang
 
     def header(self) -> str:
         w = self.cat.text

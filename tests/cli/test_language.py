@@ -11,13 +11,13 @@ import pytest
 
 from handshake_viz.cli.argwords import (
     argv_language,
-    cell_width,
     translate_error,
     words_language,
     wrap_cells,
 )
 from handshake_viz.cli.main import build_parser, check_args, main
 from handshake_viz.cli.tui import tui_options
+from handshake_viz.render.cells import cells
 from handshake_viz.words.catalog import default_language, languages, load, locale_language
 from tests.helpers.live import cli, cli_env
 from tests.helpers.paths import HTTP_GET
@@ -96,13 +96,13 @@ def test_chinese_help_lines_fit_the_terminal(monkeypatch: pytest.MonkeyPatch) ->
     for _, parser in parsers(build_parser("zh")):
         for line in parser.format_help().splitlines():
             example = line.startswith(("  handshake-viz", "  tcpdump", "  sudo"))
-            assert example or cell_width(line) <= 80, line
+            assert example or cells(line) <= 80, line
             assert not line.lstrip().startswith(("，", "。", "）", "：")), line
 
 
 def test_wrapping_breaks_between_chinese_characters_and_at_spaces() -> None:
     lines = wrap_cells("回放速度是 0.01 到 100 之间的数（默认 1）", 12)
-    assert all(cell_width(line) <= 12 for line in lines), lines
+    assert all(cells(line) <= 12 for line in lines), lines
     assert "".join(lines).replace(" ", "") == "回放速度是0.01到100之间的数（默认1）"
     assert not any(line.startswith("）") or line.endswith("（") for line in lines), lines
     assert wrap_cells("a very-long-word b", 5) == ["a", "very-long-word", "b"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 
-from handshake_viz.render.output import EventPrinter, cells, pad
+from handshake_viz.render.cells import cells, pad
+from handshake_viz.render.output import EventPrinter
 from handshake_viz.sources.replay import ReplaySource
 from handshake_viz.words.catalog import load
 from tests.helpers.paths import DATA
