@@ -12,7 +12,7 @@ import re
 
 from handshake_viz.core.pcapfile import CaptureCutShort, CaptureFileError
 from handshake_viz.core.source import SourceError
-from handshake_viz.words.catalog import DEFAULT_LANG, load
+from handshake_viz.sources.catalog_errors import catalog_error
 
 _NAME = r'^"(?P<name>.*)"'
 PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -42,7 +42,7 @@ def file_error(e: CaptureFileError, packets: int) -> SourceError:
             values: dict[str, object] = {k: v for k, v in m.groupdict().items() if v is not None}
             if key.startswith("capture.cut_"):
                 values["packets"] = packets
-            return SourceError(load(DEFAULT_LANG).text(key, **values), key, **values)
+            return catalog_error(key, **values)
     if isinstance(e, CaptureCutShort):
         return SourceError(f"{line} (the {packets} packets before the cut were read)")
     return SourceError(line)
